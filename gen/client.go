@@ -1,0 +1,297 @@
+package gen
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/oapi-codegen/oapi-codegen/v2/pkg/securityprovider"
+)
+
+// DefaultBaseURL is where the Vast.ai API lives; VAST_URL overrides it, as
+// in the vastai CLI.
+const DefaultBaseURL = "https://console.vast.ai"
+
+// Version names this build in the User-Agent. Release builds set it with
+// -ldflags "-X github.com/vast-mcp/vast-mcp/gen.Version=v1.2.3".
+var Version = "dev"
+
+// Config configures New. The zero value reads the key and base URL the way
+// the vastai CLI does and applies safe defaults.
+type Config struct {
+	// APIKey, when empty, comes from VAST_API_KEY, then the vastai CLI's key
+	// file ($XDG_CONFIG_HOME/vastai/vast_api_key, then ~/.vast_api_key).
+	APIKey string
+	// BaseURL, when empty, comes from VAST_URL, then DefaultBaseURL.
+	BaseURL string
+	// HTTPClient is copied, never modified; its redirect policy is replaced
+	// so that no redirect is ever followed. Nil means a new http.Client.
+	HTTPClient *http.Client
+	// Timeout bounds each attempt, from dial to the last byte of the
+	// answer. Zero means 30s (or HTTPClient's own timeout, if it has one).
+	Timeout time.Duration
+	// UserAgent defaults to "vast-mcp/<Version>".
+	UserAgent string
+	// Retry bounds the retries after a 429 or a connection that never
+	// opened, the only failures after which the API certainly did nothing.
+	Retry RetryPolicy
+	// MaxResponseBytes caps an answer's body; zero means 1 MiB.
+	MaxResponseBytes int64
+	// Logger receives one line per attempt (method, path, status, timing;
+	// never headers or bodies). Nil means no logging.
+	Logger *slog.Logger
+	// DryRun builds every request but sends none: each call returns a
+	// *DryRunError describing the request, with the key redacted.
+	DryRun bool
+}
+
+// RetryPolicy bounds retries. Zero fields take the defaults in brackets.
+type RetryPolicy struct {
+	MaxAttempts int           // attempts in all, the first included [4]; 1 disables retries
+	MaxWait     time.Duration // total sleep across retries [30s]; a longer Retry-After ends the call
+	BaseDelay   time.Duration // first back-off when the API names no delay, doubled each time [1s]
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	p.MaxAttempts = cmp.Or(p.MaxAttempts, 4)
+	p.MaxWait = cmp.Or(p.MaxWait, 30*time.Second)
+	p.BaseDelay = cmp.Or(p.BaseDelay, time.Second)
+	return p
+}
+
+// Vast calls the Vast.ai create operations. It is safe for concurrent use.
+type Vast struct {
+	api     *Client
+	baseURL string
+	hasKey  bool
+	dryRun  bool
+}
+
+// New returns a client. A missing key is not an error here: calls then fail
+// with ErrNoAPIKey before sending anything, so a server can start without
+// one and say how to provide it.
+func New(cfg Config) (*Vast, error) {
+	key := cfg.APIKey
+	if key == "" {
+		key = apiKeyFromEnvironment()
+	}
+	baseURL := cmp.Or(cfg.BaseURL, os.Getenv("VAST_URL"), DefaultBaseURL)
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("base URL %q: want an absolute http or https URL such as %s", baseURL, DefaultBaseURL)
+	}
+
+	httpClient := &http.Client{}
+	if cfg.HTTPClient != nil {
+		copied := *cfg.HTTPClient
+		httpClient = &copied
+	}
+	// net/http turns a 301/302 on POST or PUT into a GET without a body: a
+	// create would silently become a list. Every operation here is a
+	// create, so no redirect is followed; the 3xx comes back as an error.
+	httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if cfg.Timeout > 0 || httpClient.Timeout == 0 {
+		httpClient.Timeout = cmp.Or(cfg.Timeout, 30*time.Second)
+	}
+
+	doer := &retryingDoer{
+		client:  httpClient,
+		policy:  cfg.Retry.withDefaults(),
+		maxBody: cmp.Or(cfg.MaxResponseBytes, 1<<20),
+		log:     cfg.Logger,
+		sleep:   sleepContext,
+	}
+	userAgent := cmp.Or(cfg.UserAgent, "vast-mcp/"+Version)
+	opts := []ClientOption{
+		WithHTTPClient(doer),
+		WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+			req.Header.Set("User-Agent", userAgent)
+			req.Header.Set("Accept", "application/json")
+			return nil
+		}),
+	}
+	if key != "" {
+		bearer, err := securityprovider.NewSecurityProviderBearerToken(key)
+		if err != nil {
+			return nil, fmt.Errorf("bearer auth: %w", err)
+		}
+		opts = append(opts, WithRequestEditorFn(bearer.Intercept))
+	}
+	if cfg.DryRun {
+		doer.dryRun = true
+	}
+	api, err := NewClient(u.String(), opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Vast{api: api, baseURL: u.String(), hasKey: key != "", dryRun: cfg.DryRun}, nil
+}
+
+// BaseURL is the API root calls go to.
+func (v *Vast) BaseURL() string { return v.baseURL }
+
+// CreateEndpoint creates a serverless endpoint. Only the fields set in req
+// are sent.
+func (v *Vast) CreateEndpoint(ctx context.Context, req CreateEndpointRequest) (*EndpointCreated, error) {
+	const op = "createEndpoint"
+	if err := v.ready(op); err != nil {
+		return nil, err
+	}
+	resp, err := v.api.CreateEndpoint(ctx, req)
+	created, err := decode[EndpointCreated](op, resp, err)
+	if err != nil {
+		return nil, err
+	}
+	if created.Result == nil {
+		return nil, missingID(op, "result")
+	}
+	return created, nil
+}
+
+// CreateWorkergroup creates a workergroup under an endpoint. The new id is
+// in WorkergroupCreated.ID() whichever field the API used.
+func (v *Vast) CreateWorkergroup(ctx context.Context, req CreateWorkergroupRequest) (*WorkergroupCreated, error) {
+	const op = "createWorkergroup"
+	if err := v.ready(op); err != nil {
+		return nil, err
+	}
+	resp, err := v.api.CreateWorkergroup(ctx, req)
+	created, err := decode[WorkergroupCreated](op, resp, err)
+	if err != nil {
+		return nil, err
+	}
+	if created.Id == nil && created.Result == nil {
+		return nil, missingID(op, "id or result")
+	}
+	return created, nil
+}
+
+// ID is the new workergroup's id: `id` as the current API sends it, or
+// `result` as older deployments did. Zero only for an answer Vast.CreateWorkergroup rejects.
+func (w *WorkergroupCreated) ID() int {
+	if w.Id != nil {
+		return *w.Id
+	}
+	if w.Result != nil {
+		return *w.Result
+	}
+	return 0
+}
+
+// CreateInstance rents the offer offerID. The offer id goes in the path
+// only; the new instance id is InstanceCreated.NewContract.
+func (v *Vast) CreateInstance(ctx context.Context, offerID int, req CreateInstanceRequest) (*InstanceCreated, error) {
+	const op = "createInstance"
+	if err := v.ready(op); err != nil {
+		return nil, err
+	}
+	resp, err := v.api.CreateInstance(ctx, offerID, req)
+	created, err := decode[InstanceCreated](op, resp, err)
+	if err != nil {
+		return nil, err
+	}
+	if created.NewContract == nil {
+		return nil, missingID(op, "new_contract")
+	}
+	return created, nil
+}
+
+func (v *Vast) ready(op string) error {
+	if !v.hasKey && !v.dryRun {
+		return &RequestError{Operation: op, Err: ErrNoAPIKey}
+	}
+	return nil
+}
+
+// decode turns a sent request's outcome into the success body or an error
+// that says whether the API may have acted.
+func decode[T any](op string, resp *http.Response, err error) (*T, error) {
+	if err != nil {
+		var dry *DryRunError
+		if errors.As(err, &dry) {
+			dry.Operation = op
+			return nil, dry
+		}
+		var reqErr *RequestError
+		if errors.As(err, &reqErr) {
+			reqErr.Operation = op
+			return nil, reqErr
+		}
+		// Failures before the doer ran: building the request, editors.
+		return nil, &RequestError{Operation: op, Err: err}
+	}
+	defer resp.Body.Close()
+	body := resp.Body.(bufferedBody).Bytes()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, newAPIError(op, resp, body)
+	}
+	// A 2xx can still be a failure: {"success": false, "error": ..., "msg": ...}.
+	var envelope failureBody
+	if err := json.Unmarshal(body, &envelope); err != nil {
+		return nil, &RequestError{Operation: op, Sent: true,
+			Err: fmt.Errorf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, describeNonJSON(resp.Header.Get("Content-Type"), body))}
+	}
+	if envelope.Success != nil && !*envelope.Success {
+		return nil, newAPIError(op, resp, body)
+	}
+	var out T
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("HTTP %d with an unexpected body: %w", resp.StatusCode, err)}
+	}
+	return &out, nil
+}
+
+func missingID(op, field string) error {
+	return &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("the API answered success without an integer %s", field)}
+}
+
+// bufferedBody is the response body after retryingDoer has read it whole.
+type bufferedBody struct{ *bytes.Reader }
+
+func (bufferedBody) Close() error { return nil }
+
+// Bytes returns the whole body regardless of how much was read.
+func (b bufferedBody) Bytes() []byte {
+	buf := make([]byte, b.Size())
+	n, _ := b.ReadAt(buf, 0)
+	return buf[:n]
+}
+
+// apiKeyFromEnvironment follows the vastai CLI: VAST_API_KEY, then the key
+// file it writes, then the legacy file.
+func apiKeyFromEnvironment() string {
+	if key := strings.TrimSpace(os.Getenv("VAST_API_KEY")); key != "" {
+		return key
+	}
+	var files []string
+	configDir := os.Getenv("XDG_CONFIG_HOME")
+	home, _ := os.UserHomeDir()
+	if configDir == "" && home != "" {
+		configDir = filepath.Join(home, ".config")
+	}
+	if configDir != "" {
+		files = append(files, filepath.Join(configDir, "vastai", "vast_api_key"))
+	}
+	if home != "" {
+		files = append(files, filepath.Join(home, ".vast_api_key"))
+	}
+	for _, name := range files {
+		if data, err := os.ReadFile(name); err == nil {
+			if key := strings.TrimSpace(string(data)); key != "" {
+				return key
+			}
+		}
+	}
+	return ""
+}

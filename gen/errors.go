@@ -1,0 +1,185 @@
+package gen
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var (
+	// ErrNoAPIKey means no key was configured; nothing was sent.
+	ErrNoAPIKey = errors.New("no Vast.ai API key: set VAST_API_KEY, or save the key with `vastai set api-key` " +
+		"(read from $XDG_CONFIG_HOME/vastai/vast_api_key or ~/.vast_api_key)")
+
+	// ErrOutcomeUnknown matches (with errors.Is) every failure after which the
+	// create may have happened: the request left but no usable answer came
+	// back. Retrying blindly can rent a second machine; check the account
+	// first.
+	ErrOutcomeUnknown = errors.New("outcome unknown: the request may have been acted on")
+
+	// ErrResponseTooLarge means the answer exceeded Config.MaxResponseBytes.
+	ErrResponseTooLarge = errors.New("response body too large")
+)
+
+// APIError is a failure the API reported: a non-2xx status, a 2xx whose
+// envelope says success:false, or a redirect (which is never followed).
+type APIError struct {
+	Operation  string        // operationId, e.g. "createInstance"
+	StatusCode int           // HTTP status
+	Code       string        // the API's "error" field, e.g. "invalid_args"; "" when absent
+	Message    string        // the API's "msg" or "detail", or the start of a non-JSON body
+	RetryAfter time.Duration // from Retry-After or retry_after on a 429; 0 when not given
+	Location   string        // redirect target, for 3xx
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "vast %s: HTTP %d", e.Operation, e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Location != "" {
+		fmt.Fprintf(&b, " (redirect to %s not followed: a create re-sent as GET would turn into a list)", e.Location)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	return b.String()
+}
+
+// Is reports a 5xx as ErrOutcomeUnknown: a gateway error can come after the
+// backend acted.
+func (e *APIError) Is(target error) bool {
+	return target == ErrOutcomeUnknown && e.StatusCode >= 500
+}
+
+// RequestError is a failure with no usable answer from the API: the
+// connection failed, the deadline passed, or the body could not be read.
+type RequestError struct {
+	Operation string
+	// Sent is true when any of the request was written to the network, so
+	// the API may have acted on it.
+	Sent bool
+	Err  error
+}
+
+func (e *RequestError) Error() string {
+	if e.Sent {
+		return fmt.Sprintf("vast %s: no usable answer after the request was sent (%v); it may have been acted on, check before retrying", e.Operation, e.Err)
+	}
+	return fmt.Sprintf("vast %s: request not sent: %v", e.Operation, e.Err)
+}
+
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// Is reports ErrOutcomeUnknown when the request may have reached the API.
+func (e *RequestError) Is(target error) bool {
+	return target == ErrOutcomeUnknown && e.Sent
+}
+
+// failureBody covers every failure shape the API is known to send.
+type failureBody struct {
+	Success    *bool    `json:"success"`
+	Error      string   `json:"error"`
+	Msg        string   `json:"msg"`
+	Detail     string   `json:"detail"`
+	RetryAfter *float64 `json:"retry_after"`
+}
+
+// maxMessage bounds how much of an unexpected body an error repeats.
+const maxMessage = 300
+
+// newAPIError reads whatever the API said about a failure. Bodies are JSON,
+// plain text, or a proxy's HTML page.
+func newAPIError(op string, resp *http.Response, body []byte) *APIError {
+	e := &APIError{Operation: op, StatusCode: resp.StatusCode}
+	var f failureBody
+	if json.Unmarshal(body, &f) == nil {
+		e.Code = f.Error
+		e.Message = firstNonEmpty(f.Msg, f.Detail)
+		if f.RetryAfter != nil && *f.RetryAfter > 0 {
+			e.RetryAfter = seconds(*f.RetryAfter)
+		}
+	} else {
+		e.Message = describeNonJSON(resp.Header.Get("Content-Type"), body)
+	}
+	if d := retryAfterHeader(resp.Header); d > 0 {
+		e.RetryAfter = d
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		e.Location = resp.Header.Get("Location")
+	}
+	return e
+}
+
+func describeNonJSON(contentType string, body []byte) string {
+	text := strings.TrimSpace(string(body))
+	if strings.Contains(contentType, "html") || strings.HasPrefix(text, "<") {
+		if title := htmlTitle(text); title != "" {
+			return "HTML error page: " + title
+		}
+		return "HTML error page"
+	}
+	if len(text) > maxMessage {
+		text = text[:maxMessage] + "..."
+	}
+	return text
+}
+
+func htmlTitle(page string) string {
+	lower := strings.ToLower(page)
+	start := strings.Index(lower, "<title>")
+	end := strings.Index(lower, "</title>")
+	if start < 0 || end < start {
+		return ""
+	}
+	title := strings.TrimSpace(page[start+len("<title>") : end])
+	if len(title) > maxMessage {
+		title = title[:maxMessage]
+	}
+	return title
+}
+
+// retryAfterHeader reads Retry-After in either of its forms (seconds or an
+// HTTP date).
+func retryAfterHeader(h http.Header) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		return seconds(secs)
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		return time.Until(at)
+	}
+	return 0
+}
+
+func seconds(s float64) time.Duration {
+	if s <= 0 {
+		return 0
+	}
+	// Bounded so a hostile value cannot overflow the duration.
+	const ceiling = 24 * time.Hour
+	if s >= ceiling.Seconds() {
+		return ceiling
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,190 @@
+package gen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"sync/atomic"
+	"time"
+)
+
+// retryingDoer sends a request, reads the answer whole (within a cap) and
+// retries only when the API certainly did not act: a 429, or a connection
+// that was never opened. Anything after a connection opened, a timeout, a
+// reset or a 5xx, is returned as is, because retrying a create whose outcome
+// is unknown can rent a second machine.
+//
+// go-retryablehttp was considered: its default policy retries 5xx and
+// connection errors on POST, exactly what must not happen here, and it reads
+// neither retry_after in the body nor a bound on total wait. Replacing both
+// policy and back-off would leave nothing of it.
+type retryingDoer struct {
+	client  *http.Client
+	policy  RetryPolicy
+	maxBody int64
+	log     *slog.Logger
+	dryRun  bool
+	sleep   func(context.Context, time.Duration) error
+}
+
+func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
+	if d.dryRun {
+		return nil, newDryRunError(req)
+	}
+	ctx := req.Context()
+	var waited time.Duration
+	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, &RequestError{Err: fmt.Errorf("rewinding the body for a retry: %w", err)}
+			}
+			req = req.Clone(ctx)
+			req.Body = body
+		}
+
+		var connected atomic.Bool
+		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }}
+		start := time.Now()
+		resp, err := d.client.Do(req.WithContext(httptrace.WithClientTrace(ctx, trace)))
+		if err != nil {
+			d.logAttempt(ctx, req, attempt, 0, start, err)
+			if !connected.Load() && ctx.Err() == nil {
+				if delay, ok := d.nextDelay(attempt, waited, d.backoff(attempt)); ok {
+					if err := d.sleep(ctx, delay); err != nil {
+						return nil, &RequestError{Err: err}
+					}
+					waited += delay
+					continue
+				}
+			}
+			return nil, &RequestError{Sent: connected.Load(), Err: err}
+		}
+
+		body, err := readCapped(resp.Body, d.maxBody)
+		resp.Body.Close()
+		d.logAttempt(ctx, req, attempt, resp.StatusCode, start, err)
+		if err != nil {
+			return nil, &RequestError{Sent: true, Err: fmt.Errorf("HTTP %d, reading the answer: %w", resp.StatusCode, err)}
+		}
+		resp.Body = bufferedBody{bytes.NewReader(body)}
+
+		if resp.StatusCode == http.StatusTooManyRequests {
+			hint := newAPIError("", resp, body).RetryAfter
+			if delay, ok := d.nextDelay(attempt, waited, cmpDuration(hint, d.backoff(attempt))); ok {
+				if err := d.sleep(ctx, delay); err != nil {
+					// The 429 proves nothing was created; neither was anything since.
+					return nil, &RequestError{Err: err}
+				}
+				waited += delay
+				continue
+			}
+		}
+		return resp, nil
+	}
+}
+
+// nextDelay reports whether another attempt fits the policy.
+func (d *retryingDoer) nextDelay(attempt int, waited, delay time.Duration) (time.Duration, bool) {
+	if attempt >= d.policy.MaxAttempts || waited+delay > d.policy.MaxWait {
+		return 0, false
+	}
+	return delay, true
+}
+
+// backoff doubles from BaseDelay, with up to 20% jitter so that parallel
+// callers do not retry in step.
+func (d *retryingDoer) backoff(attempt int) time.Duration {
+	delay := d.policy.BaseDelay << (attempt - 1)
+	return delay + time.Duration(rand.Int64N(int64(delay)/5+1))
+}
+
+func cmpDuration(preferred, fallback time.Duration) time.Duration {
+	if preferred > 0 {
+		return preferred
+	}
+	return fallback
+}
+
+func (d *retryingDoer) logAttempt(ctx context.Context, req *http.Request, attempt, status int, start time.Time, err error) {
+	if d.log == nil {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", req.Method),
+		slog.String("path", req.URL.Path),
+		slog.Int("attempt", attempt),
+		slog.Duration("elapsed", time.Since(start)),
+	}
+	if status != 0 {
+		attrs = append(attrs, slog.Int("status", status))
+	}
+	level := slog.LevelDebug
+	if err != nil || status == http.StatusTooManyRequests || status >= 300 {
+		level = slog.LevelWarn
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	d.log.LogAttrs(ctx, level, "vast api call", attrs...)
+}
+
+func readCapped(body io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, limit)
+	}
+	return data, nil
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// DryRunError is what every call returns when Config.DryRun is set: the
+// exact request that would have been sent. Nothing was sent.
+type DryRunError struct {
+	Operation string          `json:"operation"`
+	Method    string          `json:"method"`
+	URL       string          `json:"url"`
+	Header    http.Header     `json:"headers"`
+	Body      json.RawMessage `json:"body"`
+}
+
+func (e *DryRunError) Error() string {
+	return fmt.Sprintf("dry run: %s %s %s was not sent", e.Operation, e.Method, e.URL)
+}
+
+// Redacted stands in for the API key wherever a request is shown.
+const Redacted = "Bearer [REDACTED]"
+
+func newDryRunError(req *http.Request) error {
+	header := req.Header.Clone()
+	if header.Get("Authorization") != "" {
+		header.Set("Authorization", Redacted)
+	}
+	var body []byte
+	if req.GetBody != nil {
+		if rc, err := req.GetBody(); err == nil {
+			body, _ = io.ReadAll(rc)
+			rc.Close()
+		}
+	}
+	return &DryRunError{Method: req.Method, URL: req.URL.String(), Header: header, Body: body}
+}
