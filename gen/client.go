@@ -140,6 +140,10 @@ func New(cfg Config) (*Vast, error) {
 // BaseURL is the API root calls go to.
 func (v *Vast) BaseURL() string { return v.baseURL }
 
+// HasAPIKey reports whether a key was found; without one, calls fail with
+// ErrNoAPIKey (except in dry-run mode).
+func (v *Vast) HasAPIKey() bool { return v.hasKey }
+
 // CreateEndpoint creates a serverless endpoint. Only the fields set in req
 // are sent.
 func (v *Vast) CreateEndpoint(ctx context.Context, req CreateEndpointRequest) (*EndpointCreated, error) {

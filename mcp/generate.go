@@ -1,0 +1,3 @@
+package mcp
+
+//go:generate go run ../internal/specgen -spec ../openapi.yaml -overlay ../overlay.yaml -out tools.gen.go

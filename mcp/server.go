@@ -1,0 +1,80 @@
+// Package mcp serves the Vast.ai create operations as MCP tools:
+// create_endpoint, create_workergroup and create_instance.
+//
+// The tools' names, descriptions and input and output schemas come from
+// openapi.yaml with overlay.yaml applied (see tools.gen.go); the calls go
+// through the generated client in package gen. mcp-go validates every call
+// against the input schema before a handler runs, so a bad argument never
+// reaches the API.
+package mcp
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/vast-mcp/vast-mcp/gen"
+)
+
+// Options configures the server. The zero value is the safe default.
+type Options struct {
+	// ExposeInstanceKey shows credentials the API returns (instance_api_key)
+	// in tool results. Off by default: an agent's transcript is no place
+	// for a key.
+	ExposeInstanceKey bool
+	// Sandbox marks every result as coming from canned responses.
+	Sandbox bool
+	// Logger receives server-side events; nil discards them.
+	Logger *slog.Logger
+}
+
+const instructions = `Tools to create Vast.ai resources. Every call that succeeds spends money ` +
+	`or leads to spending: instances bill per hour until destroyed, endpoints and workergroups start ` +
+	`billed workers. Call a create once per resource you mean to have; never repeat a call whose ` +
+	`outcome was unknown without checking the Vast.ai console first.`
+
+// NewServer returns an MCP server exposing the tools, calling Vast.ai through vast.
+func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
+	specs := make(map[string]*toolSpec, len(toolSpecs))
+	for i := range toolSpecs {
+		specs[toolSpecs[i].Name] = &toolSpecs[i]
+	}
+	hooks := &server.Hooks{}
+	hooks.AddAfterCallTool(explainValidationFailures(specs))
+	s := server.NewMCPServer("vast-mcp", gen.Version,
+		server.WithTitle("Vast.ai"),
+		server.WithInstructions(instructions),
+		server.WithToolCapabilities(false),
+		server.WithInputSchemaValidation(),
+		server.WithOutputSchemaValidation(),
+		server.WithToolHandlerMiddleware(recoverPanics(opts.Logger)),
+		server.WithHooks(hooks),
+	)
+	s.AddTools(Tools(vast, opts)...)
+	return s
+}
+
+// recoverPanics turns a panic in a handler into an isError result the agent
+// can read, instead of a JSON-RPC internal error, and keeps the server up.
+// The panic value is logged, never returned: it could hold request data.
+func recoverPanics(logger *slog.Logger) server.ToolHandlerMiddleware {
+	return func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+		return func(ctx context.Context, req mcpgo.CallToolRequest) (result *mcpgo.CallToolResult, err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					if logger != nil {
+						logger.Error("tool handler panicked", "tool", req.Params.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					}
+					result = mcpgo.NewToolResultError(fmt.Sprintf("%s failed inside vast-mcp (a bug; see the server log). "+
+						"The create may or may not have been sent: check the Vast.ai console before calling again.", req.Params.Name))
+					err = nil
+				}
+			}()
+			return next(ctx, req)
+		}
+	}
+}
