@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
