@@ -1,0 +1,78 @@
+package mcp_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/fakeapi"
+	"github.com/vast-mcp/vast-mcp/mcp"
+)
+
+// testKey is distinctive so a leak is easy to find in any output.
+const testKey = "vk-TESTKEY-1c9e77d2b05f43aa-DO-NOT-LEAK"
+
+// connect starts the real server wired to cfg and returns an initialized
+// in-process MCP client.
+func connect(t *testing.T, cfg gen.Config, opts mcp.Options) *client.Client {
+	t.Helper()
+	vast, err := gen.New(cfg)
+	require.NoError(t, err)
+	c, err := client.NewInProcessClient(mcp.NewServer(vast, opts))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+	require.NoError(t, c.Start(ctx))
+	var init mcpgo.InitializeRequest
+	init.Params.ProtocolVersion = mcpgo.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcpgo.Implementation{Name: "test", Version: "0"}
+	_, err = c.Initialize(ctx, init)
+	require.NoError(t, err)
+	return c
+}
+
+// connectFake wires the server to a fake API that replays handlers.
+func connectFake(t *testing.T, opts mcp.Options, handlers ...http.Handler) (*client.Client, *fakeapi.Server) {
+	t.Helper()
+	api := fakeapi.New(t, handlers...)
+	return connect(t, gen.Config{APIKey: testKey, BaseURL: api.URL, Retry: gen.RetryPolicy{MaxAttempts: 1}}, opts), api
+}
+
+// call makes a tools/call with JSON arguments; a protocol error fails the
+// test, since every failure must come back as a result.
+func call(t *testing.T, c *client.Client, tool, args string) *mcpgo.CallToolResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.CallTool(ctx, toolRequest(tool, args))
+	require.NoError(t, err, "a tool failure must be an isError result, not a JSON-RPC error")
+	return res
+}
+
+func text(t *testing.T, res *mcpgo.CallToolResult) string {
+	t.Helper()
+	require.NotEmpty(t, res.Content)
+	tc, ok := res.Content[0].(mcpgo.TextContent)
+	require.True(t, ok, "first content is text")
+	return tc.Text
+}
+
+func structured(t *testing.T, res *mcpgo.CallToolResult) map[string]any {
+	t.Helper()
+	data, err := json.Marshal(res.StructuredContent)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(data, &m))
+	return m
+}
+
+func toolRequest(tool, args string) mcpgo.CallToolRequest {
+	return mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: tool, Arguments: json.RawMessage(args)}}
+}
