@@ -26,21 +26,17 @@ func main() {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
 	var cfg config
 	fs := flagSet(&cfg, env, stderr)
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	// Flags may also follow the subcommand: vast-mcp demo --log-level debug.
 	var command string
-	rest := fs.Args()
-	if len(rest) > 0 {
-		command = rest[0]
-		if err := fs.Parse(rest[1:]); err != nil {
-			return 2
-		}
-		rest = fs.Args()
+	var rest []string
+	if len(positional) > 0 {
+		command, rest = positional[0], positional[1:]
 	}
 	if cfg.version {
 		fmt.Fprintln(stdout, "vast-mcp", gen.Version)
@@ -62,5 +58,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	default:
 		fmt.Fprintf(stderr, "vast-mcp: unknown command %q; see vast-mcp --help\n", command)
 		return 2
+	}
+}
+
+// parseInterspersed lets flags come before or after the command and its
+// arguments: vast-mcp call create_endpoint '{}' --sandbox.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
 	}
 }

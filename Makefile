@@ -1,0 +1,52 @@
+# Every target runs with Go alone, except lint, which also fetches the
+# OpenAPI linter through npx (Node.js).
+GO       ?= go
+SPECTRAL ?= npx --yes @stoplight/spectral-cli@6.16.3
+BIN      := bin/vast-mcp
+GENERATED := gen mcp README.md
+
+.PHONY: all generate check-generated lint test build bench demo fuzz spec-change-check clean
+
+all: generate lint test build
+
+## generate: regenerate gen/ (oapi-codegen), mcp/tools.gen.go (specgen) and README's tool reference
+generate:
+	$(GO) generate ./...
+
+## check-generated: fail when generated files differ from what `make generate` writes
+check-generated: generate
+	@if ! git diff --quiet -- $(GENERATED) || [ -n "$$(git ls-files --others --exclude-standard -- $(GENERATED))" ]; then \
+		git diff --stat -- $(GENERATED); git ls-files --others --exclude-standard -- $(GENERATED); \
+		echo "generated files are stale: run 'make generate' and commit the result" >&2; exit 1; \
+	fi
+
+## lint: gofmt, go vet, and the OpenAPI linter on the effective (overlaid) spec
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
+	$(GO) vet ./...
+	@mkdir -p .build
+	$(GO) run ./internal/specgen -spec openapi.yaml -overlay overlay.yaml -effective .build/openapi.effective.json
+	$(SPECTRAL) lint --ruleset .spectral.yaml --fail-severity warn .build/openapi.effective.json
+
+## test: the whole test suite, with the race detector
+test:
+	$(GO) test -race -count=1 ./...
+
+## build: the vast-mcp binary in bin/
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/vast-mcp
+
+## bench: Go benchmarks (ns/op, allocs/op)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## demo: the server end to end in sandbox mode; needs no Vast.ai account
+demo: build
+	$(BIN) demo
+
+## spec-change-check: prove a field added to openapi.yaml reaches client and tools with `make generate` alone
+spec-change-check:
+	scripts/spec-change-check.sh
+
+clean:
+	rm -rf bin .build
