@@ -140,6 +140,18 @@ func New(cfg Config) (*Vast, error) {
 // BaseURL is the API root calls go to.
 func (v *Vast) BaseURL() string { return v.baseURL }
 
+// DryRun returns a copy of v that builds every request but sends none,
+// answering with a *DryRunError that shows it, key redacted.
+func (v *Vast) DryRun() *Vast {
+	doer := *v.api.Client.(*retryingDoer)
+	doer.dryRun = true
+	api := *v.api
+	api.Client = &doer
+	dry := *v
+	dry.api, dry.dryRun = &api, true
+	return &dry
+}
+
 // HasAPIKey reports whether a key was found; without one, calls fail with
 // ErrNoAPIKey (except in dry-run mode).
 func (v *Vast) HasAPIKey() bool { return v.hasKey }

@@ -28,7 +28,7 @@ func TestEveryToolHasAnOperationAndASandboxReply(t *testing.T) {
 
 func TestPanicInAHandlerBecomesAnErrorResult(t *testing.T) {
 	saved := operations["createEndpoint"]
-	operations["createEndpoint"] = func(context.Context, *gen.Vast, arguments) (created, error) {
+	operations["createEndpoint"] = func(arguments) (call, error) {
 		panic("boom: secret-looking detail")
 	}
 	t.Cleanup(func() { operations["createEndpoint"] = saved })

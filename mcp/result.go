@@ -53,6 +53,12 @@ func argumentError(spec *toolSpec, err error) *mcpgo.CallToolResult {
 	return mcpgo.NewToolResultError(fmt.Sprintf("Invalid arguments for %s: %v. Nothing was sent; fix the argument and call again.", spec.Name, err))
 }
 
+// refused says which operator guardrail stopped the call.
+func refused(spec *toolSpec, err error) *mcpgo.CallToolResult {
+	return mcpgo.NewToolResultError(fmt.Sprintf("%s refused: %v. Nothing was sent. The person running vast-mcp sets this limit; "+
+		"no tool argument can change it. Stay within it, or ask the human to change the setting.", spec.Name, err))
+}
+
 func failure(spec *toolSpec, args arguments, err error, opts Options) *mcpgo.CallToolResult {
 	var (
 		dry    *gen.DryRunError

@@ -30,6 +30,8 @@ type Options struct {
 	Sandbox bool
 	// Logger receives server-side events; nil discards them.
 	Logger *slog.Logger
+	// Guardrails bound what an agent can do; nil means none.
+	Guardrails *Guardrails
 }
 
 const instructions = `Tools to create Vast.ai resources. Every call that succeeds spends money ` +
@@ -45,7 +47,7 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 	}
 	hooks := &server.Hooks{}
 	hooks.AddAfterCallTool(explainValidationFailures(specs))
-	s := server.NewMCPServer("vast-mcp", gen.Version,
+	serverOpts := []server.ServerOption{
 		server.WithTitle("Vast.ai"),
 		server.WithInstructions(instructions),
 		server.WithToolCapabilities(false),
@@ -53,7 +55,11 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 		server.WithOutputSchemaValidation(),
 		server.WithToolHandlerMiddleware(recoverPanics(opts.Logger)),
 		server.WithHooks(hooks),
-	)
+	}
+	if opts.Guardrails != nil && opts.Guardrails.Confirm {
+		serverOpts = append(serverOpts, server.WithElicitation())
+	}
+	s := server.NewMCPServer("vast-mcp", gen.Version, serverOpts...)
 	s.AddTools(Tools(vast, opts)...)
 	return s
 }

@@ -30,77 +30,106 @@ type created struct {
 	text string // one line an agent can quote
 }
 
-// operation decodes a tool's arguments into the generated request type and
-// makes the call.
-type operation func(ctx context.Context, vast *gen.Vast, args arguments) (created, error)
+// call is one decoded create request, ready to be checked and sent.
+type call interface {
+	// check applies the operator's guardrails; it returns a *capError.
+	check(g *Guardrails) error
+	send(ctx context.Context, vast *gen.Vast) (created, error)
+}
 
-// operations is keyed by operationId; a test checks that it and toolSpecs
-// name the same operations.
-var operations = map[string]operation{
-	"createEndpoint": func(ctx context.Context, vast *gen.Vast, args arguments) (created, error) {
-		var req gen.CreateEndpointRequest
-		if err := args.decodeBody(&req); err != nil {
-			return created{}, err
-		}
-		resp, err := vast.CreateEndpoint(ctx, req)
-		if err != nil {
-			return created{}, err
-		}
-		text := fmt.Sprintf("Created endpoint %d", *resp.Result)
-		if req.EndpointName != nil {
-			text += fmt.Sprintf(" (%q)", *req.EndpointName)
-		}
-		return created{body: resp, text: text}, nil
+// operations decode a tool's arguments into the generated request type,
+// keyed by operationId; a test checks that they match toolSpecs.
+var operations = map[string]func(arguments) (call, error){
+	"createEndpoint": func(args arguments) (call, error) {
+		var c endpointCall
+		return &c, args.decodeBody(&c.req)
 	},
-	"createWorkergroup": func(ctx context.Context, vast *gen.Vast, args arguments) (created, error) {
-		var req gen.CreateWorkergroupRequest
-		if err := args.decodeBody(&req); err != nil {
-			return created{}, err
-		}
-		resp, err := vast.CreateWorkergroup(ctx, req)
-		if err != nil {
-			return created{}, err
-		}
-		id := resp.ID()
-		resp.Id = &id // one field for agents, whichever the API used
-		text := fmt.Sprintf("Created workergroup %d", id)
-		switch {
-		case req.EndpointName != nil:
-			text += fmt.Sprintf(" for endpoint %q", *req.EndpointName)
-		case req.EndpointId != nil:
-			text += fmt.Sprintf(" for endpoint %d", *req.EndpointId)
-		}
-		return created{body: resp, text: text}, nil
+	"createWorkergroup": func(args arguments) (call, error) {
+		var c workergroupCall
+		return &c, args.decodeBody(&c.req)
 	},
-	"createInstance": func(ctx context.Context, vast *gen.Vast, args arguments) (created, error) {
-		var req gen.CreateInstanceRequest
-		if err := args.decodeBody(&req); err != nil {
-			return created{}, err
-		}
-		resp, err := vast.CreateInstance(ctx, args.pathID, req)
-		if err != nil {
-			return created{}, err
-		}
-		return created{body: resp, text: fmt.Sprintf("Created instance %d from offer %d", *resp.NewContract, args.pathID)}, nil
+	"createInstance": func(args arguments) (call, error) {
+		c := instanceCall{offerID: args.pathID}
+		return &c, args.decodeBody(&c.req)
 	},
 }
 
-// Tools returns the server tools, in the spec's order, wired to vast.
+type endpointCall struct{ req gen.CreateEndpointRequest }
+
+func (c *endpointCall) send(ctx context.Context, vast *gen.Vast) (created, error) {
+	resp, err := vast.CreateEndpoint(ctx, c.req)
+	if err != nil {
+		return created{}, err
+	}
+	text := fmt.Sprintf("Created endpoint %d", *resp.Result)
+	if c.req.EndpointName != nil {
+		text += fmt.Sprintf(" (%q)", *c.req.EndpointName)
+	}
+	return created{body: resp, text: text}, nil
+}
+
+type workergroupCall struct{ req gen.CreateWorkergroupRequest }
+
+func (c *workergroupCall) send(ctx context.Context, vast *gen.Vast) (created, error) {
+	resp, err := vast.CreateWorkergroup(ctx, c.req)
+	if err != nil {
+		return created{}, err
+	}
+	id := resp.ID()
+	resp.Id = &id // one field for agents, whichever the API used
+	text := fmt.Sprintf("Created workergroup %d", id)
+	switch {
+	case c.req.EndpointName != nil:
+		text += fmt.Sprintf(" for endpoint %q", *c.req.EndpointName)
+	case c.req.EndpointId != nil:
+		text += fmt.Sprintf(" for endpoint %d", *c.req.EndpointId)
+	}
+	return created{body: resp, text: text}, nil
+}
+
+type instanceCall struct {
+	offerID int
+	req     gen.CreateInstanceRequest
+}
+
+func (c *instanceCall) send(ctx context.Context, vast *gen.Vast) (created, error) {
+	resp, err := vast.CreateInstance(ctx, c.offerID, c.req)
+	if err != nil {
+		return created{}, err
+	}
+	return created{body: resp, text: fmt.Sprintf("Created instance %d from offer %d", *resp.NewContract, c.offerID)}, nil
+}
+
+// ToolNames lists every tool the server can offer.
+func ToolNames() []string {
+	names := make([]string, len(toolSpecs))
+	for i, spec := range toolSpecs {
+		names[i] = spec.Name
+	}
+	return names
+}
+
+// Tools returns the server tools wired to vast: all of them, or those named
+// in opts.Guardrails.Tools.
 func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 	tools := make([]server.ServerTool, 0, len(toolSpecs))
+	confirmations := newConfirmer()
 	for i := range toolSpecs {
 		spec := &toolSpecs[i]
-		tools = append(tools, server.ServerTool{Tool: newTool(spec), Handler: handler(spec, vast, opts)})
+		if !opts.Guardrails.allows(spec.Name) {
+			continue
+		}
+		tools = append(tools, server.ServerTool{Tool: newTool(spec, opts.Guardrails), Handler: handler(spec, vast, opts, confirmations)})
 	}
 	return tools
 }
 
-func newTool(spec *toolSpec) mcpgo.Tool {
+func newTool(spec *toolSpec, g *Guardrails) mcpgo.Tool {
 	no, yes := false, true
 	return mcpgo.Tool{
 		Name:            spec.Name,
 		Title:           spec.Title,
-		Description:     spec.Description,
+		Description:     spec.Description + g.describe(spec.OperationID),
 		RawInputSchema:  json.RawMessage(spec.InputSchema),
 		RawOutputSchema: json.RawMessage(spec.OutputSchema),
 		Annotations: mcpgo.ToolAnnotation{
@@ -113,14 +142,26 @@ func newTool(spec *toolSpec) mcpgo.Tool {
 	}
 }
 
-func handler(spec *toolSpec, vast *gen.Vast, opts Options) server.ToolHandlerFunc {
-	call := operations[spec.OperationID]
+func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confirmer) server.ToolHandlerFunc {
+	decode := operations[spec.OperationID]
 	return func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
 		args, err := parseArguments(spec, req.GetRawArguments())
 		if err != nil {
 			return argumentError(spec, err), nil
 		}
-		out, err := call(ctx, vast, args)
+		c, err := decode(args)
+		if err != nil {
+			return argumentError(spec, err), nil
+		}
+		if err := c.check(opts.Guardrails); err != nil {
+			return refused(spec, err), nil
+		}
+		if opts.Guardrails != nil && opts.Guardrails.Confirm {
+			if result := confirmations.confirm(ctx, spec, req, vast, c); result != nil {
+				return result, nil // asking, declined, or not confirmable
+			}
+		}
+		out, err := c.send(ctx, vast)
 		if err != nil {
 			return failure(spec, args, err, opts), nil
 		}

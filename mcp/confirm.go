@@ -1,0 +1,152 @@
+package mcp
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/vast-mcp/vast-mcp/gen"
+)
+
+// With --confirm, a create first asks the human, through MCP elicitation,
+// showing exactly the request that will be sent. The handler is written in
+// the multi round-trip form (SEP-2322): it returns an input-required result
+// carrying an opaque state; the client asks the user and calls again with
+// the answer and the state. mcp-go performs the older server-initiated
+// elicitation for clients that predate it, so one flow serves both.
+//
+// The state is a random token the server alone can redeem, once, within
+// confirmTTL, and only for the very request that was shown: the agent cannot
+// forge, replay or reuse a confirmation, nor change the arguments after the
+// human said yes.
+
+const (
+	confirmTTL        = 5 * time.Minute
+	confirmInputID    = "confirm"
+	maxPendingConfirm = 1024
+)
+
+type confirmer struct {
+	mu      sync.Mutex
+	pending map[string]pendingConfirmation
+	now     func() time.Time
+}
+
+type pendingConfirmation struct {
+	request [sha256.Size]byte // digest of the exact request shown
+	expires time.Time
+}
+
+func newConfirmer() *confirmer {
+	return &confirmer{pending: map[string]pendingConfirmation{}, now: time.Now}
+}
+
+// confirm returns nil when the human approved this exact request, and
+// otherwise the result to answer with: the question, or why nothing was sent.
+func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.CallToolRequest, vast *gen.Vast, c call) *mcpgo.CallToolResult {
+	shown, digest, err := exactRequest(ctx, vast, c)
+	if err != nil {
+		return mcpgo.NewToolResultError(fmt.Sprintf("%s: cannot show the request for confirmation (%v); nothing was sent.", spec.Name, err))
+	}
+	round := req.Params.MultiRoundTripParams
+	if round.RequestState == "" {
+		if !clientCanElicit(ctx) {
+			return mcpgo.NewToolResultError(fmt.Sprintf("%s needs a human's confirmation (the operator started vast-mcp with --confirm), "+
+				"but this MCP client cannot ask its user (it has no elicitation support). Nothing was sent.", spec.Name))
+		}
+		state, err := cf.remember(digest)
+		if err != nil {
+			return mcpgo.NewToolResultError(fmt.Sprintf("%s: %v; nothing was sent.", spec.Name, err))
+		}
+		return server.NewInputRequestBuilder(state).Elicit(confirmInputID, mcpgo.ElicitationParams{
+			Message: fmt.Sprintf("An AI agent asks vast-mcp to %s on Vast.ai. This can spend money. Exactly this will be sent:\n\n%s\n\nSend it?", spec.Title, shown),
+			RequestedSchema: map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"approve": map[string]any{"type": "boolean", "title": "Send this request to Vast.ai"},
+				},
+				"required": []string{"approve"},
+			},
+		}).ToolResult()
+	}
+
+	pending, ok := cf.redeem(round.RequestState)
+	switch {
+	case !ok:
+		return mcpgo.NewToolResultError(spec.Name + ": this confirmation is unknown or was already used; nothing was sent. Call the tool again to ask the human anew.")
+	case cf.now().After(pending.expires):
+		return mcpgo.NewToolResultError(fmt.Sprintf("%s: the confirmation expired (after %s); nothing was sent. Call the tool again to ask the human anew.", spec.Name, confirmTTL))
+	case pending.request != digest:
+		return mcpgo.NewToolResultError(spec.Name + ": the arguments changed after the human was asked; nothing was sent. Call the tool again to ask anew.")
+	}
+	answer := server.ElicitationResponse(round.InputResponses, confirmInputID)
+	switch {
+	case answer == nil:
+		return mcpgo.NewToolResultError(spec.Name + ": no answer from the human; nothing was sent.")
+	case answer.Action == mcpgo.ElicitationResponseActionAccept && approved(answer.Content):
+		return nil
+	case answer.Action == mcpgo.ElicitationResponseActionCancel:
+		return mcpgo.NewToolResultError(spec.Name + ": the human cancelled the confirmation; nothing was sent.")
+	default:
+		return mcpgo.NewToolResultError(spec.Name + ": the human declined; nothing was sent. Do not retry unless the human asks for it.")
+	}
+}
+
+// exactRequest renders the request c would send, key redacted, and its digest.
+func exactRequest(ctx context.Context, vast *gen.Vast, c call) (string, [sha256.Size]byte, error) {
+	_, err := c.send(ctx, vast.DryRun())
+	var dry *gen.DryRunError
+	if !errors.As(err, &dry) {
+		return "", [sha256.Size]byte{}, fmt.Errorf("dry run did not produce a request: %w", err)
+	}
+	shown := dry.Method + " " + dry.URL + "\n" + string(dry.Body)
+	return shown, sha256.Sum256([]byte(shown)), nil
+}
+
+func approved(content any) bool {
+	m, ok := content.(map[string]any)
+	return ok && m["approve"] == true
+}
+
+func clientCanElicit(ctx context.Context) bool {
+	session, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo)
+	return ok && session.GetClientCapabilities().Elicitation != nil
+}
+
+func (cf *confirmer) remember(digest [sha256.Size]byte) (string, error) {
+	var token [16]byte
+	if _, err := rand.Read(token[:]); err != nil {
+		return "", err
+	}
+	state := hex.EncodeToString(token[:])
+	cf.mu.Lock()
+	defer cf.mu.Unlock()
+	now := cf.now()
+	for k, p := range cf.pending {
+		if now.After(p.expires) {
+			delete(cf.pending, k)
+		}
+	}
+	if len(cf.pending) >= maxPendingConfirm {
+		return "", errors.New("too many confirmations are waiting for an answer")
+	}
+	cf.pending[state] = pendingConfirmation{request: digest, expires: now.Add(confirmTTL)}
+	return state, nil
+}
+
+// redeem hands out a pending confirmation once.
+func (cf *confirmer) redeem(state string) (pendingConfirmation, bool) {
+	cf.mu.Lock()
+	defer cf.mu.Unlock()
+	p, ok := cf.pending[state]
+	delete(cf.pending, state)
+	return p, ok
+}
