@@ -1,0 +1,62 @@
+package mcp
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vast-mcp/vast-mcp/gen"
+)
+
+func TestConfirmationStateIsSingleUseBoundAndExpiring(t *testing.T) {
+	vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: "http://127.0.0.1:1"})
+	require.NoError(t, err)
+	spec := &toolSpecs[0]
+	image, other := "img", "other-img"
+	shownCall := &instanceCall{offerID: 1, req: gen.CreateInstanceRequest{Image: &image}}
+	changedCall := &instanceCall{offerID: 1, req: gen.CreateInstanceRequest{Image: &other}}
+	ctx := context.Background()
+
+	now := time.Unix(1_700_000_000, 0)
+	cf := newConfirmer()
+	cf.now = func() time.Time { return now }
+	ask := func(c call) string {
+		_, digest, err := exactRequest(ctx, vast, c)
+		require.NoError(t, err)
+		state, err := cf.remember(digest)
+		require.NoError(t, err)
+		return state
+	}
+	answer := func(state string, c call) *mcpgo.CallToolResult {
+		req := mcpgo.CallToolRequest{}
+		req.Params.RequestState = state
+		req.Params.InputResponses = mcpgo.InputResponses{confirmInputID: mcpgo.NewElicitationInputResponse(mcpgo.ElicitationResult{
+			ElicitationResponse: mcpgo.ElicitationResponse{Action: mcpgo.ElicitationResponseActionAccept, Content: map[string]any{"approve": true}},
+		})}
+		return cf.confirm(ctx, spec, req, vast, c)
+	}
+	errorText := func(r *mcpgo.CallToolResult) string {
+		require.NotNil(t, r, "expected a refusal")
+		require.True(t, r.IsError)
+		return r.Content[0].(mcpgo.TextContent).Text
+	}
+
+	state := ask(shownCall)
+	assert.Len(t, state, 32, "128 random bits")
+	assert.Nil(t, answer(state, shownCall), "approved")
+	assert.Contains(t, errorText(answer(state, shownCall)), "already used", "a confirmation is single-use")
+
+	assert.Contains(t, errorText(answer("00112233445566778899aabbccddeeff", shownCall)), "unknown", "a forged state is refused")
+
+	state = ask(shownCall)
+	assert.Contains(t, errorText(answer(state, changedCall)), "arguments changed")
+	assert.Contains(t, errorText(answer(state, shownCall)), "already used", "a refused redemption still spends the state")
+
+	state = ask(shownCall)
+	now = now.Add(confirmTTL + time.Second)
+	assert.Contains(t, errorText(answer(state, shownCall)), "expired")
+}

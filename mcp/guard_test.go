@@ -1,0 +1,188 @@
+package mcp_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/client"
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/fakeapi"
+	"github.com/vast-mcp/vast-mcp/mcp"
+)
+
+func TestToolAllowlistListsAndServesOnlyTheNamedTools(t *testing.T) {
+	c, api := connectFake(t, mcp.Options{Guardrails: &mcp.Guardrails{Tools: []string{"create_endpoint"}}}, fakeapi.Fixture(t, "endpoint/200"))
+	list, err := c.ListTools(context.Background(), mcpgo.ListToolsRequest{})
+	require.NoError(t, err)
+	require.Len(t, list.Tools, 1)
+	assert.Equal(t, "create_endpoint", list.Tools[0].Name)
+
+	_, err = c.CallTool(context.Background(), toolRequest("create_instance", `{"offer_id": 1, "image": "img"}`))
+	assert.Error(t, err, "a tool off the allowlist does not exist for the client")
+	assert.Empty(t, api.Requests())
+}
+
+func TestCapsRefuseAndNameTheCap(t *testing.T) {
+	caps := &mcp.Guardrails{MaxWorkers: 4, MaxPrice: 1.5, MaxDisk: 100, Images: []string{"vllm/vllm-openai:latest", "pytorch/pytorch:*"}}
+	tests := []struct {
+		name, tool, args string
+		want             []string
+	}{
+		{"endpoint max_workers over", "create_endpoint", `{"max_workers": 5}`, []string{"max_workers 5 is over the cap of 4", "--max-workers 4"}},
+		{"endpoint max_workers omitted", "create_endpoint", `{"endpoint_name": "e"}`, []string{"max_workers is required", "--max-workers 4"}},
+		{"endpoint cold_workers over", "create_endpoint", `{"max_workers": 4, "cold_workers": 9}`, []string{"cold_workers 9 is over the cap of 4"}},
+		{"workergroup max_workers over", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 50}`, []string{"max_workers 50 is over the cap of 4"}},
+		{"workergroup max_workers omitted", "create_workergroup", `{"endpoint_id": 1, "template_id": 2}`, []string{"max_workers is required"}},
+		{"bid over the price cap", "create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest", "disk": 20, "price": 2}`, []string{"price 2 $/hour is over the cap of 1.5", "--max-price 1.5"}},
+		{"disk over", "create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest", "disk": 500}`, []string{"disk 500 GB is over the cap of 100 GB", "--max-disk 100"}},
+		{"disk omitted", "create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest"}`, []string{"disk is required"}},
+		{"image not listed", "create_instance", `{"offer_id": 1, "image": "evil/miner:latest", "disk": 20}`, []string{`image "evil/miner:latest" is not on the operator's list`, "--allow-image"}},
+		{"exact entry is not a prefix", "create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest-evil", "disk": 20}`, []string{"not on the operator's list"}},
+		{"template without image", "create_instance", `{"offer_id": 1, "template_hash_id": "abc", "disk": 20}`, []string{"image is required", "template's image cannot be checked"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, api := connectFake(t, mcp.Options{Guardrails: caps}, fakeapi.Fixture(t, "instance/200"))
+			res := call(t, c, tt.tool, tt.args)
+			got := text(t, res)
+			require.True(t, res.IsError, got)
+			assert.Contains(t, got, tt.tool+" refused")
+			assert.Contains(t, got, "no tool argument can change it")
+			for _, w := range tt.want {
+				assert.Contains(t, got, w)
+			}
+			assert.Empty(t, api.Requests(), "nothing is sent over a cap")
+		})
+	}
+
+	within := []struct{ tool, args, fixture string }{
+		{"create_endpoint", `{"max_workers": 4, "cold_workers": 4}`, "endpoint/200"},
+		{"create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1}`, "workergroup/200_id"},
+		{"create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest", "disk": 100, "price": 1.5}`, "instance/200"},
+		{"create_instance", `{"offer_id": 1, "image": "pytorch/pytorch:2.5-cuda12", "template_hash_id": "abc", "disk": 8}`, "instance/200"},
+	}
+	for _, tt := range within {
+		t.Run("within caps "+tt.tool, func(t *testing.T) {
+			c, api := connectFake(t, mcp.Options{Guardrails: caps}, fakeapi.Fixture(t, tt.fixture))
+			res := call(t, c, tt.tool, tt.args)
+			assert.False(t, res.IsError, text(t, res))
+			assert.Len(t, api.Requests(), 1)
+		})
+	}
+}
+
+func TestCapsAreToldToAgentsInTheDescription(t *testing.T) {
+	tools := mcp.Tools(nil, mcp.Options{Guardrails: &mcp.Guardrails{MaxWorkers: 3, MaxPrice: 2, Images: []string{"ubuntu:*"}, Confirm: true}})
+	for _, tool := range tools {
+		assert.Contains(t, tool.Tool.Description, "Operator limits:")
+		assert.Contains(t, tool.Tool.Description, "a human confirms each call")
+		if tool.Tool.Name == "create_instance" {
+			assert.Contains(t, tool.Tool.Description, "price at most 2 $/hour")
+			assert.Contains(t, tool.Tool.Description, "ubuntu:*")
+		} else {
+			assert.Contains(t, tool.Tool.Description, "max_workers is required and at most 3")
+		}
+	}
+}
+
+// human answers elicitation requests as a person at the client would, and
+// remembers what it was shown.
+type human struct {
+	mu     sync.Mutex
+	answer mcpgo.ElicitationResponse
+	shown  []string
+}
+
+func (h *human) Elicit(_ context.Context, req mcpgo.ElicitationRequest) (*mcpgo.ElicitationResult, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.shown = append(h.shown, req.Params.Message)
+	return &mcpgo.ElicitationResult{ElicitationResponse: h.answer}, nil
+}
+
+func connectWithHuman(t *testing.T, h *human, protocol string) (*client.Client, *fakeapi.Server) {
+	t.Helper()
+	api := fakeapi.New(t, fakeapi.Fixture(t, "instance/200"))
+	vast, err := gen.New(gen.Config{APIKey: testKey, BaseURL: api.URL})
+	require.NoError(t, err)
+	var opts []client.ClientOption
+	if h != nil {
+		opts = append(opts, client.WithElicitationHandler(h))
+	}
+	c, err := client.NewInProcessClientWithOptions(mcp.NewServer(vast, mcp.Options{Guardrails: &mcp.Guardrails{Confirm: true}}), opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	require.NoError(t, c.Start(context.Background()))
+	var init mcpgo.InitializeRequest
+	init.Params.ProtocolVersion = protocol
+	init.Params.ClientInfo = mcpgo.Implementation{Name: "test", Version: "0"}
+	if h != nil {
+		init.Params.Capabilities.Elicitation = &mcpgo.ElicitationCapability{}
+	}
+	_, err = c.Initialize(context.Background(), init)
+	require.NoError(t, err)
+	return c, api
+}
+
+func TestConfirmAsksTheHumanFirst(t *testing.T) {
+	const args = `{"offer_id": 4242, "image": "img", "price": 0.5}`
+	accept := mcpgo.ElicitationResponse{Action: mcpgo.ElicitationResponseActionAccept, Content: map[string]any{"approve": true}}
+	tests := []struct {
+		name     string
+		answer   mcpgo.ElicitationResponse
+		wantSent bool
+		want     string
+	}{
+		{"accepted", accept, true, "Created instance 12345678"},
+		{"declined", mcpgo.ElicitationResponse{Action: mcpgo.ElicitationResponseActionDecline}, false, "the human declined; nothing was sent"},
+		{"cancelled", mcpgo.ElicitationResponse{Action: mcpgo.ElicitationResponseActionCancel}, false, "cancelled the confirmation; nothing was sent"},
+		{"accepted without approving", mcpgo.ElicitationResponse{Action: mcpgo.ElicitationResponseActionAccept, Content: map[string]any{"approve": false}}, false, "declined"},
+	}
+	// The same flow over the multi round-trip protocol and the older
+	// server-initiated elicitation.
+	for _, protocol := range []string{mcpgo.LATEST_PROTOCOL_VERSION, "2025-06-18"} {
+		for _, tt := range tests {
+			t.Run(protocol+"/"+tt.name, func(t *testing.T) {
+				h := &human{answer: tt.answer}
+				c, api := connectWithHuman(t, h, protocol)
+				res := call(t, c, "create_instance", args)
+				got := text(t, res)
+				assert.Contains(t, got, tt.want)
+				assert.Equal(t, !tt.wantSent, res.IsError, got)
+				if tt.wantSent {
+					assert.Len(t, api.Requests(), 1)
+				} else {
+					assert.Empty(t, api.Requests())
+				}
+
+				require.Len(t, h.shown, 1, "the human is asked once")
+				shown := h.shown[0]
+				assert.Contains(t, shown, "PUT "+api.URL+"/api/v0/asks/4242/")
+				assert.Contains(t, shown, `{"image":"img","price":0.5}`)
+				assert.NotContains(t, shown, testKey)
+			})
+		}
+	}
+}
+
+func TestConfirmWithoutElicitationSendsNothing(t *testing.T) {
+	c, api := connectWithHuman(t, nil, mcpgo.LATEST_PROTOCOL_VERSION)
+	res := call(t, c, "create_instance", `{"offer_id": 1, "image": "img"}`)
+	assert.True(t, res.IsError)
+	assert.Contains(t, text(t, res), "cannot ask its user")
+	assert.Empty(t, api.Requests())
+}
+
+func TestConfirmShowsTheRequestInFull(t *testing.T) {
+	h := &human{answer: mcpgo.ElicitationResponse{Action: mcpgo.ElicitationResponseActionDecline}}
+	c, _ := connectWithHuman(t, h, mcpgo.LATEST_PROTOCOL_VERSION)
+	call(t, c, "create_instance", `{"offer_id": 1, "image": "img", "env": "-e TOKEN=abc -p 80:80"}`)
+	require.Len(t, h.shown, 1)
+	assert.True(t, strings.Contains(h.shown[0], `"env":{"-p 80:80":"1","TOKEN":"abc"}`), h.shown[0])
+}
