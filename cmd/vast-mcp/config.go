@@ -2,12 +2,15 @@ package main
 
 import (
 	"cmp"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +19,8 @@ import (
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
-// config is every setting, from flags and the environment. Flags win over
-// the environment; each flag's environment variable is in --help.
+// config is every setting. Each comes from, in order of precedence, its
+// flag, its environment variable, the --config file, or its default.
 type config struct {
 	transport         string
 	addr              string
@@ -28,6 +31,21 @@ type config struct {
 	exposeInstanceKey bool
 	logLevel          string
 	version           bool
+	configFile        string
+
+	// Guardrails.
+	tools      list
+	maxWorkers int
+	maxPrice   float64
+	maxDisk    float64
+	images     list
+	confirm    bool
+
+	// Streamable HTTP.
+	httpToken    string
+	allowOrigins list
+
+	problems []error // settings that did not parse
 }
 
 const usageHead = `vast-mcp: create Vast.ai serverless endpoints, workergroups and GPU instances from an AI agent, over MCP.
@@ -43,32 +61,60 @@ deliberately no flag for it: a command line is visible to every user in ps.
 Without a key the server still starts and lists its tools; --dry-run and
 --sandbox need none.
 
-Logs go to stderr; stdout carries only MCP.
+Every setting below may also come from its environment variable (in
+brackets) or from a JSON --config file whose keys are the flag names, e.g.
+{"max-price": 2, "allow-image": ["vllm/vllm-openai:*"], "confirm": true}.
+A flag beats the environment, which beats the file.
 
-Flags (environment variable in brackets):
+Guardrails (--tools, --max-*, --allow-image, --confirm) are the operator's:
+no tool argument can override them. Logs go to stderr; stdout carries only MCP.
+
+Flags:
 `
 
-// flagSet binds every flag to cfg, with defaults taken from the environment.
-func flagSet(cfg *config, env func(string) string, output io.Writer) *flag.FlagSet {
+// flagSet binds every flag to cfg. defaults(envName, flagName) supplies the
+// value from the environment or the config file.
+func flagSet(cfg *config, defaults func(envName, flagName string) string, output io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("vast-mcp", flag.ContinueOnError)
 	fs.SetOutput(output)
-	str := func(p *string, name, envName, def, usage string) {
-		fs.StringVar(p, name, cmp.Or(env(envName), def), fmt.Sprintf("%s [%s]", usage, envName))
+	usage := func(text, envName string) string { return fmt.Sprintf("%s [%s]", text, envName) }
+	str := func(p *string, name, envName, def, text string) {
+		fs.StringVar(p, name, cmp.Or(defaults(envName, name), def), usage(text, envName))
 	}
-	boolean := func(p *bool, name, envName, usage string) {
-		v, _ := strconv.ParseBool(env(envName))
-		fs.BoolVar(p, name, v, fmt.Sprintf("%s [%s]", usage, envName))
+	boolean := func(p *bool, name, envName, text string) {
+		*p = cfg.parseBool(name, defaults(envName, name))
+		fs.BoolVar(p, name, *p, usage(text, envName))
 	}
+	listing := func(p *list, name, envName, text string) {
+		_ = p.Set(defaults(envName, name))
+		fs.Var(p, name, usage(text, envName))
+	}
+
 	str(&cfg.transport, "transport", "VAST_MCP_TRANSPORT", "stdio", "stdio, or http for streamable HTTP at /mcp")
-	str(&cfg.addr, "addr", "VAST_MCP_ADDR", "127.0.0.1:8080", "listen address for --transport http (loopback by default)")
+	str(&cfg.addr, "addr", "VAST_MCP_ADDR", "127.0.0.1:8080", "listen address for --transport http; a non-loopback address needs --http-token")
 	str(&cfg.baseURL, "base-url", "VAST_URL", gen.DefaultBaseURL, "Vast.ai API base URL")
-	timeout, _ := time.ParseDuration(env("VAST_MCP_TIMEOUT"))
-	fs.DurationVar(&cfg.timeout, "timeout", cmp.Or(timeout, 30*time.Second), "time limit for each API request [VAST_MCP_TIMEOUT]")
+	cfg.timeout = cfg.parseDuration("timeout", cmp.Or(defaults("VAST_MCP_TIMEOUT", "timeout"), "30s"))
+	fs.DurationVar(&cfg.timeout, "timeout", cfg.timeout, usage("time limit for each API request", "VAST_MCP_TIMEOUT"))
 	boolean(&cfg.dryRun, "dry-run", "VAST_MCP_DRY_RUN", "send nothing: each tool returns the exact request it would send, key redacted")
 	boolean(&cfg.sandbox, "sandbox", "VAST_MCP_SANDBOX", "answer every tool from built-in canned responses; no account needed")
 	boolean(&cfg.exposeInstanceKey, "expose-instance-key", "VAST_MCP_EXPOSE_INSTANCE_KEY", "show the instance_api_key credential in create_instance results")
 	str(&cfg.logLevel, "log-level", "VAST_MCP_LOG_LEVEL", "info", "debug, info, warn or error")
+	fs.StringVar(&cfg.configFile, "config", cfg.configFile, usage("JSON file of settings, keyed by flag name", "VAST_MCP_CONFIG"))
 	fs.BoolVar(&cfg.version, "version", false, "print the version and exit")
+
+	listing(&cfg.tools, "tools", "VAST_MCP_TOOLS", "comma-separated tools to offer (default all: "+strings.Join(mcp.ToolNames(), ", ")+")")
+	cfg.maxWorkers = cfg.parseInt("max-workers", defaults("VAST_MCP_MAX_WORKERS", "max-workers"))
+	fs.IntVar(&cfg.maxWorkers, "max-workers", cfg.maxWorkers, usage("cap on max_workers and cold_workers of endpoints and workergroups; max_workers then required (0: no cap)", "VAST_MCP_MAX_WORKERS"))
+	cfg.maxPrice = cfg.parseFloat("max-price", defaults("VAST_MCP_MAX_PRICE", "max-price"))
+	fs.Float64Var(&cfg.maxPrice, "max-price", cfg.maxPrice, usage("cap on an interruptible instance's bid, $/hour (0: no cap)", "VAST_MCP_MAX_PRICE"))
+	cfg.maxDisk = cfg.parseFloat("max-disk", defaults("VAST_MCP_MAX_DISK", "max-disk"))
+	fs.Float64Var(&cfg.maxDisk, "max-disk", cfg.maxDisk, usage("cap on an instance's disk, GB; disk then required (0: no cap)", "VAST_MCP_MAX_DISK"))
+	listing(&cfg.images, "allow-image", "VAST_MCP_ALLOW_IMAGES", `comma-separated images an instance may run: exact names, or prefixes ending in "*"; image then required`)
+	boolean(&cfg.confirm, "confirm", "VAST_MCP_CONFIRM", "ask the human (MCP elicitation) before every create, showing the exact request")
+
+	str(&cfg.httpToken, "http-token", "VAST_MCP_HTTP_TOKEN", "", "bearer token clients must send to /mcp; required to bind a non-loopback address (prefer the env var: flags show in ps)")
+	listing(&cfg.allowOrigins, "allow-origin", "VAST_MCP_ALLOW_ORIGINS", "comma-separated browser origins allowed to call /mcp (default: loopback origins only)")
+
 	fs.Usage = func() {
 		fmt.Fprint(output, usageHead)
 		fs.PrintDefaults()
@@ -76,22 +122,124 @@ func flagSet(cfg *config, env func(string) string, output io.Writer) *flag.FlagS
 	return fs
 }
 
+// list is a comma-separated flag value.
+type list []string
+
+func (l *list) String() string { return strings.Join(*l, ",") }
+
+func (l *list) Set(v string) error {
+	*l = nil
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*l = append(*l, item)
+		}
+	}
+	return nil
+}
+
+func (c *config) parseBool(name, v string) bool {
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		c.problems = append(c.problems, fmt.Errorf("%s %q: want true or false", name, v))
+	}
+	return b
+}
+
+func (c *config) parseInt(name, v string) int {
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		c.problems = append(c.problems, fmt.Errorf("%s %q: want a whole number", name, v))
+	}
+	return n
+}
+
+func (c *config) parseFloat(name, v string) float64 {
+	if v == "" {
+		return 0
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		c.problems = append(c.problems, fmt.Errorf("%s %q: want a number", name, v))
+	}
+	return f
+}
+
+func (c *config) parseDuration(name, v string) time.Duration {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		c.problems = append(c.problems, fmt.Errorf("%s %q: want a duration such as 30s", name, v))
+	}
+	return d
+}
+
+// loadConfigFile reads a JSON object of settings keyed by flag name. An
+// unknown key is an error: a misspelt guardrail must not go unnoticed.
+func loadConfigFile(path string, known func(string) bool) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("--config %s: not a JSON object: %w", path, err)
+	}
+	values := map[string]string{}
+	for key, v := range raw {
+		if !known(key) || key == "config" || key == "version" {
+			return nil, fmt.Errorf("--config %s: unknown setting %q", path, key)
+		}
+		switch v := v.(type) {
+		case []any:
+			var parts []string
+			for _, item := range v {
+				parts = append(parts, fmt.Sprint(item))
+			}
+			values[key] = strings.Join(parts, ",")
+		case float64:
+			values[key] = strconv.FormatFloat(v, 'g', -1, 64)
+		default:
+			values[key] = fmt.Sprint(v)
+		}
+	}
+	return values, nil
+}
+
 func (c *config) validate() error {
+	errs := slices.Clone(c.problems)
 	switch c.transport {
 	case "stdio", "http":
 	default:
-		return fmt.Errorf("--transport %q: want stdio or http", c.transport)
+		errs = append(errs, fmt.Errorf("--transport %q: want stdio or http", c.transport))
 	}
 	if c.timeout <= 0 {
-		return fmt.Errorf("--timeout %s: want a positive duration such as 30s", c.timeout)
+		errs = append(errs, fmt.Errorf("--timeout %s: want a positive duration such as 30s", c.timeout))
 	}
 	if _, err := c.level(); err != nil {
-		return err
+		errs = append(errs, err)
 	}
 	if c.dryRun && c.sandbox {
-		return fmt.Errorf("--dry-run and --sandbox: choose one")
+		errs = append(errs, errors.New("--dry-run and --sandbox: choose one"))
 	}
-	return nil
+	for _, tool := range c.tools {
+		if !slices.Contains(mcp.ToolNames(), tool) {
+			errs = append(errs, fmt.Errorf("--tools %q: no such tool; the tools are %s", tool, strings.Join(mcp.ToolNames(), ", ")))
+		}
+	}
+	if c.maxWorkers < 0 || c.maxPrice < 0 || c.maxDisk < 0 {
+		errs = append(errs, errors.New("--max-workers, --max-price and --max-disk take a positive value, or 0 for no cap"))
+	}
+	for _, image := range c.images {
+		if strings.Contains(strings.TrimSuffix(image, "*"), "*") {
+			errs = append(errs, fmt.Errorf("--allow-image %q: \"*\" may only end an entry", image))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (c *config) level() (slog.Level, error) {
@@ -124,10 +272,22 @@ func (c *config) clientConfig(logger *slog.Logger) gen.Config {
 }
 
 func (c *config) serverOptions(logger *slog.Logger) mcp.Options {
-	return mcp.Options{ExposeInstanceKey: c.exposeInstanceKey, Sandbox: c.sandbox, Logger: logger}
+	return mcp.Options{
+		ExposeInstanceKey: c.exposeInstanceKey,
+		Sandbox:           c.sandbox,
+		Logger:            logger,
+		Guardrails: &mcp.Guardrails{
+			Tools:      c.tools,
+			MaxWorkers: c.maxWorkers,
+			MaxPrice:   c.maxPrice,
+			MaxDisk:    c.maxDisk,
+			Images:     c.images,
+			Confirm:    c.confirm,
+		},
+	}
 }
 
-// describe is the start-up log line: what is active, never the key.
+// describe is the start-up log line: what is active, never a secret.
 func (c *config) describe() []any {
 	mode := "live"
 	switch {
@@ -136,8 +296,18 @@ func (c *config) describe() []any {
 	case c.dryRun:
 		mode = "dry-run"
 	}
-	return []any{"version", gen.Version, "transport", c.transport, "mode", mode,
-		"base_url", c.baseURL, "timeout", c.timeout, "expose_instance_key", c.exposeInstanceKey}
+	none := func(s string) string { return cmp.Or(s, "none") }
+	return []any{"version", gen.Version, "transport", c.transport, "mode", mode, "base_url", c.baseURL, "timeout", c.timeout,
+		"tools", cmp.Or(c.tools.String(), "all"),
+		"max_workers", none(capText(float64(c.maxWorkers))), "max_price", none(capText(c.maxPrice)), "max_disk", none(capText(c.maxDisk)),
+		"allowed_images", cmp.Or(c.images.String(), "any"), "confirm", c.confirm, "expose_instance_key", c.exposeInstanceKey}
+}
+
+func capText(v float64) string {
+	if v <= 0 {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 func environ(name string) string { return strings.TrimSpace(os.Getenv(name)) }

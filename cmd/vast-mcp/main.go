@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/vast-mcp/vast-mcp/gen"
@@ -24,8 +26,21 @@ func main() {
 
 // run is main with its inputs and outputs passed in, for tests.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
-	var cfg config
-	fs := flagSet(&cfg, env, stderr)
+	cfg := config{configFile: env("VAST_MCP_CONFIG")}
+	if path := configFlag(args); path != "" {
+		cfg.configFile = path
+	}
+	fromFile := map[string]string{}
+	if cfg.configFile != "" {
+		known := flagSet(&config{}, func(string, string) string { return "" }, io.Discard)
+		var err error
+		if fromFile, err = loadConfigFile(cfg.configFile, func(name string) bool { return known.Lookup(name) != nil }); err != nil {
+			fmt.Fprintln(stderr, "vast-mcp:", err)
+			return 2
+		}
+	}
+	defaults := func(envName, flagName string) string { return cmp.Or(env(envName), fromFile[flagName]) }
+	fs := flagSet(&cfg, defaults, stderr)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -76,4 +91,22 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// configFlag finds --config among the arguments before they are parsed,
+// since the file supplies the other flags' defaults.
+func configFlag(args []string) string {
+	for i, arg := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if !strings.HasPrefix(arg, "-") || name != "config" {
+			continue
+		}
+		if hasValue {
+			return value
+		}
+		if i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }

@@ -2,11 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -39,7 +45,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 	}
 	stdio := server.NewStdioServer(s)
 	stdio.SetErrorLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))
-	if err := stdio.Listen(ctx, stdin, stdout); err != nil && !errors.Is(err, context.Canceled) {
+	if err := stdio.Listen(ctx, limitLines(stdin, maxLine), stdout); err != nil && !errors.Is(err, context.Canceled) {
 		logger.Error("stdio server stopped", "error", err)
 		return 1
 	}
@@ -48,40 +54,113 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 }
 
 func serveHTTP(ctx context.Context, cfg *config, s *server.MCPServer, logger *slog.Logger) int {
+	if err := checkBind(cfg.addr, cfg.httpToken); err != nil {
+		logger.Error("refusing to serve", "error", err)
+		return 2
+	}
+	listener, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		logger.Error("cannot listen", "addr", cfg.addr, "error", err)
+		return 2
+	}
+	if err := serveHTTPOn(ctx, listener, cfg, s, logger); err != nil {
+		logger.Error("http server stopped", "error", err)
+		return 1
+	}
+	logger.Info("vast-mcp stopped")
+	return 0
+}
+
+// HTTP limits. Calls can wait on the API (--timeout, retries) or on a human
+// confirming, so writes get minutes, not seconds.
+const (
+	maxRequestBody    = 1 << 20
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = time.Minute
+	writeTimeout      = 10 * time.Minute
+	idleTimeout       = 2 * time.Minute
+)
+
+// serveHTTPOn serves streamable HTTP at /mcp until ctx ends, then shuts
+// down gracefully.
+func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *server.MCPServer, logger *slog.Logger) error {
 	httpServer := &http.Server{
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// mcp-go also refuses a non-loopback Host on a loopback connection (DNS
+	// rebinding); httpGuard adds the token, Origin and body-size checks.
 	streamable := server.NewStreamableHTTPServer(s,
 		server.WithEndpointPath("/mcp"),
 		server.WithStreamableHTTPServer(httpServer),
 		server.WithStreamableHTTPLogger(logger),
 	)
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", streamable)
+	mux.Handle("/mcp", httpGuard(cfg.httpToken, cfg.allowOrigins, streamable))
 	httpServer.Handler = mux
 
-	listener, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		logger.Error("cannot listen", "addr", cfg.addr, "error", err)
-		return 2
-	}
-	logger.Info("streamable HTTP listening", "url", "http://"+listener.Addr().String()+"/mcp")
+	logger.Info("streamable HTTP listening", "url", "http://"+listener.Addr().String()+"/mcp", "token_required", cfg.httpToken != "")
 	served := make(chan error, 1)
 	go func() { served <- httpServer.Serve(listener) }()
-
 	select {
 	case err := <-served:
-		logger.Error("http server stopped", "error", err)
-		return 1
+		return err
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := streamable.Shutdown(shutdownCtx); err != nil {
-		logger.Warn("shutdown", "error", err)
+	return streamable.Shutdown(shutdownCtx)
+}
+
+// checkBind refuses to expose the server beyond this machine without a token.
+func checkBind(addr, token string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
 	}
-	logger.Info("vast-mcp stopped")
-	return 0
+	if isLoopback(host) || token != "" {
+		return nil
+	}
+	return fmt.Errorf("--addr %s is not a loopback address: anyone who can reach it could rent GPUs with your key. "+
+		"Set VAST_MCP_HTTP_TOKEN (or --http-token) to require a bearer token, or bind 127.0.0.1", addr)
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && ip.IsLoopback()
+}
+
+// httpGuard checks what mcp-go leaves to the application: the bearer token,
+// the browser Origin, and the request size.
+func httpGuard(token string, allowedOrigins []string, next http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vast-mcp"`)
+			http.Error(w, "missing or wrong bearer token", http.StatusUnauthorized)
+			return
+		}
+		if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(origin, allowedOrigins) {
+			// A web page the user visits must not drive a local server.
+			http.Error(w, fmt.Sprintf("origin %q is not allowed", origin), http.StatusForbidden)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func originAllowed(origin string, allowed []string) bool {
+	if len(allowed) > 0 {
+		return slices.Contains(allowed, origin)
+	}
+	u, err := url.Parse(origin)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && isLoopback(u.Hostname())
 }
