@@ -58,9 +58,15 @@ type stdioSession struct {
 
 func startStdio(t *testing.T, args ...string) *stdioSession {
 	t.Helper()
+	return startStdioEnv(t, nil, args...)
+}
+
+func startStdioEnv(t *testing.T, env []string, args ...string) *stdioSession {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	cmd := command(ctx, args...)
+	cmd.Env = append(cmd.Env, env...)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()

@@ -71,24 +71,26 @@ func serveHTTP(ctx context.Context, cfg *config, s *server.MCPServer, logger *sl
 	return 0
 }
 
-// HTTP limits. Calls can wait on the API (--timeout, retries) or on a human
-// confirming, so writes get minutes, not seconds.
-const (
-	maxRequestBody    = 1 << 20
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = time.Minute
-	writeTimeout      = 10 * time.Minute
-	idleTimeout       = 2 * time.Minute
-)
+// maxRequestBody bounds one HTTP request to /mcp.
+const maxRequestBody = 1 << 20
+
+// httpTimeouts bound slow or idle clients. Calls can wait on the API
+// (--timeout, retries) or on a human confirming, so writes get minutes.
+var httpTimeouts = struct{ readHeader, read, write, idle time.Duration }{
+	readHeader: 10 * time.Second,
+	read:       time.Minute,
+	write:      10 * time.Minute,
+	idle:       2 * time.Minute,
+}
 
 // serveHTTPOn serves streamable HTTP at /mcp until ctx ends, then shuts
 // down gracefully.
 func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *server.MCPServer, logger *slog.Logger) error {
 	httpServer := &http.Server{
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: httpTimeouts.readHeader,
+		ReadTimeout:       httpTimeouts.read,
+		WriteTimeout:      httpTimeouts.write,
+		IdleTimeout:       httpTimeouts.idle,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
