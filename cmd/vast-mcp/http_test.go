@@ -138,7 +138,9 @@ func startHTTP(t *testing.T, cfg *config) string {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveHTTPOn(ctx, listener, cfg, mcp.NewServer(vast, mcp.Options{Sandbox: true}), slog.New(slog.DiscardHandler)) }()
+	go func() {
+		done <- serveHTTPOn(ctx, listener, cfg, mcp.NewServer(vast, mcp.Options{Sandbox: true}), slog.New(slog.DiscardHandler))
+	}()
 	t.Cleanup(func() {
 		cancel()
 		require.NoError(t, <-done)
