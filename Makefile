@@ -5,6 +5,9 @@ SPECTRAL ?= npx --yes @stoplight/spectral-cli@6.16.3
 BIN      := bin/vast-mcp
 GENERATED := gen mcp README.md
 
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./gen:FuzzDecodeResponse ./mcp:FuzzToolCall ./mcp:FuzzParseDockerFlags
+
 .PHONY: all generate check-generated lint test build bench demo fuzz spec-change-check clean
 
 all: generate lint test build
@@ -39,6 +42,14 @@ build:
 ## bench: Go benchmarks (ns/op, allocs/op)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: each fuzz target for FUZZTIME (seed corpora in */testdata/fuzz also run in make test)
+fuzz:
+	@for target in $(FUZZ_TARGETS); do \
+		pkg=$${target%%:*}; name=$${target#*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 ## demo: the server end to end in sandbox mode; needs no Vast.ai account
 demo: build

@@ -134,7 +134,15 @@ func describeNonJSON(contentType string, body []byte) string {
 }
 
 func htmlTitle(page string) string {
-	lower := strings.ToLower(page)
+	// ASCII-only lowering keeps byte offsets valid for page; strings.ToLower
+	// can change the length of invalid UTF-8 (found by FuzzDecodeResponse).
+	b := []byte(page)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	lower := string(b)
 	start := strings.Index(lower, "<title>")
 	end := strings.Index(lower, "</title>")
 	if start < 0 || end < start {
