@@ -100,12 +100,14 @@ func New(cfg Config) (*Vast, error) {
 	// create would silently become a list. Every operation here is a
 	// create, so no redirect is followed; the 3xx comes back as an error.
 	httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	if cfg.Timeout > 0 || httpClient.Timeout == 0 {
-		httpClient.Timeout = cmp.Or(cfg.Timeout, 30*time.Second)
-	}
+	// The doer bounds each attempt with a context deadline instead:
+	// http.Client.Timeout starts a goroutine and a timer for every request.
+	timeout := cmp.Or(cfg.Timeout, httpClient.Timeout, 30*time.Second)
+	httpClient.Timeout = 0
 
 	doer := &retryingDoer{
 		client:  httpClient,
+		timeout: timeout,
 		policy:  cfg.Retry.withDefaults(),
 		maxBody: cmp.Or(cfg.MaxResponseBytes, 1<<20),
 		log:     cfg.Logger,
@@ -231,7 +233,10 @@ func (v *Vast) ready(op string) error {
 
 // decode turns a sent request's outcome into the success body or an error
 // that says whether the API may have acted.
-func decode[T any](op string, resp *http.Response, err error) (*T, error) {
+func decode[T any, PT interface {
+	*T
+	enveloped
+}](op string, resp *http.Response, err error) (*T, error) {
 	if err != nil {
 		var dry *DryRunError
 		if errors.As(err, &dry) {
@@ -253,20 +258,25 @@ func decode[T any](op string, resp *http.Response, err error) (*T, error) {
 		return nil, newAPIError(op, resp, body)
 	}
 	// A 2xx can still be a failure: {"success": false, "error": ..., "msg": ...}.
-	var envelope failureBody
-	if err := json.Unmarshal(body, &envelope); err != nil {
-		return nil, &RequestError{Operation: op, Sent: true,
-			Err: fmt.Errorf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, describeNonJSON(resp.Header.Get("Content-Type"), body))}
-	}
-	if envelope.Success != nil && !*envelope.Success {
-		return nil, newAPIError(op, resp, body)
-	}
 	var out T
 	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("HTTP %d with an unexpected body: %w", resp.StatusCode, err)}
+		if !json.Valid(body) {
+			err = fmt.Errorf("a body that is not JSON: %s", describeNonJSON(resp.Header.Get("Content-Type"), body))
+		}
+		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("HTTP %d with %w", resp.StatusCode, err)}
+	}
+	if ok := PT(&out).succeeded(); ok != nil && !*ok {
+		return nil, newAPIError(op, resp, body)
 	}
 	return &out, nil
 }
+
+// enveloped is every success body: each carries the API's "success" flag.
+type enveloped interface{ succeeded() *bool }
+
+func (r *EndpointCreated) succeeded() *bool    { return r.Success }
+func (r *WorkergroupCreated) succeeded() *bool { return r.Success }
+func (r *InstanceCreated) succeeded() *bool    { return r.Success }
 
 func missingID(op, field string) error {
 	return &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("the API answered success without an integer %s", field)}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,6 +27,7 @@ import (
 // policy and back-off would leave nothing of it.
 type retryingDoer struct {
 	client  *http.Client
+	timeout time.Duration // per attempt, from dial to the last byte of the answer
 	policy  RetryPolicy
 	maxBody int64
 	log     *slog.Logger
@@ -49,13 +51,11 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 
-		var connected atomic.Bool
-		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }}
-		start := time.Now()
-		resp, err := d.client.Do(req.WithContext(httptrace.WithClientTrace(ctx, trace)))
+		resp, body, sent, err := d.attempt(ctx, req)
+		d.logAttempt(ctx, req, attempt, statusOf(resp), err)
 		if err != nil {
-			d.logAttempt(ctx, req, attempt, 0, start, err)
-			if !connected.Load() && ctx.Err() == nil {
+			if !sent && ctx.Err() == nil {
+				// The connection never opened: the API cannot have acted.
 				if delay, ok := d.nextDelay(attempt, waited, d.backoff(attempt)); ok {
 					if err := d.sleep(ctx, delay); err != nil {
 						return nil, &RequestError{Err: err}
@@ -64,16 +64,8 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 					continue
 				}
 			}
-			return nil, &RequestError{Sent: connected.Load(), Err: err}
+			return nil, &RequestError{Sent: sent, Err: err}
 		}
-
-		body, err := readCapped(resp.Body, d.maxBody)
-		resp.Body.Close()
-		d.logAttempt(ctx, req, attempt, resp.StatusCode, start, err)
-		if err != nil {
-			return nil, &RequestError{Sent: true, Err: fmt.Errorf("HTTP %d, reading the answer: %w", resp.StatusCode, err)}
-		}
-		resp.Body = bufferedBody{bytes.NewReader(body)}
 
 		if resp.StatusCode == http.StatusTooManyRequests {
 			hint := newAPIError("", resp, body).RetryAfter
@@ -88,6 +80,42 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		}
 		return resp, nil
 	}
+}
+
+// attempt sends req once and reads the whole answer within d.timeout.
+// sent reports whether a connection opened, after which the API may have
+// received the request.
+func (d *retryingDoer) attempt(ctx context.Context, req *http.Request) (resp *http.Response, body []byte, sent bool, err error) {
+	attemptCtx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	var connected atomic.Bool
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }}
+	resp, err = d.client.Do(req.WithContext(httptrace.WithClientTrace(attemptCtx, trace)))
+	if err != nil {
+		return nil, nil, connected.Load(), d.explain(ctx, attemptCtx, err)
+	}
+	body, err = readCapped(resp.Body, d.maxBody)
+	resp.Body.Close()
+	if err != nil {
+		return resp, nil, true, fmt.Errorf("HTTP %d, reading the answer: %w", resp.StatusCode, d.explain(ctx, attemptCtx, err))
+	}
+	resp.Body = bufferedBody{bytes.NewReader(body)}
+	return resp, body, true, nil
+}
+
+// explain names the attempt's own deadline, which the bare error does not.
+func (d *retryingDoer) explain(ctx, attemptCtx context.Context, err error) error {
+	if ctx.Err() == nil && errors.Is(attemptCtx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no complete answer within %s: %w", d.timeout, err)
+	}
+	return err
+}
+
+func statusOf(resp *http.Response) int {
+	if resp == nil {
+		return 0
+	}
+	return resp.StatusCode
 }
 
 // nextDelay reports whether another attempt fits the policy.
@@ -112,22 +140,21 @@ func cmpDuration(preferred, fallback time.Duration) time.Duration {
 	return fallback
 }
 
-func (d *retryingDoer) logAttempt(ctx context.Context, req *http.Request, attempt, status int, start time.Time, err error) {
-	if d.log == nil {
+func (d *retryingDoer) logAttempt(ctx context.Context, req *http.Request, attempt, status int, err error) {
+	level := slog.LevelDebug
+	if err != nil || status == http.StatusTooManyRequests || status >= 300 {
+		level = slog.LevelWarn
+	}
+	if d.log == nil || !d.log.Enabled(ctx, level) {
 		return
 	}
 	attrs := []slog.Attr{
 		slog.String("method", req.Method),
 		slog.String("path", req.URL.Path),
 		slog.Int("attempt", attempt),
-		slog.Duration("elapsed", time.Since(start)),
 	}
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
-	}
-	level := slog.LevelDebug
-	if err != nil || status == http.StatusTooManyRequests || status >= 300 {
-		level = slog.LevelWarn
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))

@@ -6,14 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-)
 
-// arguments are a tool call's arguments, split into the path parameter and
-// the JSON body the API receives.
-type arguments struct {
-	pathID int
-	body   map[string]json.RawMessage
-}
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+)
 
 // argError names the argument at fault; it is what the agent must fix.
 type argError struct {
@@ -28,65 +23,29 @@ func (e *argError) Error() string {
 	return e.arg + ": " + e.reason
 }
 
-// parseArguments runs after mcp-go validated the arguments against the
-// input schema. It does what a schema cannot: lift the path parameter out
-// of the body and convert Docker flag strings. Its checks are a second line
-// of defence should validation ever be skipped.
-func parseArguments(spec *toolSpec, raw any) (arguments, error) {
-	var data []byte
-	switch v := raw.(type) {
+// rawArguments returns a call's arguments as JSON, without re-encoding them
+// when the request kept the bytes it arrived with.
+func rawArguments(req mcpgo.CallToolRequest) ([]byte, error) {
+	if len(req.Params.RawArguments) > 0 {
+		return req.Params.RawArguments, nil
+	}
+	switch v := req.GetRawArguments().(type) {
 	case nil:
-		data = []byte("{}")
+		return []byte("{}"), nil
 	case json.RawMessage:
-		data = v
+		return v, nil
 	default:
-		var err error
-		if data, err = json.Marshal(v); err != nil {
-			return arguments{}, &argError{reason: "arguments are not JSON: " + err.Error()}
-		}
+		return json.Marshal(v)
 	}
-	args := arguments{}
-	if err := json.Unmarshal(data, &args.body); err != nil || args.body == nil {
-		return arguments{}, &argError{reason: "arguments must be a JSON object"}
-	}
-
-	if spec.PathArgument != "" {
-		raw, ok := args.body[spec.PathArgument]
-		if !ok {
-			return arguments{}, &argError{arg: spec.PathArgument, reason: "required"}
-		}
-		if err := json.Unmarshal(raw, &args.pathID); err != nil || args.pathID < 1 {
-			return arguments{}, &argError{arg: spec.PathArgument, reason: "must be a positive integer, got " + string(raw)}
-		}
-		delete(args.body, spec.PathArgument)
-	}
-
-	for _, name := range spec.DockerFlagArguments {
-		raw, ok := args.body[name]
-		if !ok || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte(`"`)) {
-			continue
-		}
-		var flags string
-		if err := json.Unmarshal(raw, &flags); err != nil {
-			return arguments{}, &argError{arg: name, reason: err.Error()}
-		}
-		env, err := ParseDockerFlags(flags)
-		if err != nil {
-			return arguments{}, &argError{arg: name, reason: err.Error()}
-		}
-		if args.body[name], err = json.Marshal(env); err != nil {
-			return arguments{}, &argError{arg: name, reason: err.Error()}
-		}
-	}
-	return args, nil
 }
 
-// decodeBody fills a generated request type. Unknown fields are refused so
-// that nothing the caller sent is silently dropped.
-func (a arguments) decodeBody(into any) error {
-	data, err := json.Marshal(a.body)
-	if err != nil {
-		return &argError{reason: err.Error()}
+// decodeArguments fills an operation's argument struct in one pass. It runs
+// after mcp-go validated the arguments against the input schema; refusing
+// unknown fields here is a second line of defence should validation ever be
+// skipped, so that nothing the caller sent is silently dropped.
+func decodeArguments(data []byte, into any) error {
+	if len(bytes.TrimSpace(data)) == 0 || bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
+		data = []byte("{}")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -96,15 +55,42 @@ func (a arguments) decodeBody(into any) error {
 	return nil
 }
 
+// envArgument is an `env` that is either the object the API takes or the
+// vastai CLI's Docker flag string, which it converts (x-mcp-accepts-docker-flags).
+type envArgument struct{ vars *map[string]string }
+
+func (e *envArgument) UnmarshalJSON(data []byte) error {
+	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte(`"`)) {
+		return json.Unmarshal(data, &e.vars)
+	}
+	var flags string
+	if err := json.Unmarshal(data, &flags); err != nil {
+		return err
+	}
+	vars, err := ParseDockerFlags(flags)
+	if err != nil {
+		return &argError{arg: "env", reason: err.Error()}
+	}
+	e.vars = &vars
+	return nil
+}
+
 func describeDecodeError(err error) error {
+	var argErr *argError
+	if errors.As(err, &argErr) {
+		return argErr
+	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
+		if typeErr.Field == "" {
+			return &argError{reason: "arguments must be a JSON object"}
+		}
 		return &argError{arg: typeErr.Field, reason: fmt.Sprintf("must be %s, got a JSON %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		return &argError{arg: strings.Trim(name, `"`), reason: "unknown argument"}
 	}
-	return &argError{reason: err.Error()}
+	return &argError{reason: "arguments are not valid JSON: " + err.Error()}
 }
 
 func jsonKind(goKind string) string {

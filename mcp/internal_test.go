@@ -26,9 +26,31 @@ func TestEveryToolHasAnOperationAndASandboxReply(t *testing.T) {
 	assert.ElementsMatch(t, ids, slices.Collect(maps.Keys(sandboxReplies)))
 }
 
+// The spec names the path argument and the arguments that take Docker
+// flags; the decoders must handle exactly those.
+func TestDecodersHandleWhatTheSpecDeclares(t *testing.T) {
+	spec := specNamed("create_instance")
+	require.Equal(t, "offer_id", spec.PathArgument)
+	require.Equal(t, []string{"env"}, spec.DockerFlagArguments)
+	c, err := operations[spec.OperationID]([]byte(`{"offer_id": 7, "image": "img", "env": "-e A=1 -p 80:80"}`))
+	require.NoError(t, err)
+	ic := c.(*instanceCall)
+	assert.Equal(t, 7, ic.pathID())
+	assert.Equal(t, &map[string]string{"A": "1", "-p 80:80": "1"}, ic.req.Env)
+
+	for _, other := range []string{"create_endpoint", "create_workergroup"} {
+		spec := specNamed(other)
+		assert.Empty(t, spec.PathArgument)
+		assert.Empty(t, spec.DockerFlagArguments)
+		c, err := operations[spec.OperationID]([]byte(`{}`))
+		require.NoError(t, err)
+		assert.Zero(t, c.pathID())
+	}
+}
+
 func TestPanicInAHandlerBecomesAnErrorResult(t *testing.T) {
 	saved := operations["createEndpoint"]
-	operations["createEndpoint"] = func(arguments) (call, error) {
+	operations["createEndpoint"] = func([]byte) (call, error) {
 		panic("boom: secret-looking detail")
 	}
 	t.Cleanup(func() { operations["createEndpoint"] = saved })

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,26 +22,35 @@ const (
 )
 
 func success(spec *toolSpec, out created, opts Options) *mcpgo.CallToolResult {
-	var structured map[string]any
-	data, _ := json.Marshal(out.body) // generated types always marshal
-	_ = json.Unmarshal(data, &structured)
-
 	text := out.text
-	var hidden []string
-	for _, field := range spec.SensitiveOutputs {
-		if _, ok := structured[field]; ok && !opts.ExposeInstanceKey {
-			delete(structured, field)
-			hidden = append(hidden, field)
+	if !opts.ExposeInstanceKey {
+		if hidden := withhold(out.body, spec.SensitiveOutputs); len(hidden) > 0 {
+			text += fmt.Sprintf(" (%s withheld: a credential; the operator can show it with --expose-instance-key)", strings.Join(hidden, ", "))
 		}
 	}
-	if len(hidden) > 0 {
-		text += fmt.Sprintf(" (%s withheld: a credential; the operator can show it with --expose-instance-key)", strings.Join(hidden, ", "))
-	}
-	result := &mcpgo.CallToolResult{Content: []mcpgo.Content{mcpgo.NewTextContent(text)}, StructuredContent: structured}
+	result := &mcpgo.CallToolResult{Content: []mcpgo.Content{mcpgo.NewTextContent(text)}, StructuredContent: out.body}
 	if opts.Sandbox {
 		markSandbox(result)
 	}
 	return result
+}
+
+// withhold clears the named JSON fields (pointers in a generated struct)
+// and reports those that held a value.
+func withhold(body any, fields []string) []string {
+	if len(fields) == 0 {
+		return nil
+	}
+	v := reflect.ValueOf(body).Elem()
+	var hidden []string
+	for i := range v.NumField() {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if f := v.Field(i); slices.Contains(fields, name) && f.Kind() == reflect.Pointer && !f.IsNil() {
+			f.SetZero()
+			hidden = append(hidden, name)
+		}
+	}
+	return hidden
 }
 
 func markSandbox(result *mcpgo.CallToolResult) {
@@ -59,7 +70,7 @@ func refused(spec *toolSpec, err error) *mcpgo.CallToolResult {
 		"no tool argument can change it. Stay within it, or ask the human to change the setting.", spec.Name, err))
 }
 
-func failure(spec *toolSpec, args arguments, err error, opts Options) *mcpgo.CallToolResult {
+func failure(spec *toolSpec, c call, err error, opts Options) *mcpgo.CallToolResult {
 	var (
 		dry    *gen.DryRunError
 		apiErr *gen.APIError
@@ -73,7 +84,7 @@ func failure(spec *toolSpec, args arguments, err error, opts Options) *mcpgo.Cal
 	case errors.As(err, &argErr):
 		return argumentError(spec, argErr)
 	case errors.As(err, &apiErr):
-		result = mcpgo.NewToolResultError(fmt.Sprintf("%s failed: %s. %s", spec.Name, describeAPIError(apiErr), nextStep(spec, args, apiErr)))
+		result = mcpgo.NewToolResultError(fmt.Sprintf("%s failed: %s. %s", spec.Name, describeAPIError(apiErr), nextStep(spec, c.pathID(), apiErr)))
 	case errors.Is(err, gen.ErrNoAPIKey):
 		result = mcpgo.NewToolResultError("No Vast.ai API key is configured, so nothing was sent. Set VAST_API_KEY in the environment " +
 			"vast-mcp starts with (or save the key with `vastai set api-key`), then restart the server. " +
@@ -108,7 +119,7 @@ func describeAPIError(e *gen.APIError) string {
 
 // nextStep tells the agent what to do about a failure, in words it can act
 // on.
-func nextStep(spec *toolSpec, args arguments, e *gen.APIError) string {
+func nextStep(spec *toolSpec, pathID int, e *gen.APIError) string {
 	const nothing = " Nothing was created."
 	switch status := e.StatusCode; {
 	case status == http.StatusTooManyRequests:
@@ -121,8 +132,8 @@ func nextStep(spec *toolSpec, args arguments, e *gen.APIError) string {
 		return "The API key was refused: check VAST_API_KEY (or the vastai CLI key file) where vast-mcp runs, then restart it." + nothing
 	case status == http.StatusForbidden:
 		return "This key may not do this (see the message); calling again will not help." + nothing
-	case (status == http.StatusNotFound || status == http.StatusGone) && spec.PathArgument != "":
-		return fmt.Sprintf("Offer %d is gone or taken: search offers again and call %s with another %s.%s", args.pathID, spec.Name, spec.PathArgument, nothing)
+	case (status == http.StatusNotFound || status == http.StatusGone) && spec.PathArgument != "" && pathID > 0:
+		return fmt.Sprintf("Offer %d is gone or taken: search offers again and call %s with another %s.%s", pathID, spec.Name, spec.PathArgument, nothing)
 	case status == http.StatusNotFound:
 		return "The API path was not found: check --base-url / VAST_URL (normally " + gen.DefaultBaseURL + ")." + nothing
 	case status >= 300 && status < 400:

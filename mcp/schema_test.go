@@ -135,3 +135,27 @@ func TestSchemasComeFromTheSpec(t *testing.T) {
 		assert.Contains(t, d, "Example")
 	}
 }
+
+// assertMatchesOutputSchema checks a result's structuredContent against the
+// tool's outputSchema, the contract the server does not re-check per call.
+func assertMatchesOutputSchema(t *testing.T, tool string, res *mcpgo.CallToolResult) {
+	t.Helper()
+	var schema json.RawMessage
+	for _, candidate := range mcp.Tools(nil, mcp.Options{}) {
+		if candidate.Tool.Name == tool {
+			schema = candidate.Tool.RawOutputSchema
+		}
+	}
+	require.NotNil(t, schema, tool)
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	require.NoError(t, err)
+	compiler := jsonschema.NewCompiler()
+	require.NoError(t, compiler.AddResource("mem:///output.json", doc))
+	compiled, err := compiler.Compile("mem:///output.json")
+	require.NoError(t, err)
+	data, err := json.Marshal(res.StructuredContent)
+	require.NoError(t, err)
+	value, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	require.NoError(t, err)
+	assert.NoError(t, compiled.Validate(value), "structuredContent %s", data)
+}

@@ -46,13 +46,16 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 		specs[toolSpecs[i].Name] = &toolSpecs[i]
 	}
 	hooks := &server.Hooks{}
+	hooks.AddBeforeCallTool(keepRawArguments)
 	hooks.AddAfterCallTool(explainValidationFailures(specs))
 	serverOpts := []server.ServerOption{
 		server.WithTitle("Vast.ai"),
 		server.WithInstructions(instructions),
 		server.WithToolCapabilities(false),
 		server.WithInputSchemaValidation(),
-		server.WithOutputSchemaValidation(),
+		// No WithOutputSchemaValidation: results are built from the generated
+		// types, and tests check every one against its output schema, so
+		// re-validating each call in production would only cost time.
 		server.WithToolHandlerMiddleware(recoverPanics(opts.Logger)),
 		server.WithHooks(hooks),
 	}
@@ -62,6 +65,15 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 	s := server.NewMCPServer("vast-mcp", gen.Version, serverOpts...)
 	s.AddTools(Tools(vast, opts)...)
 	return s
+}
+
+// keepRawArguments hands validation and the handler the arguments as the
+// bytes they arrived in. mcp-go decodes them into a map, which its validator
+// would encode again and decode once more; the bytes skip that round trip.
+func keepRawArguments(_ context.Context, _ any, req *mcpgo.CallToolRequest) {
+	if len(req.Params.RawArguments) > 0 {
+		req.Params.Arguments = req.Params.RawArguments
+	}
 }
 
 // recoverPanics turns a panic in a handler into an isError result the agent

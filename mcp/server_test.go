@@ -28,6 +28,7 @@ func TestSandboxAnswersEveryToolAndSaysSo(t *testing.T) {
 			require.NotNil(t, res.Meta)
 			assert.Equal(t, true, res.Meta.AdditionalFields[mcp.MetaSandbox])
 			assert.Equal(t, true, structured(t, res)["success"])
+			assertMatchesOutputSchema(t, tool, res)
 		})
 	}
 	// Validation still applies in the sandbox.

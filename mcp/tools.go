@@ -35,26 +35,42 @@ type call interface {
 	// check applies the operator's guardrails; it returns a *capError.
 	check(g *Guardrails) error
 	send(ctx context.Context, vast *gen.Vast) (created, error)
+	// pathID is the path parameter's value, or 0 for an operation without one.
+	pathID() int
 }
 
-// operations decode a tool's arguments into the generated request type,
-// keyed by operationId; a test checks that they match toolSpecs.
-var operations = map[string]func(arguments) (call, error){
-	"createEndpoint": func(args arguments) (call, error) {
+// operations decode a tool's arguments, in one pass, into the generated
+// request type, keyed by operationId. Tests check that they match toolSpecs,
+// including the path argument and the arguments that take Docker flags.
+var operations = map[string]func(args []byte) (call, error){
+	"createEndpoint": func(args []byte) (call, error) {
 		var c endpointCall
-		return &c, args.decodeBody(&c.req)
+		return &c, decodeArguments(args, &c.req)
 	},
-	"createWorkergroup": func(args arguments) (call, error) {
+	"createWorkergroup": func(args []byte) (call, error) {
 		var c workergroupCall
-		return &c, args.decodeBody(&c.req)
+		return &c, decodeArguments(args, &c.req)
 	},
-	"createInstance": func(args arguments) (call, error) {
-		c := instanceCall{offerID: args.pathID}
-		return &c, args.decodeBody(&c.req)
+	"createInstance": func(args []byte) (call, error) {
+		var a struct {
+			OfferID int         `json:"offer_id"`
+			Env     envArgument `json:"env"` // shadows the request's Env
+			gen.CreateInstanceRequest
+		}
+		if err := decodeArguments(args, &a); err != nil {
+			return nil, err
+		}
+		if a.OfferID < 1 {
+			return nil, &argError{arg: "offer_id", reason: "required: a positive offer id"}
+		}
+		a.CreateInstanceRequest.Env = a.Env.vars
+		return &instanceCall{offerID: a.OfferID, req: a.CreateInstanceRequest}, nil
 	},
 }
 
 type endpointCall struct{ req gen.CreateEndpointRequest }
+
+func (*endpointCall) pathID() int { return 0 }
 
 func (c *endpointCall) send(ctx context.Context, vast *gen.Vast) (created, error) {
 	resp, err := vast.CreateEndpoint(ctx, c.req)
@@ -69,6 +85,8 @@ func (c *endpointCall) send(ctx context.Context, vast *gen.Vast) (created, error
 }
 
 type workergroupCall struct{ req gen.CreateWorkergroupRequest }
+
+func (*workergroupCall) pathID() int { return 0 }
 
 func (c *workergroupCall) send(ctx context.Context, vast *gen.Vast) (created, error) {
 	resp, err := vast.CreateWorkergroup(ctx, c.req)
@@ -91,6 +109,8 @@ type instanceCall struct {
 	offerID int
 	req     gen.CreateInstanceRequest
 }
+
+func (c *instanceCall) pathID() int { return c.offerID }
 
 func (c *instanceCall) send(ctx context.Context, vast *gen.Vast) (created, error) {
 	resp, err := vast.CreateInstance(ctx, c.offerID, c.req)
@@ -145,7 +165,7 @@ func newTool(spec *toolSpec, g *Guardrails) mcpgo.Tool {
 func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confirmer) server.ToolHandlerFunc {
 	decode := operations[spec.OperationID]
 	return func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		args, err := parseArguments(spec, req.GetRawArguments())
+		args, err := rawArguments(req)
 		if err != nil {
 			return argumentError(spec, err), nil
 		}
@@ -163,7 +183,7 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 		}
 		out, err := c.send(ctx, vast)
 		if err != nil {
-			return failure(spec, args, err, opts), nil
+			return failure(spec, c, err, opts), nil
 		}
 		return success(spec, out, opts), nil
 	}

@@ -117,6 +117,7 @@ func TestEveryToolAgainstEveryCannedResponse(t *testing.T) {
 					return
 				}
 				assert.Equal(t, expected.structured, structured(t, res))
+				assertMatchesOutputSchema(t, tc.tool, res)
 			})
 		}
 	}

@@ -1,0 +1,65 @@
+// Command floor is the bare mcp-go server that vast-mcp's benchmarks measure
+// against: one tool that POSTs its arguments to the API and returns the
+// answer, with none of vast-mcp's schemas, validation, client or
+// guardrails. Whatever vast-mcp costs above it is vast-mcp's own.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"runtime/pprof"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+func main() {
+	transport := flag.String("transport", "stdio", "stdio or http")
+	addr := flag.String("addr", "127.0.0.1:0", "listen address for http")
+	flag.Parse()
+	if path := os.Getenv("VAST_MCP_CPUPROFILE"); path != "" {
+		// The same switch vast-mcp has, so the two profiles compare.
+		f, err := os.Create(path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	api := os.Getenv("VAST_URL") + "/api/v0/endptjobs/"
+
+	s := server.NewMCPServer("floor", "1.0.0", server.WithToolCapabilities(false))
+	s.AddTool(mcp.NewTool("create_endpoint", mcp.WithString("endpoint_name")),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			body, _ := json.Marshal(req.GetRawArguments())
+			httpReq, _ := http.NewRequestWithContext(ctx, http.MethodPost, api, bytes.NewReader(body))
+			httpReq.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(httpReq)
+			if err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+			defer resp.Body.Close()
+			answer, _ := io.ReadAll(resp.Body)
+			return mcp.NewToolResultText(string(answer)), nil
+		})
+
+	if *transport == "http" {
+		httpServer := server.NewStreamableHTTPServer(s)
+		log.Printf("listening on %s", *addr)
+		if err := httpServer.Start(*addr); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if err := server.ServeStdio(s); err != nil {
+		log.Print(err)
+	}
+}

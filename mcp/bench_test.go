@@ -1,0 +1,148 @@
+package mcp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/server"
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/vast-mcp/vast-mcp/gen"
+)
+
+const benchArgs = `{"offer_id": 4242, "image": "vllm/vllm-openai:latest", "disk": 40, "price": 0.5, "env": {"HF_TOKEN": "hf_x", "-p 8000:8000": "1"}}`
+
+func benchAPI(b *testing.B) *httptest.Server {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"success": true, "new_contract": 12345678, "instance_api_key": "k"}`)
+	}))
+	b.Cleanup(api.Close)
+	return api
+}
+
+// BenchmarkToolCall is one create_instance call end to end in process:
+// MCP client, server, schema validation, handler, generated client, and an
+// httptest API on loopback.
+func BenchmarkToolCall(b *testing.B) {
+	api := benchAPI(b)
+	vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: api.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := client.NewInProcessClient(NewServer(vast, Options{}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var init mcpgo.InitializeRequest
+	init.Params.ProtocolVersion = "2025-06-18"
+	if _, err := c.Initialize(ctx, init); err != nil {
+		b.Fatal(err)
+	}
+	req := mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_instance", Arguments: json.RawMessage(benchArgs)}}
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := c.CallTool(ctx, req)
+		if err != nil || res.IsError {
+			b.Fatal(err, res)
+		}
+	}
+}
+
+// BenchmarkValidateArguments is the input-schema validation mcp-go runs on
+// every call (same library, same schema), plus this package's argument
+// handling into the generated request type.
+func BenchmarkValidateArguments(b *testing.B) {
+	spec := specNamed("create_instance")
+	schema, err := compileInputSchema(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := json.RawMessage(benchArgs)
+	b.ReportAllocs()
+	for b.Loop() {
+		value, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := schema.Validate(value); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := operations[spec.OperationID](raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNewServer is the start-up work: every tool built from the
+// generated schemas and registered.
+func BenchmarkNewServer(b *testing.B) {
+	vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: "http://127.0.0.1:1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = NewServer(vast, Options{})
+	}
+}
+
+func specNamed(name string) *toolSpec {
+	for i := range toolSpecs {
+		if toolSpecs[i].Name == name {
+			return &toolSpecs[i]
+		}
+	}
+	panic(name)
+}
+
+// BenchmarkToolCallFloor is BenchmarkToolCall's floor: a bare mcp-go tool
+// that POSTs its arguments to the same kind of API, with no validation,
+// schemas or generated client.
+func BenchmarkToolCallFloor(b *testing.B) {
+	api := benchAPI(b)
+	s := server.NewMCPServer("floor", "1", server.WithToolCapabilities(false))
+	s.AddTool(mcpgo.NewTool("create_instance"), func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+		body, _ := json.Marshal(req.GetRawArguments())
+		httpReq, _ := http.NewRequestWithContext(ctx, http.MethodPut, api.URL+"/api/v0/asks/4242/", bytes.NewReader(body))
+		resp, err := http.DefaultClient.Do(httpReq)
+		if err != nil {
+			return mcpgo.NewToolResultError(err.Error()), nil
+		}
+		defer resp.Body.Close()
+		answer, _ := io.ReadAll(resp.Body)
+		return mcpgo.NewToolResultText(string(answer)), nil
+	})
+	c, err := client.NewInProcessClient(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var init mcpgo.InitializeRequest
+	init.Params.ProtocolVersion = "2025-06-18"
+	if _, err := c.Initialize(ctx, init); err != nil {
+		b.Fatal(err)
+	}
+	req := mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_instance", Arguments: json.RawMessage(benchArgs)}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.CallTool(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
