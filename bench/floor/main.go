@@ -2,6 +2,12 @@
 // against: one tool that POSTs its arguments to the API and returns the
 // answer, with none of vast-mcp's schemas, validation, client or
 // guardrails. Whatever vast-mcp costs above it is vast-mcp's own.
+//
+// Built with -tags vastschemas it registers vast-mcp's three tool
+// definitions instead (the same descriptions and JSON Schemas), still
+// without validation or client, to separate what mcp-go spends serving
+// larger schemas from what vast-mcp's own code spends. Without the tag it
+// does not link vast-mcp at all.
 package main
 
 import (
@@ -18,6 +24,9 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 )
+
+// vastTools is set by schemas.go under the vastschemas build tag.
+var vastTools func() []mcp.Tool
 
 func main() {
 	transport := flag.String("transport", "stdio", "stdio or http")
@@ -37,19 +46,25 @@ func main() {
 	api := os.Getenv("VAST_URL") + "/api/v0/endptjobs/"
 
 	s := server.NewMCPServer("floor", "1.0.0", server.WithToolCapabilities(false))
-	s.AddTool(mcp.NewTool("create_endpoint", mcp.WithString("endpoint_name")),
-		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			body, _ := json.Marshal(req.GetRawArguments())
-			httpReq, _ := http.NewRequestWithContext(ctx, http.MethodPost, api, bytes.NewReader(body))
-			httpReq.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(httpReq)
-			if err != nil {
-				return mcp.NewToolResultError(err.Error()), nil
-			}
-			defer resp.Body.Close()
-			answer, _ := io.ReadAll(resp.Body)
-			return mcp.NewToolResultText(string(answer)), nil
-		})
+	tools := []mcp.Tool{mcp.NewTool("create_endpoint", mcp.WithString("endpoint_name"))}
+	if vastTools != nil {
+		tools = vastTools()
+	}
+	post := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		body, _ := json.Marshal(req.GetRawArguments())
+		httpReq, _ := http.NewRequestWithContext(ctx, http.MethodPost, api, bytes.NewReader(body))
+		httpReq.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(httpReq)
+		if err != nil {
+			return mcp.NewToolResultError(err.Error()), nil
+		}
+		defer resp.Body.Close()
+		answer, _ := io.ReadAll(resp.Body)
+		return mcp.NewToolResultText(string(answer)), nil
+	}
+	for _, tool := range tools {
+		s.AddTool(tool, post)
+	}
 
 	if *transport == "http" {
 		httpServer := server.NewStreamableHTTPServer(s)
