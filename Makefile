@@ -39,9 +39,10 @@ test:
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/vast-mcp
 
-## bench: Go benchmarks (ns/op, allocs/op)
+## bench: Go benchmarks (ns/op, allocs/op), then the process-level harness against the bare mcp-go floor (BENCHMARKS.md)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./bench/harness
 
 ## fuzz: each fuzz target for FUZZTIME (seed corpora in */testdata/fuzz also run in make test)
 fuzz:
