@@ -226,3 +226,48 @@ func TestLoadOverStreamableHTTP(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+func TestHTTPClientGoingAwayCancelsTheAPIRequest(t *testing.T) {
+	arrived, cancelled := make(chan struct{}, 1), make(chan struct{}, 1)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		arrived <- struct{}{}
+		select {
+		case <-r.Context().Done():
+			cancelled <- struct{}{}
+		case <-time.After(20 * time.Second):
+		}
+	}))
+	defer api.Close()
+	vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: api.URL, Timeout: time.Minute})
+	require.NoError(t, err)
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveHTTPOn(ctx, listener, &config{}, mcp.NewServer(vast, mcp.Options{}), slog.New(slog.DiscardHandler)) }()
+	defer func() { stop(); <-done }()
+
+	c, err := client.NewStreamableHttpClient("http://" + listener.Addr().String() + "/mcp")
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Start(ctx))
+	_, err = c.Initialize(ctx, initializeRequest())
+	require.NoError(t, err)
+
+	callCtx, cancelCall := context.WithCancel(ctx)
+	go func() {
+		_, _ = c.CallTool(callCtx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_endpoint", Arguments: map[string]any{"endpoint_name": "e"}}})
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call never reached the API")
+	}
+	cancelCall()
+	select {
+	case <-cancelled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the API request outlived the HTTP client's call")
+	}
+}
