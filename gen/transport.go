@@ -9,8 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"net"
+	"net/http"
 	"time"
 )
 

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 )
 
@@ -84,9 +86,16 @@ func demo(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 }
 
 func startChild(ctx context.Context, self string, cfg *config, mode string) (*client.Client, *mcpgo.InitializeResult, error) {
-	// The child gets no key: the sandbox and a dry run need none.
-	env := []string{"VAST_API_KEY=", "VAST_MCP_LOG_LEVEL=" + cfg.logLevel, "VAST_URL=" + cfg.baseURL}
-	c, err := client.NewStdioMCPClient(self, env, mode)
+	// The child gets none of this process's VAST_* settings: no key (the
+	// sandbox and a dry run need none) and no guardrail or transport that
+	// would change what the demo shows.
+	env := isolatedEnv("VAST_MCP_LOG_LEVEL="+cfg.logLevel, "VAST_URL="+cfg.baseURL)
+	c, err := client.NewStdioMCPClientWithOptions(self, nil, []string{mode}, transport.WithCommandFunc(
+		func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
+			cmd := exec.CommandContext(ctx, command, args...)
+			cmd.Env = env
+			return cmd, nil
+		}))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -124,6 +133,18 @@ func (p *printer) call(ctx context.Context, c *client.Client, tool, args string)
 		p.say("      structuredContent: %s", data)
 	}
 	return true
+}
+
+// isolatedEnv is this process's environment without any VAST_ setting, plus
+// extra.
+func isolatedEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "VAST_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
 }
 
 func orNone(names []string) string {

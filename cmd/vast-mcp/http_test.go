@@ -245,7 +245,9 @@ func TestHTTPClientGoingAwayCancelsTheAPIRequest(t *testing.T) {
 	require.NoError(t, err)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveHTTPOn(ctx, listener, &config{}, mcp.NewServer(vast, mcp.Options{}), slog.New(slog.DiscardHandler)) }()
+	go func() {
+		done <- serveHTTPOn(ctx, listener, &config{}, mcp.NewServer(vast, mcp.Options{}), slog.New(slog.DiscardHandler))
+	}()
 	defer func() { stop(); <-done }()
 
 	c, err := client.NewStreamableHttpClient("http://" + listener.Addr().String() + "/mcp")

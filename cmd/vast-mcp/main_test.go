@@ -26,6 +26,13 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// No test may reach Vast.ai with the developer's key or settings: clear
+	// every VAST_ variable and hide the vastai CLI's key files.
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "VAST_") {
+			os.Unsetenv(name)
+		}
+	}
 	dir, err := os.MkdirTemp("", "vast-mcp-test")
 	if err != nil {
 		panic(err)
@@ -35,6 +42,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building vast-mcp: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	// After the build, which needs the real HOME for Go's caches.
+	os.Setenv("HOME", dir)
+	os.Setenv("XDG_CONFIG_HOME", dir)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -135,7 +145,7 @@ func TestBinaryExitsCleanlyOnSignals(t *testing.T) {
 func TestBinaryWithoutKeyStartsAndSaysHowToProvideOne(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := client.NewStdioMCPClient(binary, []string{"HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir()})
+	c, err := client.NewStdioMCPClient(binary, []string{"HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir(), "VAST_URL=http://127.0.0.1:1"})
 	require.NoError(t, err)
 	defer c.Close()
 	_, err = c.Initialize(ctx, initializeRequest())
