@@ -129,9 +129,7 @@ func New(cfg Config) (*Vast, error) {
 		}
 		opts = append(opts, WithRequestEditorFn(bearer.Intercept))
 	}
-	if cfg.DryRun {
-		doer.dryRun = true
-	}
+	doer.dryRun, doer.hasKey = cfg.DryRun, key != ""
 	api, err := NewClient(u.String(), opts...)
 	if err != nil {
 		return nil, err

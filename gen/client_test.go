@@ -497,3 +497,15 @@ func TestKeyNeverLogged(t *testing.T) {
 	assert.Contains(t, logs.String(), "/api/v0/asks/4242/")
 	assert.NotContains(t, logs.String(), testKey)
 }
+
+func TestDryRunWithoutAKeySaysSo(t *testing.T) {
+	t.Setenv("VAST_API_KEY", "")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	v, err := gen.New(gen.Config{BaseURL: "http://127.0.0.1:1", DryRun: true})
+	require.NoError(t, err)
+	_, err = v.CreateEndpoint(context.Background(), gen.CreateEndpointRequest{})
+	var dry *gen.DryRunError
+	require.ErrorAs(t, err, &dry)
+	assert.Equal(t, gen.NoKey, dry.Header.Get("Authorization"))
+}

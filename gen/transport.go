@@ -31,12 +31,13 @@ type retryingDoer struct {
 	maxBody int64
 	log     *slog.Logger
 	dryRun  bool
+	hasKey  bool // for the dry run's Authorization line
 	sleep   func(context.Context, time.Duration) error
 }
 
 func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 	if d.dryRun {
-		return nil, newDryRunError(req)
+		return nil, newDryRunError(req, d.hasKey)
 	}
 	ctx := req.Context()
 	var waited time.Duration
@@ -205,12 +206,17 @@ func (e *DryRunError) Error() string {
 	return fmt.Sprintf("dry run: %s %s %s was not sent", e.Operation, e.Method, e.URL)
 }
 
-// Redacted stands in for the API key wherever a request is shown.
-const Redacted = "Bearer [REDACTED]"
+// Redacted stands in for the API key wherever a request is shown;
+// NoKey where there is none to send.
+const (
+	Redacted = "Bearer [REDACTED]"
+	NoKey    = "(none: no API key configured; set VAST_API_KEY)"
+)
 
-func newDryRunError(req *http.Request) error {
+func newDryRunError(req *http.Request, hasKey bool) error {
 	header := req.Header.Clone()
-	if header.Get("Authorization") != "" {
+	header.Set("Authorization", NoKey)
+	if hasKey {
 		header.Set("Authorization", Redacted)
 	}
 	var body []byte

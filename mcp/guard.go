@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/vast-mcp/vast-mcp/gen"
 )
 
 // Guardrails are the operator's bounds on what an agent may do. They are
@@ -84,7 +86,59 @@ func (c *workergroupCall) check(g *Guardrails) error {
 	if g == nil {
 		return nil
 	}
-	return g.checkWorkers(c.req.MaxWorkers, c.req.ColdWorkers)
+	if err := g.checkWorkers(c.req.MaxWorkers, c.req.ColdWorkers); err != nil {
+		return err
+	}
+	if c.req.LaunchArgs != nil {
+		return g.checkLaunchArgs(*c.req.LaunchArgs)
+	}
+	return nil
+}
+
+// checkLaunchArgs applies the instance caps to launch_args: the vastai
+// create-instance options every worker of the group is started with, where
+// an image, a disk size or a bid can be given.
+func (g *Guardrails) checkLaunchArgs(launchArgs string) error {
+	if len(g.Images) == 0 && g.MaxDisk <= 0 && g.MaxPrice <= 0 {
+		return nil
+	}
+	words, err := splitShellWords(launchArgs)
+	if err != nil {
+		return &capError{"--allow-image/--max-disk/--max-price", "launch_args cannot be checked: " + err.Error()}
+	}
+	for i := 0; i < len(words); i++ {
+		name, value, inline := strings.Cut(words[i], "=")
+		name = strings.ReplaceAll(name, "-", "_")
+		if !inline && i+1 < len(words) {
+			value = words[i+1]
+		}
+		var req gen.CreateInstanceRequest
+		switch name {
+		case "__image":
+			req.Image = &value
+		case "__disk", "__price", "__bid_price":
+			n, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				return &capError{"--max-disk/--max-price", fmt.Sprintf("launch_args %s %q is not a number", words[i], value)}
+			}
+			if name == "__disk" {
+				req.Disk = &n
+			} else {
+				req.Price = &n
+			}
+		case "__template_hash", "__template_id":
+			if len(g.Images) > 0 {
+				return &capError{"--allow-image " + strings.Join(g.Images, ","), "launch_args names a template, whose image cannot be checked; give --image instead"}
+			}
+			continue
+		default:
+			continue
+		}
+		if err := g.checkInstanceFields(req, false); err != nil {
+			return fmt.Errorf("launch_args: %w", err)
+		}
+	}
+	return nil
 }
 
 func (g *Guardrails) checkWorkers(maxWorkers, coldWorkers *int) error {
@@ -107,25 +161,31 @@ func (c *instanceCall) check(g *Guardrails) error {
 	if g == nil {
 		return nil
 	}
-	req := c.req
+	return g.checkInstanceFields(c.req, true)
+}
+
+// checkInstanceFields applies the instance caps to the fields req sets.
+// With required, a capped field must be set: a template or the service's
+// default could otherwise exceed the cap unseen.
+func (g *Guardrails) checkInstanceFields(req gen.CreateInstanceRequest, required bool) error {
 	if g.MaxPrice > 0 && req.Price != nil && *req.Price > g.MaxPrice {
 		return &capError{"--max-price " + number(g.MaxPrice), fmt.Sprintf("price %s $/hour is over the cap of %s", number(*req.Price), number(g.MaxPrice))}
 	}
 	if g.MaxDisk > 0 {
 		flag := "--max-disk " + number(g.MaxDisk)
-		if req.Disk == nil {
+		if req.Disk == nil && required {
 			return &capError{flag, "disk is required: a template's disk may exceed the operator's cap"}
 		}
-		if *req.Disk > g.MaxDisk {
+		if req.Disk != nil && *req.Disk > g.MaxDisk {
 			return &capError{flag, fmt.Sprintf("disk %s GB is over the cap of %s GB", number(*req.Disk), number(g.MaxDisk))}
 		}
 	}
 	if len(g.Images) > 0 {
 		flag := "--allow-image " + strings.Join(g.Images, ",")
-		if req.Image == nil {
+		if req.Image == nil && required {
 			return &capError{flag, "image is required: only listed images may run, and a template's image cannot be checked (an explicit image overrides it)"}
 		}
-		if !imageAllowed(g.Images, *req.Image) {
+		if req.Image != nil && !imageAllowed(g.Images, *req.Image) {
 			return &capError{flag, fmt.Sprintf("image %q is not on the operator's list", *req.Image)}
 		}
 	}

@@ -45,6 +45,11 @@ func TestCapsRefuseAndNameTheCap(t *testing.T) {
 		{"image not listed", "create_instance", `{"offer_id": 1, "image": "evil/miner:latest", "disk": 20}`, []string{`image "evil/miner:latest" is not on the operator's list`, "--allow-image"}},
 		{"exact entry is not a prefix", "create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest-evil", "disk": 20}`, []string{"not on the operator's list"}},
 		{"template without image", "create_instance", `{"offer_id": 1, "template_hash_id": "abc", "disk": 20}`, []string{"image is required", "template's image cannot be checked"}},
+		{"workergroup launch_args image not listed", "create_workergroup", `{"endpoint_id": 1, "search_params": "gpu_name=RTX_4090", "max_workers": 1, "launch_args": "--image evil/miner --disk 20"}`, []string{`launch_args: image "evil/miner" is not on the operator's list`}},
+		{"workergroup launch_args disk over", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--disk=5000"}`, []string{"launch_args: disk 5000 GB is over the cap of 100 GB"}},
+		{"workergroup launch_args bid over", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--bid_price 9"}`, []string{"launch_args: price 9 $/hour is over the cap of 1.5"}},
+		{"workergroup launch_args template", "create_workergroup", `{"endpoint_id": 1, "search_params": "x", "max_workers": 1, "launch_args": "--template_hash abc"}`, []string{"launch_args names a template"}},
+		{"workergroup launch_args unreadable", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--image 'unclosed"}`, []string{"launch_args cannot be checked"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +69,7 @@ func TestCapsRefuseAndNameTheCap(t *testing.T) {
 	within := []struct{ tool, args, fixture string }{
 		{"create_endpoint", `{"max_workers": 4, "cold_workers": 4}`, "endpoint/200"},
 		{"create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1}`, "workergroup/200_id"},
+		{"create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--image pytorch/pytorch:2.5 --disk 50 --env '-e A=1'"}`, "workergroup/200_id"},
 		{"create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest", "disk": 100, "price": 1.5}`, "instance/200"},
 		{"create_instance", `{"offer_id": 1, "image": "pytorch/pytorch:2.5-cuda12", "template_hash_id": "abc", "disk": 8}`, "instance/200"},
 	}

@@ -152,15 +152,17 @@ func nextStep(spec *toolSpec, pathID int, e *gen.APIError) string {
 // dryRun shows the request that would have been sent. It is not an error:
 // the call did what the operator asked.
 func dryRun(spec *toolSpec, dry *gen.DryRunError) *mcpgo.CallToolResult {
-	shown, _ := json.MarshalIndent(map[string]any{
+	request := map[string]any{
 		"method":  dry.Method,
 		"url":     dry.URL,
 		"headers": dry.Header,
 		"body":    dry.Body,
-	}, "", "  ")
+	}
+	shown, _ := json.MarshalIndent(request, "", "  ")
 	text := fmt.Sprintf("Dry run: nothing was sent. %s would send:\n%s", spec.Name, shown)
 	return &mcpgo.CallToolResult{
-		Result:  mcpgo.Result{Meta: &mcpgo.Meta{AdditionalFields: map[string]any{MetaDryRun: true}}},
-		Content: []mcpgo.Content{mcpgo.NewTextContent(text)},
+		Result:            mcpgo.Result{Meta: &mcpgo.Meta{AdditionalFields: map[string]any{MetaDryRun: true}}},
+		Content:           []mcpgo.Content{mcpgo.NewTextContent(text)},
+		StructuredContent: map[string]any{"dry_run": request},
 	}
 }

@@ -56,6 +56,8 @@ func TestDryRunReturnsTheExactRequestAndSendsNothing(t *testing.T) {
 		Body    json.RawMessage     `json:"body"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(shown), &req))
+	assert.Equal(t, req.URL, structured(t, res)["dry_run"].(map[string]any)["url"], "the same request as structuredContent")
+	assertMatchesOutputSchema(t, "create_instance", res)
 	assert.Equal(t, http.MethodPut, req.Method)
 	assert.Equal(t, api.URL+"/api/v0/asks/4242/", req.URL)
 	assert.Equal(t, []string{gen.Redacted}, req.Headers["Authorization"])

@@ -177,6 +177,7 @@ func toolFrom(op *openapi3.Operation, raw any) (tool, error) {
 	if err != nil {
 		return tool{}, fmt.Errorf("200 response: %w", err)
 	}
+	output["properties"].(map[string]any)["dry_run"] = dryRunSchema
 	for name, prop := range okSchema.Properties {
 		if prop.Value.Extensions["x-vast-sensitive"] == true {
 			t.SensitiveOutputs = append(t.SensitiveOutputs, name)
@@ -191,6 +192,21 @@ func toolFrom(op *openapi3.Operation, raw any) (tool, error) {
 		return tool{}, err
 	}
 	return t, nil
+}
+
+// dryRunSchema is the part of every tool's output that only vast-mcp
+// --dry-run fills: the request that would have been sent. Clients that
+// check structuredContent against outputSchema then accept a dry run too.
+var dryRunSchema = map[string]any{
+	"type":        "object",
+	"description": "Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was created.",
+	"properties": map[string]any{
+		"method":  map[string]any{"type": "string"},
+		"url":     map[string]any{"type": "string"},
+		"headers": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}},
+		"body":    map[string]any{"description": "The JSON body."},
+	},
+	"required": []string{"method", "url", "headers"},
 }
 
 // closeObjects refuses unknown fields in every object that lists its
