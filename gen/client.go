@@ -73,7 +73,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 type Vast struct {
 	api     *Client
 	baseURL string
-	hasKey  bool
+	key     string // only to scrub it from what comes back
 	dryRun  bool
 }
 
@@ -134,7 +134,7 @@ func New(cfg Config) (*Vast, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Vast{api: api, baseURL: u.String(), hasKey: key != "", dryRun: cfg.DryRun}, nil
+	return &Vast{api: api, baseURL: u.String(), key: key, dryRun: cfg.DryRun}, nil
 }
 
 // BaseURL is the API root calls go to.
@@ -154,7 +154,7 @@ func (v *Vast) DryRun() *Vast {
 
 // HasAPIKey reports whether a key was found; without one, calls fail with
 // ErrNoAPIKey (except in dry-run mode).
-func (v *Vast) HasAPIKey() bool { return v.hasKey }
+func (v *Vast) HasAPIKey() bool { return v.key != "" }
 
 // CreateEndpoint creates a serverless endpoint. Only the fields set in req
 // are sent.
@@ -166,7 +166,7 @@ func (v *Vast) CreateEndpoint(ctx context.Context, req CreateEndpointRequest) (*
 	resp, err := v.api.CreateEndpoint(ctx, req)
 	created, err := decode[EndpointCreated](op, resp, err)
 	if err != nil {
-		return nil, err
+		return nil, v.scrub(err)
 	}
 	if created.Result == nil {
 		return nil, missingID(op, "result")
@@ -184,7 +184,7 @@ func (v *Vast) CreateWorkergroup(ctx context.Context, req CreateWorkergroupReque
 	resp, err := v.api.CreateWorkergroup(ctx, req)
 	created, err := decode[WorkergroupCreated](op, resp, err)
 	if err != nil {
-		return nil, err
+		return nil, v.scrub(err)
 	}
 	if created.Id == nil && created.Result == nil {
 		return nil, missingID(op, "id or result")
@@ -214,7 +214,7 @@ func (v *Vast) CreateInstance(ctx context.Context, offerID int, req CreateInstan
 	resp, err := v.api.CreateInstance(ctx, offerID, req)
 	created, err := decode[InstanceCreated](op, resp, err)
 	if err != nil {
-		return nil, err
+		return nil, v.scrub(err)
 	}
 	if created.NewContract == nil {
 		return nil, missingID(op, "new_contract")
@@ -222,8 +222,37 @@ func (v *Vast) CreateInstance(ctx context.Context, offerID int, req CreateInstan
 	return created, nil
 }
 
+// scrub keeps the key out of what came back: a hostile or broken API, or a
+// proxy, could echo the Authorization header into its message.
+func (v *Vast) scrub(err error) error {
+	if len(v.key) < 8 { // a real key is long; a short one would garble text
+		return err
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		for _, field := range []*string{&apiErr.Code, &apiErr.Message, &apiErr.Location} {
+			*field = strings.ReplaceAll(*field, v.key, "[REDACTED]")
+		}
+	}
+	var reqErr *RequestError
+	if errors.As(err, &reqErr) && reqErr.Err != nil && strings.Contains(reqErr.Err.Error(), v.key) {
+		reqErr.Err = &scrubbedError{err: reqErr.Err, key: v.key}
+	}
+	return err
+}
+
+// scrubbedError hides the key in its text; errors.Is and errors.As still
+// see the error beneath.
+type scrubbedError struct {
+	err error
+	key string
+}
+
+func (e *scrubbedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.key, "[REDACTED]") }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
 func (v *Vast) ready(op string) error {
-	if !v.hasKey && !v.dryRun {
+	if v.key == "" && !v.dryRun {
 		return &RequestError{Operation: op, Err: ErrNoAPIKey}
 	}
 	return nil

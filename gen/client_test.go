@@ -509,3 +509,31 @@ func TestDryRunWithoutAKeySaysSo(t *testing.T) {
 	require.ErrorAs(t, err, &dry)
 	assert.Equal(t, gen.NoKey, dry.Header.Get("Authorization"))
 }
+
+func TestKeyEchoedByTheAPIIsScrubbed(t *testing.T) {
+	echo := func(status int, contentType string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", contentType)
+			w.WriteHeader(status)
+			if contentType == "application/json" {
+				_ = json.NewEncoder(w).Encode(map[string]any{"success": false, "error": "echo " + r.Header.Get("Authorization"), "msg": "you sent " + r.Header.Get("Authorization")})
+				return
+			}
+			_, _ = w.Write([]byte("you sent " + r.Header.Get("Authorization")))
+		}
+	}
+	for name, handler := range map[string]http.HandlerFunc{
+		"JSON failure":        echo(http.StatusBadRequest, "application/json"),
+		"plain-text failure":  echo(http.StatusTooManyRequests, "text/plain"),
+		"2xx that is no JSON": echo(http.StatusOK, "text/plain"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			api := fakeapi.New(t, handler)
+			v := newClient(t, api.URL, gen.Config{Retry: gen.RetryPolicy{MaxAttempts: 1}})
+			_, err := v.CreateEndpoint(context.Background(), gen.CreateEndpointRequest{})
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), testKey)
+			assert.Contains(t, err.Error(), "[REDACTED]", "the echo is visible, the key is not")
+		})
+	}
+}

@@ -104,9 +104,9 @@ func TestStdioCancellationReachesTheAPI(t *testing.T) {
 func TestKeyNeverAppearsInAnyOutput(t *testing.T) {
 	const key = "vk-TESTKEY-5e0d2c7a9b14f36e-DO-NOT-LEAK"
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Echo what the API saw in the error, as a hostile or buggy API might.
+		// Echo what the API saw, key included, as a hostile or buggy API might.
 		w.WriteHeader(http.StatusBadRequest)
-		_ = json.NewEncoder(w).Encode(map[string]any{"success": false, "error": "invalid_args", "msg": "got " + r.URL.Path})
+		_ = json.NewEncoder(w).Encode(map[string]any{"success": false, "error": "invalid_args", "msg": "got " + r.URL.Path + " with " + r.Header.Get("Authorization")})
 	}))
 	defer api.Close()
 
@@ -130,6 +130,7 @@ func TestKeyNeverAppearsInAnyOutput(t *testing.T) {
 		everything.Write(out)
 	}
 	require.Contains(t, everything.String(), "vast api call", "the debug log was captured")
+	require.Contains(t, everything.String(), "with Bearer [REDACTED]", "the API's echo reached the output, scrubbed")
 	assert.NotContains(t, everything.String(), key)
 	assert.NotContains(t, everything.String(), key[len(key)/2:], "not even part of it")
 }
