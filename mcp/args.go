@@ -85,7 +85,12 @@ func describeDecodeError(err error) error {
 		if typeErr.Field == "" {
 			return &argError{reason: "arguments must be a JSON object"}
 		}
-		return &argError{arg: typeErr.Field, reason: fmt.Sprintf("must be %s, got a JSON %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}
+		kind := jsonKind(typeErr.Type.Kind().String())
+		if kind == "a whole number" && strings.HasPrefix(typeErr.Value, "number") {
+			// JSON Schema calls 4242.0 an integer; Go's decoder does not.
+			return &argError{arg: typeErr.Field, reason: fmt.Sprintf("must be a whole number written without a decimal point, got %s", strings.TrimPrefix(typeErr.Value, "number "))}
+		}
+		return &argError{arg: typeErr.Field, reason: fmt.Sprintf("must be %s, got a JSON %s", kind, typeErr.Value)}
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		return &argError{arg: strings.Trim(name, `"`), reason: "unknown argument"}
@@ -95,7 +100,9 @@ func describeDecodeError(err error) error {
 
 func jsonKind(goKind string) string {
 	switch goKind {
-	case "int", "int64", "float64":
+	case "int", "int64":
+		return "a whole number"
+	case "float64":
 		return "a number"
 	case "string":
 		return "a string"

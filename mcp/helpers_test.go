@@ -1,9 +1,15 @@
 package mcp_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,10 +25,51 @@ import (
 // testKey is distinctive so a leak is easy to find in any output.
 const testKey = "vk-TESTKEY-1c9e77d2b05f43aa-DO-NOT-LEAK"
 
+// suiteLogs collects, at debug level, everything the servers and clients
+// of this package's tests log; TestMain sweeps it for the key.
+var suiteLogs lockedBuffer
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var debugLogger = slog.New(slog.NewTextHandler(&suiteLogs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if logs := suiteLogs.String(); strings.Contains(logs, "DO-NOT-LEAK") {
+		fmt.Fprintln(os.Stderr, "a test key appeared in the server and client logs of this package's tests")
+		code = 1
+	} else if code == 0 && !strings.Contains(logs, "vast api call") {
+		fmt.Fprintln(os.Stderr, "the log sweep saw no client log lines: is the debug logger wired?")
+		code = 1
+	}
+	os.Exit(code)
+}
+
 // connect starts the real server wired to cfg and returns an initialized
 // in-process MCP client.
 func connect(t *testing.T, cfg gen.Config, opts mcp.Options) *client.Client {
 	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = debugLogger
+	}
+	if opts.Logger == nil {
+		opts.Logger = debugLogger
+	}
 	vast, err := gen.New(cfg)
 	require.NoError(t, err)
 	c, err := client.NewInProcessClient(mcp.NewServer(vast, opts))

@@ -53,6 +53,7 @@ func TestBadArgumentsAreRefusedBeforeAnyRequest(t *testing.T) {
 		{"workergroup needs an endpoint", "create_workergroup", `{"template_hash": "h"}`, []string{"give one of endpoint_name or endpoint_id"}},
 		{"workergroup needs something to run", "create_workergroup", `{"endpoint_name": "e"}`, []string{"give one of template_hash or template_id or search_params"}},
 		// what the schema cannot see
+		{"integer written as a fraction", "create_instance", `{"offer_id": 4242.0, "image": "img"}`, []string{"offer_id: must be a whole number written without a decimal point, got 4242.0"}},
 		{"env flags the CLI would drop", "create_instance", `{"offer_id": 1, "image": "img", "env": "-e A=1 --rm"}`, []string{`env: unexpected "--rm"`}},
 		{"env flag without a value", "create_instance", `{"offer_id": 1, "image": "img", "env": "-e"}`, []string{"env: -e needs a value"}},
 	}

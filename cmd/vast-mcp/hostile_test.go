@@ -138,33 +138,30 @@ func TestKeyNeverAppearsInAnyOutput(t *testing.T) {
 func TestConfigFileEnvAndFlagPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "vast-mcp.json")
-	require.NoError(t, os.WriteFile(file, []byte(`{"max-price": 2, "max-disk": 50, "allow-image": ["vllm/*", "ubuntu:24.04"], "tools": ["create_instance"], "confirm": false}`), 0o600))
+	require.NoError(t, os.WriteFile(file, []byte(`{"max-price": 2, "max-disk": 50, "max-workers": 3, "allow-image": ["vllm/*", "ubuntu:24.04"], "tools": ["create_instance"], "confirm": true}`), 0o600))
+	env := map[string]string{"VAST_MCP_CONFIG": file, "VAST_MCP_MAX_DISK": "80", "VAST_MCP_MAX_WORKERS": "5"}
 
-	var cfg config
-	env := map[string]string{"VAST_MCP_CONFIG": file, "VAST_MCP_MAX_DISK": "80"}
 	var stderr bytes.Buffer
-	code := run(context.Background(), []string{"--max-price", "1", "--version"}, nil, io.Discard, &stderr, func(k string) string { return env[k] })
-	require.Equal(t, 0, code, stderr.String())
-
-	// The same resolution, observed directly.
-	defaults := func(envName, flagName string) string {
-		if v := env[envName]; v != "" {
-			return v
-		}
-		values, err := loadConfigFile(file, func(string) bool { return true })
-		require.NoError(t, err)
-		return values[flagName]
-	}
-	fs := flagSet(&cfg, defaults, io.Discard)
-	require.NoError(t, fs.Parse([]string{"--max-price", "1"}))
+	cfg, positional, exit := parse([]string{"--max-price", "1", "call", "--max-workers", "4"}, func(k string) string { return env[k] }, io.Discard, &stderr)
+	require.Equal(t, -1, exit, stderr.String())
+	assert.Equal(t, []string{"call"}, positional)
 	assert.Equal(t, 1.0, cfg.maxPrice, "a flag beats the file")
+	assert.Equal(t, 4, cfg.maxWorkers, "a flag beats the environment")
 	assert.Equal(t, 80.0, cfg.maxDisk, "the environment beats the file")
 	assert.Equal(t, list{"vllm/*", "ubuntu:24.04"}, cfg.images, "the file fills the rest")
 	assert.Equal(t, list{"create_instance"}, cfg.tools)
-	require.NoError(t, cfg.validate())
+	assert.True(t, cfg.confirm)
+
+	// --config on the command line beats VAST_MCP_CONFIG.
+	other := filepath.Join(dir, "other.json")
+	require.NoError(t, os.WriteFile(other, []byte(`{"max-price": 7}`), 0o600))
+	cfg, _, exit = parse([]string{"--config=" + other}, func(k string) string { return env[k] }, io.Discard, &stderr)
+	require.Equal(t, -1, exit, stderr.String())
+	assert.Equal(t, 7.0, cfg.maxPrice)
+	assert.False(t, cfg.confirm)
 
 	require.NoError(t, os.WriteFile(file, []byte(`{"max-prize": 2}`), 0o600))
-	code = run(context.Background(), []string{}, nil, io.Discard, &stderr, func(k string) string { return env[k] })
+	code := run(context.Background(), []string{}, nil, io.Discard, &stderr, func(k string) string { return env[k] })
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr.String(), `unknown setting "max-prize"`, "a misspelt guardrail stops the server")
 }

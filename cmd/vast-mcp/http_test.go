@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -101,29 +102,45 @@ func TestHTTPRefusals(t *testing.T) {
 }
 
 func TestHTTPServerTimeouts(t *testing.T) {
-	saved := httpTimeouts
-	t.Cleanup(func() { httpTimeouts = saved })
-	httpTimeouts.readHeader, httpTimeouts.idle = 200*time.Millisecond, 200*time.Millisecond
-
-	url := startHTTP(t, &config{})
-	host := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/mcp")
+	const short, long = 200 * time.Millisecond, time.Minute
 	tests := []struct {
-		name string
-		send string
+		name                    string
+		readHeader, read, idle  time.Duration
+		send                    string
+		completeRequestThenIdle bool
 	}{
-		{"headers sent too slowly (slowloris)", "POST /mcp HTTP/1.1\r\nHost: " + host + "\r\n"},
-		{"idle connection", ""},
+		{name: "headers sent too slowly (slowloris)", readHeader: short, read: long, idle: long,
+			send: "POST /mcp HTTP/1.1\r\nHost: %s\r\n"},
+		{name: "body sent too slowly", readHeader: long, read: short, idle: long,
+			send: "POST /mcp HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\""},
+		{name: "idle keep-alive connection", readHeader: long, read: long, idle: short,
+			send: "GET /elsewhere HTTP/1.1\r\nHost: %s\r\n\r\n", completeRequestThenIdle: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			saved := httpTimeouts
+			t.Cleanup(func() { httpTimeouts = saved })
+			httpTimeouts.readHeader, httpTimeouts.read, httpTimeouts.idle = tt.readHeader, tt.read, tt.idle
+
+			url := startHTTP(t, &config{})
+			host := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/mcp")
 			conn, err := net.Dial("tcp", host)
 			require.NoError(t, err)
 			defer conn.Close()
-			_, err = io.WriteString(conn, tt.send)
+			_, err = fmt.Fprintf(conn, tt.send, host)
 			require.NoError(t, err)
 			require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
-			_, err = io.ReadAll(conn)
+			reader := bufio.NewReader(conn)
+			if tt.completeRequestThenIdle {
+				resp, err := http.ReadResponse(reader, nil)
+				require.NoError(t, err)
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			start := time.Now()
+			_, err = io.ReadAll(reader)
 			assert.NoError(t, err, "the server closed the connection before the test gave up")
+			assert.Less(t, time.Since(start), 5*time.Second)
 		})
 	}
 }

@@ -49,7 +49,35 @@ func startCPUProfile(path string) (stop func()) {
 
 // run is main with its inputs and outputs passed in, for tests.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
-	cfg := config{configFile: env("VAST_MCP_CONFIG")}
+	cfg, positional, exit := parse(args, env, stdout, stderr)
+	if exit >= 0 {
+		return exit
+	}
+	var command string
+	var rest []string
+	if len(positional) > 0 {
+		command, rest = positional[0], positional[1:]
+	}
+	logger := cfg.logger(stderr)
+
+	switch command {
+	case "":
+		return serve(ctx, cfg, logger, stdin, stdout)
+	case "demo":
+		return demo(ctx, cfg, stdout, stderr)
+	case "call":
+		return callTool(ctx, cfg, logger, rest, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "vast-mcp: unknown command %q; see vast-mcp --help\n", command)
+		return 2
+	}
+}
+
+// parse resolves every setting (flag, then environment, then --config
+// file, then default) and validates them. exit is -1 when the command
+// should run, else the code to exit with.
+func parse(args []string, env func(string) string, stdout, stderr io.Writer) (cfg *config, positional []string, exit int) {
+	cfg = &config{configFile: env("VAST_MCP_CONFIG")}
 	if path := configFlag(args); path != "" {
 		cfg.configFile = path
 	}
@@ -59,44 +87,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		var err error
 		if fromFile, err = loadConfigFile(cfg.configFile, func(name string) bool { return known.Lookup(name) != nil }); err != nil {
 			fmt.Fprintln(stderr, "vast-mcp:", err)
-			return 2
+			return nil, nil, 2
 		}
 	}
 	defaults := func(envName, flagName string) string { return cmp.Or(env(envName), fromFile[flagName]) }
-	fs := flagSet(&cfg, defaults, stderr)
+	fs := flagSet(cfg, defaults, stderr)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return nil, nil, 0
 		}
-		return 2
-	}
-	var command string
-	var rest []string
-	if len(positional) > 0 {
-		command, rest = positional[0], positional[1:]
+		return nil, nil, 2
 	}
 	if cfg.version {
 		fmt.Fprintln(stdout, "vast-mcp", gen.Version)
-		return 0
+		return nil, nil, 0
 	}
 	if err := cfg.validate(); err != nil {
 		fmt.Fprintln(stderr, "vast-mcp:", err)
-		return 2
+		return nil, nil, 2
 	}
-	logger := cfg.logger(stderr)
-
-	switch command {
-	case "":
-		return serve(ctx, &cfg, logger, stdin, stdout)
-	case "demo":
-		return demo(ctx, &cfg, stdout, stderr)
-	case "call":
-		return callTool(ctx, &cfg, logger, rest, stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "vast-mcp: unknown command %q; see vast-mcp --help\n", command)
-		return 2
-	}
+	return cfg, positional, -1
 }
 
 // parseInterspersed lets flags come before or after the command and its
