@@ -3,6 +3,7 @@
 GO       ?= go
 SPECTRAL ?= npx --yes @stoplight/spectral-cli@6.16.3
 BIN      := bin/vast-mcp
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GENERATED := gen mcp README.md
 
 FUZZTIME ?= 30s
@@ -37,7 +38,7 @@ test:
 
 ## build: the vast-mcp binary in bin/
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/vast-mcp
+	$(GO) build -trimpath -ldflags "-X github.com/vast-mcp/vast-mcp/gen.Version=$(VERSION)" -o $(BIN) ./cmd/vast-mcp
 
 ## bench: Go benchmarks (ns/op, allocs/op), then the process-level harness against the bare mcp-go floor (BENCHMARKS.md)
 bench:

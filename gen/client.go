@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -89,6 +90,10 @@ func New(cfg Config) (*Vast, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("base URL %q: want an absolute http or https URL such as %s", baseURL, DefaultBaseURL)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		// Plain HTTP would carry the key in clear across the network.
+		return nil, fmt.Errorf("base URL %q: http:// is allowed only for a loopback host; use https", baseURL)
 	}
 
 	httpClient := &http.Client{}
@@ -319,6 +324,14 @@ func (b bufferedBody) Bytes() []byte {
 	buf := make([]byte, b.Size())
 	n, _ := b.ReadAt(buf, 0)
 	return buf[:n]
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // apiKeyFromEnvironment follows the vastai CLI: VAST_API_KEY, then the key

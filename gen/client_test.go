@@ -252,6 +252,9 @@ func TestEveryCannedResponseDecodes(t *testing.T) {
 				assert.Equal(t, want.status, apiErr.StatusCode)
 				assert.Equal(t, want.code, apiErr.Code)
 				assert.Contains(t, apiErr.Message, want.msg)
+				if strings.Contains(string(fixture.Body), `"ask_id": 1234567`) {
+					assert.Equal(t, 1234567, apiErr.AskID)
+				}
 				if want.status == 301 {
 					assert.Equal(t, fixture.Header.Get("Location"), apiErr.Location)
 					assert.Contains(t, err.Error(), "not followed")
@@ -459,9 +462,13 @@ func TestKeyAndBaseURLSources(t *testing.T) {
 }
 
 func TestBaseURLMustBeAbsolute(t *testing.T) {
-	for _, bad := range []string{"console.vast.ai", "ftp://x", "http://", "::"} {
+	for _, bad := range []string{"console.vast.ai", "ftp://x", "http://", "::", "http://console.vast.ai", "http://10.0.0.5:8080"} {
 		_, err := gen.New(gen.Config{APIKey: testKey, BaseURL: bad})
 		assert.ErrorContains(t, err, "base URL", bad)
+	}
+	for _, good := range []string{"https://console.vast.ai", "http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9"} {
+		_, err := gen.New(gen.Config{APIKey: testKey, BaseURL: good})
+		assert.NoError(t, err, good)
 	}
 }
 

@@ -34,6 +34,7 @@ type APIError struct {
 	Message    string        // the API's "msg" or "detail", or the start of a non-JSON body
 	RetryAfter time.Duration // from Retry-After or retry_after on a 429; 0 when not given
 	Location   string        // redirect target, for 3xx
+	AskID      int           // the offer a create-instance failure names (ask_id); 0 when absent
 }
 
 func (e *APIError) Error() string {
@@ -84,15 +85,6 @@ func (e *RequestError) Is(target error) bool {
 	return target == ErrOutcomeUnknown && e.Sent
 }
 
-// failureBody covers every failure shape the API is known to send.
-type failureBody struct {
-	Success    *bool    `json:"success"`
-	Error      string   `json:"error"`
-	Msg        string   `json:"msg"`
-	Detail     string   `json:"detail"`
-	RetryAfter *float64 `json:"retry_after"`
-}
-
 // maxMessage bounds how much of an unexpected body an error repeats.
 const maxMessage = 300
 
@@ -100,12 +92,16 @@ const maxMessage = 300
 // plain text, or a proxy's HTML page.
 func newAPIError(op string, resp *http.Response, body []byte) *APIError {
 	e := &APIError{Operation: op, StatusCode: resp.StatusCode}
-	var f failureBody
-	if json.Unmarshal(body, &f) == nil {
-		e.Code = f.Error
-		e.Message = firstNonEmpty(f.Msg, f.Detail)
-		if f.RetryAfter != nil && *f.RetryAfter > 0 {
-			e.RetryAfter = seconds(*f.RetryAfter)
+	// The spec's failure shapes: AskError is the envelope (success, error,
+	// msg, ask_id); RateLimitError adds detail and retry_after.
+	var failure AskError
+	var limited RateLimitError
+	if json.Unmarshal(body, &failure) == nil && json.Unmarshal(body, &limited) == nil {
+		e.Code = deref(failure.Error)
+		e.Message = firstNonEmpty(deref(failure.Msg), deref(limited.Detail))
+		e.AskID = deref(failure.AskId)
+		if limited.RetryAfter != nil {
+			e.RetryAfter = seconds(*limited.RetryAfter)
 		}
 	} else {
 		e.Message = describeNonJSON(resp.Header.Get("Content-Type"), body)
@@ -181,6 +177,14 @@ func seconds(s float64) time.Duration {
 		return ceiling
 	}
 	return time.Duration(s * float64(time.Second))
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 func firstNonEmpty(values ...string) string {

@@ -33,7 +33,7 @@ func FuzzDecodeResponse(f *testing.F) {
 	f.Add(301, "text/html", []byte(``))
 	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
 		status = 100 + (status%500+500)%500
-		v, err := gen.New(gen.Config{APIKey: "k", BaseURL: "http://api.invalid",
+		v, err := gen.New(gen.Config{APIKey: "k", BaseURL: "https://api.invalid",
 			HTTPClient: &http.Client{Transport: cannedTransport{status, contentType, body}}, Retry: gen.RetryPolicy{MaxAttempts: 1}})
 		if err != nil {
 			t.Fatal(err)

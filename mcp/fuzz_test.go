@@ -53,7 +53,7 @@ var fuzzServer struct {
 func fuzzClient(t *testing.T) (*client.Client, *recorder) {
 	fuzzServer.once.Do(func() {
 		api := &recorder{}
-		vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: "http://api.invalid", HTTPClient: &http.Client{Transport: api}})
+		vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: "https://api.invalid", HTTPClient: &http.Client{Transport: api}})
 		if err != nil {
 			panic(err)
 		}

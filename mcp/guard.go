@@ -55,6 +55,9 @@ func (g *Guardrails) describe(operationID string) string {
 		if g.MaxWorkers > 0 {
 			limits = append(limits, fmt.Sprintf("max_workers is required and at most %d; cold_workers at most %d", g.MaxWorkers, g.MaxWorkers))
 		}
+		if operationID == "createWorkergroup" && (len(g.Images) > 0 || g.MaxDisk > 0 || g.MaxPrice > 0) {
+			limits = append(limits, "an --image, --disk or bid in launch_args is held to the instance limits")
+		}
 	case "createInstance":
 		if g.MaxPrice > 0 {
 			limits = append(limits, "price at most "+number(g.MaxPrice)+" $/hour")
