@@ -38,7 +38,12 @@ func BenchmarkToolCall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := client.NewInProcessClient(NewServer(vast, Options{}))
+	benchCalls(b, NewServer(vast, Options{}))
+}
+
+// benchCalls times create_instance calls through an in-process client.
+func benchCalls(b *testing.B, s *server.MCPServer) {
+	c, err := client.NewInProcessClient(s)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -125,24 +130,5 @@ func BenchmarkToolCallFloor(b *testing.B) {
 		answer, _ := io.ReadAll(resp.Body)
 		return mcpgo.NewToolResultText(string(answer)), nil
 	})
-	c, err := client.NewInProcessClient(s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	var init mcpgo.InitializeRequest
-	init.Params.ProtocolVersion = "2025-06-18"
-	if _, err := c.Initialize(ctx, init); err != nil {
-		b.Fatal(err)
-	}
-	req := mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_instance", Arguments: json.RawMessage(benchArgs)}}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.CallTool(ctx, req); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchCalls(b, s)
 }

@@ -245,18 +245,8 @@ func TestLoadOverStreamableHTTP(t *testing.T) {
 }
 
 func TestHTTPClientGoingAwayCancelsTheAPIRequest(t *testing.T) {
-	arrived, cancelled := make(chan struct{}, 1), make(chan struct{}, 1)
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		arrived <- struct{}{}
-		select {
-		case <-r.Context().Done():
-			cancelled <- struct{}{}
-		case <-time.After(20 * time.Second):
-		}
-	}))
-	defer api.Close()
-	vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: api.URL, Timeout: time.Minute})
+	apiURL, arrived, cancelled := blockingAPI(t)
+	vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: apiURL, Timeout: time.Minute})
 	require.NoError(t, err)
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
