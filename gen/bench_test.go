@@ -14,12 +14,7 @@ import (
 // BenchmarkCreateInstance is the generated client's call alone against a
 // loopback httptest API: request building, auth, the doer, and decoding.
 func BenchmarkCreateInstance(b *testing.B) {
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"success": true, "new_contract": 12345678}`)
-	}))
-	defer api.Close()
+	api := benchAPI(b)
 	v, err := gen.New(gen.Config{APIKey: "k", BaseURL: api.URL})
 	if err != nil {
 		b.Fatal(err)
@@ -38,12 +33,7 @@ func BenchmarkCreateInstance(b *testing.B) {
 // BenchmarkDirectPost is the floor for BenchmarkCreateInstance: a bare
 // net/http POST to the same kind of server.
 func BenchmarkDirectPost(b *testing.B) {
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"success": true, "new_contract": 12345678}`)
-	}))
-	defer api.Close()
+	api := benchAPI(b)
 	body := []byte(`{"image":"vllm/vllm-openai:latest","disk":40}`)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -56,4 +46,14 @@ func BenchmarkDirectPost(b *testing.B) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
+}
+
+func benchAPI(b *testing.B) *httptest.Server {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"success": true, "new_contract": 12345678}`)
+	}))
+	b.Cleanup(api.Close)
+	return api
 }
