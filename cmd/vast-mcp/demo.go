@@ -81,7 +81,7 @@ func demo(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 	if !p.call(ctx, dry, demoCalls[2].tool, demoCalls[2].args) {
 		return 1
 	}
-	p.say("\nDemo complete. Point an MCP client at `vast-mcp` (README: agent setup) with VAST_API_KEY set to do this for real.")
+	p.say("\nDemo complete. With your Vast.ai key in VAST_API_KEY or the vastai key file, point an MCP client at `vast-mcp` (README: agent setup) to do this for real.")
 	return 0
 }
 
