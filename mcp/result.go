@@ -75,14 +75,11 @@ func failure(spec *toolSpec, c call, err error, opts Options) *mcpgo.CallToolRes
 		dry    *gen.DryRunError
 		apiErr *gen.APIError
 		reqErr *gen.RequestError
-		argErr *argError
 	)
 	var result *mcpgo.CallToolResult
 	switch {
 	case errors.As(err, &dry):
 		return dryRun(spec, dry)
-	case errors.As(err, &argErr):
-		return argumentError(spec, argErr)
 	case errors.As(err, &apiErr):
 		result = mcpgo.NewToolResultError(fmt.Sprintf("%s failed: %s. %s", spec.Name, describeAPIError(apiErr), nextStep(spec, c.pathID(), apiErr)))
 	case errors.Is(err, gen.ErrNoAPIKey):
