@@ -105,14 +105,16 @@ func New(cfg Config) (*Vast, error) {
 	// create would silently become a list. Every operation here is a
 	// create, so no redirect is followed; the 3xx comes back as an error.
 	httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	// The doer bounds each attempt with a context deadline instead:
-	// http.Client.Timeout starts a goroutine and a timer for every request.
+	// The doer bounds each attempt itself, with one shared timer
+	// (watchdog.go): http.Client.Timeout starts a goroutine and a timer for
+	// every request.
 	timeout := cmp.Or(cfg.Timeout, httpClient.Timeout, 30*time.Second)
 	httpClient.Timeout = 0
 
 	doer := &retryingDoer{
 		client:  httpClient,
 		timeout: timeout,
+		clock:   newWatchdog(),
 		policy:  cfg.Retry.withDefaults(),
 		maxBody: cmp.Or(cfg.MaxResponseBytes, 1<<20),
 		log:     cfg.Logger,

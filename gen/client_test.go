@@ -365,6 +365,8 @@ func TestTimeoutAfterSendIsNotRetried(t *testing.T) {
 	require.ErrorAs(t, err, &reqErr)
 	assert.True(t, reqErr.Sent)
 	assert.Contains(t, err.Error(), "check before retrying")
+	assert.Contains(t, err.Error(), "no complete answer within 100ms", "the error names the attempt's deadline")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Len(t, api.Requests(), 1, "an ambiguous create is never re-sent")
 }
 
