@@ -36,7 +36,8 @@ type Config struct {
 	// BaseURL, when empty, comes from VAST_URL, then DefaultBaseURL.
 	BaseURL string
 	// HTTPClient is copied, never modified; its redirect policy is replaced
-	// so that no redirect is ever followed. Nil means a new http.Client.
+	// so that no redirect is ever followed. Nil means a new http.Client
+	// whose transport keeps up to 32 idle connections to the API.
 	HTTPClient *http.Client
 	// Timeout bounds each attempt, from dial to the last byte of the
 	// answer. Zero means 30s (or HTTPClient's own timeout, if it has one).
@@ -96,7 +97,7 @@ func New(cfg Config) (*Vast, error) {
 		return nil, fmt.Errorf("base URL %q: http:// is allowed only for a loopback host; use https", baseURL)
 	}
 
-	httpClient := &http.Client{}
+	httpClient := &http.Client{Transport: newTransport()}
 	if cfg.HTTPClient != nil {
 		copied := *cfg.HTTPClient
 		httpClient = &copied
@@ -142,6 +143,18 @@ func New(cfg Config) (*Vast, error) {
 		return nil, err
 	}
 	return &Vast{api: api, baseURL: u.String(), key: key, dryRun: cfg.DryRun}, nil
+}
+
+// maxIdleConns bounds the connections kept open to the API between calls.
+// net/http's default of 2 per host meant that, with more calls in flight
+// than that (an HTTP-served vast-mcp with several agents), most calls
+// dialled (and over TLS, handshook) a new connection and closed it after.
+const maxIdleConns = 32
+
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = maxIdleConns
+	return t
 }
 
 // BaseURL is the API root calls go to.

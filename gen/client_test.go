@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -545,4 +547,43 @@ func TestKeyEchoedByTheAPIIsScrubbed(t *testing.T) {
 			assert.Contains(t, err.Error(), "[REDACTED]", "the echo is visible, the key is not")
 		})
 	}
+}
+
+func TestConcurrentCallsReuseConnections(t *testing.T) {
+	const inFlight, rounds = 8, 5
+	var (
+		mu      sync.Mutex
+		conns   = map[string]bool{}
+		arrived sync.WaitGroup
+	)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		conns[r.RemoteAddr] = true
+		mu.Unlock()
+		// Answer only once the whole round is in flight, so that every call
+		// holds a connection of its own at the same time.
+		arrived.Done()
+		arrived.Wait()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"success": true, "result": 1}`))
+	}))
+	defer api.Close()
+	v := newClient(t, api.URL, gen.Config{})
+
+	for range rounds {
+		arrived.Add(inFlight)
+		errs := make(chan error, inFlight)
+		for range inFlight {
+			go func() {
+				_, err := v.CreateEndpoint(context.Background(), gen.CreateEndpointRequest{})
+				errs <- err
+			}()
+		}
+		for range inFlight {
+			require.NoError(t, <-errs)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.LessOrEqual(t, len(conns), inFlight, "calls after the first round reuse the open connections instead of dialling")
 }
