@@ -330,16 +330,17 @@ func missingID(op, field string) error {
 }
 
 // bufferedBody is the response body after retryingDoer has read it whole.
-type bufferedBody struct{ *bytes.Reader }
+type bufferedBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func newBufferedBody(data []byte) bufferedBody { return bufferedBody{bytes.NewReader(data), data} }
 
 func (bufferedBody) Close() error { return nil }
 
 // Bytes returns the whole body regardless of how much was read.
-func (b bufferedBody) Bytes() []byte {
-	buf := make([]byte, b.Size())
-	n, _ := b.ReadAt(buf, 0)
-	return buf[:n]
-}
+func (b bufferedBody) Bytes() []byte { return b.data }
 
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {

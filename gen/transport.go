@@ -1,7 +1,6 @@
 package gen
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -98,7 +97,7 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request) (resp *ht
 	if err != nil {
 		return resp, nil, true, fmt.Errorf("HTTP %d, reading the answer: %w", resp.StatusCode, d.explain(ctx, attemptCtx, err))
 	}
-	resp.Body = bufferedBody{bytes.NewReader(body)}
+	resp.Body = newBufferedBody(body)
 	return resp, body, true, nil
 }
 
