@@ -350,26 +350,42 @@ func TestRateLimitBackoffWithoutAHint(t *testing.T) {
 }
 
 func TestTimeoutAfterSendIsNotRetried(t *testing.T) {
-	release := make(chan struct{})
-	api := fakeapi.New(t, fakeapi.Func(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer close(release)
-	v := newClient(t, api.URL, gen.Config{Timeout: 100 * time.Millisecond})
+	tests := []struct {
+		name         string
+		startsAnswer bool // the API sends headers and part of the body, then hangs
+	}{
+		{"no answer at all", false},
+		{"an answer that stops halfway", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			release := make(chan struct{})
+			api := fakeapi.New(t, fakeapi.Func(func(w http.ResponseWriter, r *http.Request) {
+				if tt.startsAnswer {
+					w.Header().Set("Content-Length", "100")
+					_, _ = w.Write([]byte(`{"success": tr`))
+					w.(http.Flusher).Flush()
+				}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			defer close(release)
+			v := newClient(t, api.URL, gen.Config{Timeout: 100 * time.Millisecond})
 
-	_, err := v.CreateInstance(context.Background(), 4242, gen.CreateInstanceRequest{Image: ptr("img")})
-	require.Error(t, err)
-	assert.ErrorIs(t, err, gen.ErrOutcomeUnknown)
-	var reqErr *gen.RequestError
-	require.ErrorAs(t, err, &reqErr)
-	assert.True(t, reqErr.Sent)
-	assert.Contains(t, err.Error(), "check before retrying")
-	assert.Contains(t, err.Error(), "no complete answer within 100ms", "the error names the attempt's deadline")
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Len(t, api.Requests(), 1, "an ambiguous create is never re-sent")
+			_, err := v.CreateInstance(context.Background(), 4242, gen.CreateInstanceRequest{Image: ptr("img")})
+			require.Error(t, err)
+			assert.ErrorIs(t, err, gen.ErrOutcomeUnknown)
+			var reqErr *gen.RequestError
+			require.ErrorAs(t, err, &reqErr)
+			assert.True(t, reqErr.Sent)
+			assert.Contains(t, err.Error(), "check before retrying")
+			assert.Contains(t, err.Error(), "no complete answer within 100ms", "the error names the attempt's deadline")
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Len(t, api.Requests(), 1, "an ambiguous create is never re-sent")
+		})
+	}
 }
 
 func TestServerErrorIsNotRetried(t *testing.T) {
