@@ -28,12 +28,15 @@ func newWatchdog() *watchdog {
 	return &watchdog{pending: make(map[*attemptDeadline]struct{})}
 }
 
-// watch returns a context that ends with context.DeadlineExceeded as its
-// cause after timeout, like context.WithTimeout, and the func that
-// releases it.
+// watch returns a context that ends with context.DeadlineExceeded after
+// timeout, like context.WithTimeout, and the func that releases it.
 func (w *watchdog) watch(parent context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancelCause(parent)
+	inner, cancel := context.WithCancelCause(parent)
 	d := &attemptDeadline{at: time.Now().Add(timeout), cancel: cancel}
+	ctx := &attemptContext{Context: inner, deadline: d.at}
+	if parentDeadline, ok := parent.Deadline(); ok && parentDeadline.Before(d.at) {
+		ctx.deadline = parentDeadline
+	}
 	w.mu.Lock()
 	w.pending[d] = struct{}{}
 	if w.armedAt.IsZero() || d.at.Before(w.armedAt) {
@@ -78,4 +81,23 @@ func (w *watchdog) arm(at time.Time) {
 		return
 	}
 	w.timer.Reset(time.Until(at))
+}
+
+// attemptContext reports its deadline and, once past it, the error
+// context.WithTimeout would: net.Dialer spreads a dial over a host's
+// addresses by Deadline, and parts of net/http (HTTP/2) return Err, not
+// context.Cause.
+type attemptContext struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c *attemptContext) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func (c *attemptContext) Err() error {
+	err := c.Context.Err()
+	if err != nil && context.Cause(c.Context) == context.DeadlineExceeded {
+		return context.DeadlineExceeded
+	}
+	return err
 }

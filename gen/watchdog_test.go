@@ -20,7 +20,7 @@ func TestWatchdogEndsOnlyAttemptsPastTheirDeadline(t *testing.T) {
 		{"one attempt past its deadline", []time.Duration{20 * time.Millisecond}, nil, []bool{true}},
 		{"a shorter deadline after a longer one re-arms earlier", []time.Duration{long, 20 * time.Millisecond}, nil, []bool{false, true}},
 		{"a longer deadline after a shorter one waits its turn", []time.Duration{20 * time.Millisecond, 60 * time.Millisecond, long}, nil, []bool{true, true, false}},
-		{"a released attempt is never ended", []time.Duration{20 * time.Millisecond, 40 * time.Millisecond}, []int{0}, []bool{false, true}},
+		{"a released attempt is never ended", []time.Duration{300 * time.Millisecond, 400 * time.Millisecond}, []int{0}, []bool{false, true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,6 +49,12 @@ func TestWatchdogEndsOnlyAttemptsPastTheirDeadline(t *testing.T) {
 			}
 			for i, want := range tt.wantEnded {
 				assert.Equal(t, want, context.Cause(ctxs[i]) == context.DeadlineExceeded, "attempt %d", i)
+				if want {
+					assert.Equal(t, context.DeadlineExceeded, ctxs[i].Err(), "attempt %d reports what context.WithTimeout would", i)
+				}
+			}
+			for _, i := range tt.release {
+				assert.ErrorIs(t, ctxs[i].Err(), context.Canceled, "a released attempt's context is done")
 			}
 		})
 	}
@@ -65,4 +71,29 @@ func TestWatchdogForgetsReleasedAttemptsAndKeepsParentCancellation(t *testing.T)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	require.Empty(t, w.pending)
+}
+
+func TestAttemptContextReportsTheEarlierDeadline(t *testing.T) {
+	w := newWatchdog()
+	soon := time.Now().Add(time.Minute)
+	tests := []struct {
+		name    string
+		parent  func() (context.Context, context.CancelFunc)
+		timeout time.Duration
+		want    time.Time
+	}{
+		{"its own timeout", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, time.Hour, time.Now().Add(time.Hour)},
+		{"the caller's, when sooner", func() (context.Context, context.CancelFunc) { return context.WithDeadline(context.Background(), soon) }, time.Hour, soon},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parent, cancelParent := tt.parent()
+			defer cancelParent()
+			ctx, release := w.watch(parent, tt.timeout)
+			defer release()
+			deadline, ok := ctx.Deadline()
+			require.True(t, ok)
+			assert.WithinDuration(t, tt.want, deadline, 5*time.Second)
+		})
+	}
 }
