@@ -124,14 +124,13 @@ func run(spawns, calls, sessionCount int, duration time.Duration) error {
 	direct := &http.Client{}
 	callTimes := make([][]time.Duration, len(subjects))
 	var directTimes []time.Duration
-	const block = 1
-	for done := 0; done < calls; done += block {
+	for range calls {
 		for i, sess := range sessions {
-			if err := timeCalls(sess, block, &callTimes[i]); err != nil {
+			if err := timeCalls(sess, 1, &callTimes[i]); err != nil {
 				return err
 			}
 		}
-		if err := timePosts(direct, api.URL, block, &directTimes); err != nil {
+		if err := timePosts(direct, api.URL, 1, &directTimes); err != nil {
 			return err
 		}
 	}
