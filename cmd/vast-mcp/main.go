@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/stdio"
 )
 
 func main() {
@@ -28,9 +29,11 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := startCPUProfile(os.Getenv("VAST_MCP_CPUPROFILE"))
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, environ)
+	std, restoreStdio := stdio.Pollable(stdio.Files{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	code := run(ctx, os.Args[1:], std.In, std.Out, std.Err, environ)
 	stopProfile()
 	stop()
+	restoreStdio()
 	os.Exit(code)
 }
 
