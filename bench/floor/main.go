@@ -7,7 +7,11 @@
 // definitions instead (the same descriptions and JSON Schemas), still
 // without validation or client, to separate what mcp-go spends serving
 // larger schemas from what vast-mcp's own code spends. Without the tag it
-// does not link vast-mcp at all.
+// links nothing of vast-mcp.
+//
+// With -pollable-stdin it reads stdin as vast-mcp does, waiting in the
+// runtime's poller (internal/stdio), which separates what that saves from
+// what vast-mcp's code costs.
 package main
 
 import (
@@ -23,6 +27,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/vast-mcp/vast-mcp/internal/stdio"
 )
 
 // vastTools is set by schemas.go under the vastschemas build tag.
@@ -31,6 +37,7 @@ var vastTools func() []mcp.Tool
 func main() {
 	transport := flag.String("transport", "stdio", "stdio or http")
 	addr := flag.String("addr", "127.0.0.1:0", "listen address for http")
+	pollableStdin := flag.Bool("pollable-stdin", false, "wait for stdin in the runtime poller, as vast-mcp does")
 	flag.Parse()
 	if path := os.Getenv("VAST_MCP_CPUPROFILE"); path != "" {
 		// The same switch vast-mcp has, so the two profiles compare.
@@ -74,7 +81,13 @@ func main() {
 		}
 		return
 	}
-	if err := server.ServeStdio(s); err != nil {
+	std := stdio.Files{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	if *pollableStdin {
+		var restore func()
+		std, restore = stdio.Pollable(std)
+		defer restore()
+	}
+	if err := server.NewStdioServer(s).Listen(context.Background(), std.In, std.Out); err != nil {
 		log.Print(err)
 	}
 }
