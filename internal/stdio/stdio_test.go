@@ -19,6 +19,8 @@ func inheritedPipe(t *testing.T) (read *os.File, write *os.File) {
 	t.Helper()
 	var fds [2]int
 	require.NoError(t, syscall.Pipe(fds[:]))
+	syscall.CloseOnExec(fds[0])
+	syscall.CloseOnExec(fds[1])
 	read, write = os.NewFile(uintptr(fds[0]), "read"), os.NewFile(uintptr(fds[1]), "write")
 	require.False(t, isPollable(read), "a blocking descriptor opens as a blocking file")
 	t.Cleanup(func() { read.Close(); write.Close() })
@@ -29,6 +31,8 @@ func inheritedSocket(t *testing.T) *os.File {
 	t.Helper()
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	require.NoError(t, err)
+	syscall.CloseOnExec(fds[0])
+	syscall.CloseOnExec(fds[1])
 	peer := os.NewFile(uintptr(fds[1]), "peer")
 	own := os.NewFile(uintptr(fds[0]), "socket")
 	t.Cleanup(func() { own.Close(); peer.Close() })
