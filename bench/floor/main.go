@@ -81,13 +81,13 @@ func main() {
 		}
 		return
 	}
-	std := stdio.Files{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	stdin := os.Stdin
 	if *pollableStdin {
 		var restore func()
-		std, restore = stdio.Pollable(std)
+		stdin, restore = stdio.PollStdin(os.Stdin, os.Stdout, os.Stderr)
 		defer restore()
 	}
-	if err := server.NewStdioServer(s).Listen(context.Background(), std.In, std.Out); err != nil {
+	if err := server.NewStdioServer(s).Listen(context.Background(), stdin, os.Stdout); err != nil {
 		log.Print(err)
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"syscall"
 
 	"github.com/vast-mcp/vast-mcp/gen"
-	"github.com/vast-mcp/vast-mcp/internal/stdio"
 )
 
 func main() {
@@ -29,11 +28,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := startCPUProfile(os.Getenv("VAST_MCP_CPUPROFILE"))
-	std, restoreStdio := stdio.Pollable(stdio.Files{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
-	code := run(ctx, os.Args[1:], std.In, std.Out, std.Err, environ)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, environ)
 	stopProfile()
 	stop()
-	restoreStdio()
 	os.Exit(code)
 }
 

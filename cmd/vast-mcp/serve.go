@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/stdio"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -43,9 +45,16 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 	if cfg.transport == "http" {
 		return serveHTTP(ctx, cfg, s, logger)
 	}
-	stdio := server.NewStdioServer(s)
-	stdio.SetErrorLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))
-	if err := stdio.Listen(ctx, limitLines(stdin, maxLine), stdout); err != nil && !errors.Is(err, context.Canceled) {
+	if f, ok := stdin.(*os.File); ok {
+		// Wait for each message in the poller, not in a thread blocked in read(2).
+		out, _ := stdout.(*os.File)
+		polled, restore := stdio.PollStdin(f, out, os.Stderr)
+		defer restore()
+		stdin = polled
+	}
+	stdioServer := server.NewStdioServer(s)
+	stdioServer.SetErrorLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))
+	if err := stdioServer.Listen(ctx, limitLines(stdin, maxLine), stdout); err != nil && !errors.Is(err, context.Canceled) {
 		logger.Error("stdio server stopped", "error", err)
 		return 1
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,29 +16,37 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// nonblocking reports the open file's mode through a fresh descriptor: Go
-// opens a non-blocking one as a pollable file, which takes deadlines.
-func nonblocking(t *testing.T, fd int) bool {
+// inheritedStdin is the blocking pipe an MCP client hands a server it
+// spawns: the read end for the child, the write end for the test.
+func inheritedStdin(t *testing.T) (stdin, input *os.File) {
 	t.Helper()
-	dup, err := syscall.Dup(fd)
+	fds := make([]int, 2)
+	syscall.ForkLock.RLock()
+	err := syscall.Pipe(fds)
+	if err == nil {
+		syscall.CloseOnExec(fds[0]) // the child gets the read end as its stdin, and nothing else
+		syscall.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
 	require.NoError(t, err)
-	f := os.NewFile(uintptr(dup), "probe")
-	defer f.Close()
-	return f.SetReadDeadline(time.Time{}) == nil
+	stdin, input = os.NewFile(uintptr(fds[0]), "stdin"), os.NewFile(uintptr(fds[1]), "input")
+	t.Cleanup(func() { stdin.Close(); input.Close() })
+	return stdin, input
 }
 
-// An MCP client hands the server the read end of a blocking pipe. The
-// server waits on it in the poller while it runs and leaves it blocking
-// when it exits, for whoever shares it.
-func TestBinaryPollsAnInheritedStdinAndRestoresIt(t *testing.T) {
-	var fds [2]int
-	require.NoError(t, syscall.Pipe(fds[:]))
-	syscall.CloseOnExec(fds[0]) // the child gets the read end as its stdin, and nothing else
-	syscall.CloseOnExec(fds[1])
-	stdin, input := os.NewFile(uintptr(fds[0]), "stdin"), os.NewFile(uintptr(fds[1]), "input")
-	defer stdin.Close()
-	defer input.Close()
-	require.False(t, nonblocking(t, fds[0]))
+// nonblocking reads O_NONBLOCK of the open file the child shares with f.
+func nonblocking(t *testing.T, f *os.File) bool {
+	t.Helper()
+	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), syscall.F_GETFL, 0)
+	require.Zero(t, errno)
+	return flags&syscall.O_NONBLOCK != 0
+}
+
+// Serving over stdio, the binary waits for stdin in the poller, and leaves
+// the pipe blocking when it exits, for whoever shares it.
+func TestStdioServerPollsAnInheritedStdinAndRestoresIt(t *testing.T) {
+	stdin, input := inheritedStdin(t)
+	require.False(t, nonblocking(t, stdin))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -52,9 +61,29 @@ func TestBinaryPollsAnInheritedStdinAndRestoresIt(t *testing.T) {
 	answers := bufio.NewScanner(stdout)
 	require.True(t, answers.Scan())
 	assert.JSONEq(t, `{"jsonrpc":"2.0","id":1,"result":{}}`, answers.Text())
-	assert.True(t, nonblocking(t, fds[0]), "the serving binary waits for stdin in the poller")
+	assert.True(t, nonblocking(t, stdin), "the serving binary waits for stdin in the poller")
 
 	require.NoError(t, input.Close()) // EOF: the client went away
 	require.NoError(t, cmd.Wait())
-	assert.False(t, nonblocking(t, fds[0]), "the pipe is blocking again after exit")
+	assert.False(t, nonblocking(t, stdin), "the pipe is blocking again after exit")
+}
+
+// Served over HTTP the binary never reads stdin, so it leaves stdin's mode
+// alone: another reader of the same pipe would otherwise get EAGAIN.
+func TestHTTPServerLeavesStdinAlone(t *testing.T) {
+	stdin, _ := inheritedStdin(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := command(ctx, "--sandbox", "--transport", "http", "--addr", "127.0.0.1:0")
+	cmd.Stdin = stdin
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	logLines := bufio.NewScanner(stderr)
+	for logLines.Scan() && !strings.Contains(logLines.Text(), "listening") {
+	}
+	require.Contains(t, logLines.Text(), "listening", "the HTTP server did not start")
+	assert.False(t, nonblocking(t, stdin))
 }

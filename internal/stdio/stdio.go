@@ -3,10 +3,10 @@
 //
 // Go opens an inherited pipe as a blocking file. Each read then parks an OS
 // thread in the kernel, and the runtime hands that thread's processor to
-// another thread while it waits. That is two more context switches for every
-// message, about 50 µs of CPU for each tools/call over stdio on the
-// benchmark machine (BENCHMARKS.md). A non-blocking descriptor registered
-// with the poller costs nothing while idle.
+// another thread while it waits: two more context switches for every
+// message, 50–80 µs of CPU per tools/call on the benchmark machine
+// (BENCHMARKS.md). A non-blocking descriptor in the poller costs nothing
+// while idle.
 package stdio
 
 import (
@@ -14,62 +14,47 @@ import (
 	"time"
 )
 
-// Files are a process's standard streams.
-type Files struct {
-	In, Out, Err *os.File
-}
-
-// Pollable returns std with In replaced by a pollable twin when In is a
-// pipe or a socket, as it is when an MCP client spawns the server, and
-// the func that puts the descriptor back in blocking mode. A terminal or a
-// regular file is left alone: a terminal's mode is shared with the shell
-// that outlives the server.
+// PollStdin returns a twin of stdin that waits in the poller, and the func
+// that puts stdin back in blocking mode and closes the twin. It does so
+// only for a pipe or socket of stdin's own, as an MCP client creates when
+// it spawns a server; otherwise it returns stdin itself and a no-op:
 //
-// O_NONBLOCK belongs to the open file, not to the descriptor, so Out or
-// Err that is the same pipe or socket as In becomes pollable too; a
-// blocking-mode write to it could otherwise fail with EAGAIN.
-func Pollable(std Files) (Files, func()) {
-	if std.In == nil || !isPipeOrSocket(std.In) || isPollable(std.In) {
-		return std, func() {}
+//   - a terminal, regular file or device (/dev/null): a terminal's mode is
+//     shared with the shell that outlives the server, and the poller takes
+//     no files or devices;
+//   - a stdin Go already polls (it was non-blocking when the process began);
+//   - a stdin that is the same file (os.SameFile) as one of others, the
+//     process's stdout and stderr: O_NONBLOCK belongs to the open file, and
+//     writes to it through a blocking *os.File (the log package, panics)
+//     could then fail with EAGAIN;
+//   - named pipes on macOS, where kqueue never reports their EOF; and
+//     everything on systems without non-blocking descriptors (Windows).
+//
+// Call the func when done reading; it does not undo a mode someone else
+// sharing stdin set meanwhile, so that is not supported.
+func PollStdin(stdin *os.File, others ...*os.File) (*os.File, func()) {
+	unchanged := func() (*os.File, func()) { return stdin, func() {} }
+	if stdin == nil {
+		return unchanged()
 	}
-	shared := []*os.File{std.In}
-	for _, f := range []*os.File{std.Out, std.Err} {
-		if f != nil && sameFile(f, std.In) {
-			shared = append(shared, f)
+	info, err := stdin.Stat()
+	if err != nil || !(info.Mode()&os.ModeSocket != 0 || info.Mode()&os.ModeNamedPipe != 0 && fifosPollable) || isPollable(stdin) {
+		return unchanged()
+	}
+	for _, other := range others {
+		if other != nil && sameFile(other, stdin) {
+			return unchanged()
 		}
 	}
-	twins := make(map[*os.File]*os.File, len(shared))
-	for _, f := range shared {
-		if err := setNonblock(f, true); err != nil {
-			for done := range twins {
-				_ = setNonblock(done, false)
-			}
-			return std, func() {}
-		}
-		twins[f] = os.NewFile(f.Fd(), f.Name())
+	twin, restore, err := pollableTwin(stdin)
+	if err != nil {
+		return unchanged()
 	}
-	restore := func() {
-		for f := range twins {
-			_ = setNonblock(f, false)
-		}
-	}
-	swap := func(f *os.File) *os.File {
-		if twin, ok := twins[f]; ok {
-			return twin
-		}
-		return f
-	}
-	return Files{In: swap(std.In), Out: swap(std.Out), Err: swap(std.Err)}, restore
+	return twin, restore
 }
 
-func isPipeOrSocket(f *os.File) bool {
-	info, err := f.Stat()
-	return err == nil && info.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0
-}
-
-// isPollable reports whether f already waits in the poller: Go does so for
-// a descriptor that was non-blocking when it was opened. Only a pollable
-// file takes deadlines.
+// isPollable reports whether f waits in the poller: only a pollable file
+// takes deadlines.
 func isPollable(f *os.File) bool {
 	return f.SetReadDeadline(time.Time{}) == nil
 }

@@ -13,121 +13,142 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// closeOnExec creates descriptors as a parent would hand them to a child,
+// but keeps them from leaking into processes other tests start.
+func closeOnExec(t *testing.T, create func() ([]int, error)) []int {
+	t.Helper()
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	fds, err := create()
+	require.NoError(t, err)
+	for _, fd := range fds {
+		syscall.CloseOnExec(fd)
+	}
+	return fds
+}
+
 // inheritedPipe is a pipe as a child process inherits it: blocking, so
 // that Go opens it as a plain blocking file.
-func inheritedPipe(t *testing.T) (read *os.File, write *os.File) {
+func inheritedPipe(t *testing.T) (read, write *os.File) {
 	t.Helper()
-	var fds [2]int
-	require.NoError(t, syscall.Pipe(fds[:]))
-	syscall.CloseOnExec(fds[0])
-	syscall.CloseOnExec(fds[1])
+	fds := closeOnExec(t, func() ([]int, error) {
+		fds := make([]int, 2)
+		return fds, syscall.Pipe(fds)
+	})
 	read, write = os.NewFile(uintptr(fds[0]), "read"), os.NewFile(uintptr(fds[1]), "write")
-	require.False(t, isPollable(read), "a blocking descriptor opens as a blocking file")
 	t.Cleanup(func() { read.Close(); write.Close() })
 	return read, write
 }
 
 func inheritedSocket(t *testing.T) *os.File {
 	t.Helper()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-	require.NoError(t, err)
-	syscall.CloseOnExec(fds[0])
-	syscall.CloseOnExec(fds[1])
-	peer := os.NewFile(uintptr(fds[1]), "peer")
-	own := os.NewFile(uintptr(fds[0]), "socket")
+	fds := closeOnExec(t, func() ([]int, error) {
+		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+		return fds[:], err
+	})
+	own, peer := os.NewFile(uintptr(fds[0]), "socket"), os.NewFile(uintptr(fds[1]), "peer")
 	t.Cleanup(func() { own.Close(); peer.Close() })
 	return own
 }
 
-// dupOf opens f's descriptor again, as another process sharing it would.
-// It reaches the descriptor through SyscallConn: Fd would put it in
-// blocking mode.
-func dupOf(t *testing.T, f *os.File) *os.File {
+// sharing opens f's descriptor again, as another process sharing the open
+// file would hold it.
+func sharing(t *testing.T, f *os.File) *os.File {
 	t.Helper()
-	raw, err := f.SyscallConn()
-	require.NoError(t, err)
 	var fd int
-	var dupErr error
-	require.NoError(t, raw.Control(func(orig uintptr) { fd, dupErr = syscall.Dup(int(orig)) }))
-	require.NoError(t, dupErr)
-	dup := os.NewFile(uintptr(fd), f.Name()+" dup")
+	control(t, f, func(orig int) {
+		var err error
+		fd, err = syscall.Dup(orig)
+		require.NoError(t, err)
+	})
+	dup := os.NewFile(uintptr(fd), f.Name()+" (shared)")
 	t.Cleanup(func() { dup.Close() })
 	return dup
 }
 
-// nonblocking reports the open file's mode as a fresh descriptor sees it:
-// Go opens a non-blocking descriptor as a pollable file.
-func nonblocking(t *testing.T, f *os.File) bool {
+// control reaches f's descriptor without Fd, which would make it blocking.
+func control(t *testing.T, f *os.File, use func(fd int)) {
 	t.Helper()
-	return isPollable(dupOf(t, f))
+	raw, err := f.SyscallConn()
+	require.NoError(t, err)
+	require.NoError(t, raw.Control(func(fd uintptr) { use(int(fd)) }))
 }
 
-func TestPollableTakesOnlyPipesAndSockets(t *testing.T) {
+// nonblocking reads O_NONBLOCK, a property of the open file that every
+// descriptor sharing it sees.
+func nonblocking(t *testing.T, f *os.File) bool {
+	t.Helper()
+	var flags uintptr
+	control(t, f, func(fd int) {
+		var errno syscall.Errno
+		flags, _, errno = syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFL, 0)
+		require.Zero(t, errno)
+	})
+	return flags&syscall.O_NONBLOCK != 0
+}
+
+func TestPollStdinTakesOnlyAPipeOrSocketOfItsOwn(t *testing.T) {
 	regular, err := os.Create(filepath.Join(t.TempDir(), "input"))
 	require.NoError(t, err)
 	t.Cleanup(func() { regular.Close() })
 	device, err := os.Open(os.DevNull)
 	require.NoError(t, err)
 	t.Cleanup(func() { device.Close() })
-	alreadyPollable, w, err := os.Pipe()
+	alreadyPolled, w, err := os.Pipe()
 	require.NoError(t, err)
-	t.Cleanup(func() { alreadyPollable.Close(); w.Close() })
+	t.Cleanup(func() { alreadyPolled.Close(); w.Close() })
 	pipe, _ := inheritedPipe(t)
+	socket := inheritedSocket(t)
+	sharedWithStdout := inheritedSocket(t)
+	sharedWithStderr, _ := inheritedPipe(t)
 
 	tests := []struct {
-		name     string
-		in       *os.File
-		replaced bool
+		name   string
+		stdin  *os.File
+		others []*os.File
+		polled bool
 	}{
-		{"inherited pipe", pipe, true},
-		{"inherited socket", inheritedSocket(t), true},
-		{"regular file", regular, false},
-		{"character device (as a terminal is)", device, false},
-		{"pipe Go already polls", alreadyPollable, false},
+		{"inherited pipe", pipe, []*os.File{regular, device}, true},
+		{"inherited socket", socket, nil, true},
+		{"regular file", regular, nil, false},
+		{"character device (as a terminal is)", device, nil, false},
+		{"pipe Go already polls", alreadyPolled, nil, false},
+		{"socket that is also stdout", sharedWithStdout, []*os.File{sharing(t, sharedWithStdout), nil}, false},
+		{"pipe that is also stderr", sharedWithStderr, []*os.File{nil, sharing(t, sharedWithStderr)}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, restore := Pollable(Files{In: tt.in})
+			modeBefore := nonblocking(t, tt.stdin)
+			got, restore := PollStdin(tt.stdin, tt.others...)
 			defer restore()
-			if !tt.replaced {
-				assert.Same(t, tt.in, got.In)
-				assert.Equal(t, isPollable(tt.in), nonblocking(t, tt.in), "the mode is unchanged")
+			if !tt.polled {
+				assert.Same(t, tt.stdin, got)
+				assert.Equal(t, modeBefore, nonblocking(t, tt.stdin), "the mode is unchanged")
 				return
 			}
-			assert.NotSame(t, tt.in, got.In)
-			assert.True(t, isPollable(got.In), "reads wait in the poller")
+			assert.NotSame(t, tt.stdin, got)
+			assert.True(t, isPollable(got), "reads wait in the poller")
+			assert.True(t, nonblocking(t, tt.stdin), "the twin shares stdin's open file")
 			restore()
-			assert.False(t, nonblocking(t, tt.in), "restore puts the descriptor back in blocking mode")
+			assert.False(t, nonblocking(t, tt.stdin), "restore puts stdin back in blocking mode")
+			_, err := got.Read(make([]byte, 1))
+			assert.ErrorIs(t, err, os.ErrClosed, "restore closes the twin")
+			_, err = tt.stdin.Stat()
+			assert.NoError(t, err, "and leaves stdin open")
 		})
 	}
 }
 
-func TestPollableStdinStillReadsToEOF(t *testing.T) {
-	in, w := inheritedPipe(t)
-	got, restore := Pollable(Files{In: in})
+func TestPolledStdinReadsToEOF(t *testing.T) {
+	stdin, w := inheritedPipe(t)
+	got, restore := PollStdin(stdin)
 	defer restore()
+	require.True(t, isPollable(got))
 	go func() {
 		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"method":"ping"}`+"\n")
 		w.Close()
 	}()
-	data, err := io.ReadAll(got.In)
+	data, err := io.ReadAll(got)
 	require.NoError(t, err)
 	assert.Equal(t, `{"jsonrpc":"2.0","id":1,"method":"ping"}`+"\n", string(data))
-}
-
-// An Out that is In's socket shares its mode, so it must become pollable
-// too; a separate Err keeps its mode.
-func TestPollableFollowsStreamsSharingStdin(t *testing.T) {
-	socket := inheritedSocket(t)
-	sameSocket := dupOf(t, socket)
-	_, separate := inheritedPipe(t)
-
-	got, restore := Pollable(Files{In: socket, Out: sameSocket, Err: separate})
-	defer restore()
-
-	assert.True(t, isPollable(got.In))
-	assert.NotSame(t, sameSocket, got.Out)
-	assert.True(t, isPollable(got.Out), "a write to the shared socket waits instead of failing with EAGAIN")
-	assert.Same(t, separate, got.Err)
-	assert.False(t, nonblocking(t, separate))
 }
