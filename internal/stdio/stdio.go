@@ -30,19 +30,22 @@ import (
 //   - named pipes on macOS, where kqueue never reports their EOF; and
 //     everything on systems without non-blocking descriptors (Windows).
 //
-// Call the func when done reading; it does not undo a mode someone else
-// sharing stdin set meanwhile, so that is not supported.
+// Call the func when done reading. It sets blocking mode whatever another
+// holder of the same pipe may have set meanwhile.
 func PollStdin(stdin *os.File, others ...*os.File) (*os.File, func()) {
 	unchanged := func() (*os.File, func()) { return stdin, func() {} }
 	if stdin == nil {
 		return unchanged()
 	}
 	info, err := stdin.Stat()
-	if err != nil || !(info.Mode()&os.ModeSocket != 0 || info.Mode()&os.ModeNamedPipe != 0 && fifosPollable) || isPollable(stdin) {
+	if err != nil || !pollableKind(info.Mode()) || isPollable(stdin) {
 		return unchanged()
 	}
 	for _, other := range others {
-		if other != nil && sameFile(other, stdin) {
+		if other == nil {
+			continue
+		}
+		if otherInfo, err := other.Stat(); err != nil || os.SameFile(info, otherInfo) {
 			return unchanged()
 		}
 	}
@@ -53,14 +56,12 @@ func PollStdin(stdin *os.File, others ...*os.File) (*os.File, func()) {
 	return twin, restore
 }
 
+func pollableKind(mode os.FileMode) bool {
+	return mode&os.ModeSocket != 0 || mode&os.ModeNamedPipe != 0 && fifosPollable
+}
+
 // isPollable reports whether f waits in the poller: only a pollable file
 // takes deadlines.
 func isPollable(f *os.File) bool {
 	return f.SetReadDeadline(time.Time{}) == nil
-}
-
-func sameFile(a, b *os.File) bool {
-	ia, errA := a.Stat()
-	ib, errB := b.Stat()
-	return errA == nil && errB == nil && os.SameFile(ia, ib)
 }
