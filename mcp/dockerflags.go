@@ -4,14 +4,19 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // portSpec is what Docker's -p takes here: [IP:]HOST:CONTAINER[/tcp|/udp],
-// or a bare container port.
-var portSpec = regexp.MustCompile(`^(?:\d{1,3}(?:\.\d{1,3}){3}:)?(?:\d{1,5}:)?\d{1,5}(?:/(?:tcp|udp))?$`)
+// or a bare container port. Both patterns compile on first use: at package
+// init they were most of this package's start-up allocations, for input few
+// calls send.
+var portSpec = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:\d{1,3}(?:\.\d{1,3}){3}:)?(?:\d{1,5}:)?\d{1,5}(?:/(?:tcp|udp))?$`)
+})
 
 // envName is what a variable name may be, as the shell accepts it.
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // ParseDockerFlags converts the vastai CLI's env string
 // ("-e HF_TOKEN=hf_x -e 'MSG=a b' -p 8000:8000") into the object the API
@@ -35,14 +40,14 @@ func ParseDockerFlags(flags string) (map[string]string, error) {
 		i++
 		value := tokens[i]
 		if flag == "-p" || flag == "--publish" {
-			if !portSpec.MatchString(value) {
+			if !portSpec().MatchString(value) {
 				return nil, fmt.Errorf("-p %q: expected HOST:CONTAINER ports such as 8000:8000", value)
 			}
 			env["-p "+value] = "1"
 			continue
 		}
 		name, val, ok := strings.Cut(value, "=")
-		if !ok || !envName.MatchString(name) {
+		if !ok || !envName().MatchString(name) {
 			return nil, fmt.Errorf("-e %q: expected NAME=value", value)
 		}
 		env[name] = val

@@ -10,8 +10,9 @@
 // links nothing of vast-mcp.
 //
 // With -pollable-stdin it reads stdin as vast-mcp does, waiting in the
-// runtime's poller (internal/stdio), which separates what that saves from
-// what vast-mcp's code costs.
+// runtime's poller (internal/stdio), and with -single-proc it serves stdio
+// on one processor, as vast-mcp does: the two separate what vast-mcp's way
+// of serving stdio saves from what vast-mcp's code costs.
 package main
 
 import (
@@ -23,6 +24,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -38,6 +40,7 @@ func main() {
 	transport := flag.String("transport", "stdio", "stdio or http")
 	addr := flag.String("addr", "127.0.0.1:0", "listen address for http")
 	pollableStdin := flag.Bool("pollable-stdin", false, "wait for stdin in the runtime poller, as vast-mcp does")
+	singleProc := flag.Bool("single-proc", false, "serve stdio on one processor (GOMAXPROCS=1), as vast-mcp does")
 	flag.Parse()
 	if path := os.Getenv("VAST_MCP_CPUPROFILE"); path != "" {
 		// The same switch vast-mcp has, so the two profiles compare.
@@ -86,6 +89,9 @@ func main() {
 		var restore func()
 		stdin, restore = stdio.PollStdin(os.Stdin, os.Stdout, os.Stderr)
 		defer restore()
+	}
+	if *singleProc {
+		runtime.GOMAXPROCS(1)
 	}
 	if err := server.NewStdioServer(s).Listen(context.Background(), stdin, os.Stdout); err != nil {
 		log.Print(err)
