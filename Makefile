@@ -36,9 +36,9 @@ lint:
 test:
 	$(GO) test -race -count=1 ./...
 
-## build: the vast-mcp binary in bin/
+## build: the vast-mcp binary in bin/, static: no C library to load at each spawn (BENCHMARKS.md)
 build:
-	$(GO) build -trimpath -ldflags "-X github.com/vast-mcp/vast-mcp/gen.Version=$(VERSION)" -o $(BIN) ./cmd/vast-mcp
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/vast-mcp/vast-mcp/gen.Version=$(VERSION)" -o $(BIN) ./cmd/vast-mcp
 
 ## bench: Go benchmarks (ns/op, allocs/op), then the process-level harness against the bare mcp-go floor (BENCHMARKS.md)
 bench:
