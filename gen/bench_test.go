@@ -11,27 +11,47 @@ import (
 	"github.com/vast-mcp/vast-mcp/gen"
 )
 
-// BenchmarkCreateInstance is the generated client's call alone against a
+// BenchmarkClientCall is each generated operation's call alone against a
 // loopback httptest API: request building, auth, the doer, and decoding.
-func BenchmarkCreateInstance(b *testing.B) {
+func BenchmarkClientCall(b *testing.B) {
 	api := benchAPI(b)
 	v, err := gen.New(gen.Config{APIKey: "k", BaseURL: api.URL})
 	if err != nil {
 		b.Fatal(err)
 	}
-	image, disk := "vllm/vllm-openai:latest", 40.0
-	req := gen.CreateInstanceRequest{Image: &image, Disk: &disk}
+	name, image, disk, workers, template := "vllm-qwen3-8b", "vllm/vllm-openai:latest", 40.0, 2, "4e17788f74f075dd9aab7d0d4427968f"
 	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := v.CreateInstance(ctx, 4242, req); err != nil {
-			b.Fatal(err)
-		}
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"createEndpoint", func() error {
+			_, err := v.CreateEndpoint(ctx, gen.CreateEndpointRequest{EndpointName: &name, MaxWorkers: &workers})
+			return err
+		}},
+		{"createWorkergroup", func() error {
+			_, err := v.CreateWorkergroup(ctx, gen.CreateWorkergroupRequest{EndpointName: &name, TemplateHash: &template, MaxWorkers: &workers})
+			return err
+		}},
+		{"createInstance", func() error {
+			_, err := v.CreateInstance(ctx, 4242, gen.CreateInstanceRequest{Image: &image, Disk: &disk})
+			return err
+		}},
+	}
+	for _, c := range calls {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.call(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
-// BenchmarkDirectPost is the floor for BenchmarkCreateInstance: a bare
-// net/http POST to the same kind of server.
+// BenchmarkDirectPost is the floor for BenchmarkClientCall: a bare
+// net/http PUT of a ready body to the same kind of server.
 func BenchmarkDirectPost(b *testing.B) {
 	api := benchAPI(b)
 	body := []byte(`{"image":"vllm/vllm-openai:latest","disk":40}`)
@@ -52,7 +72,8 @@ func benchAPI(b *testing.B) *httptest.Server {
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"success": true, "new_contract": 12345678}`)
+		// Every operation's id field, so that each finds its own.
+		_, _ = io.WriteString(w, `{"success": true, "result": 7, "id": 7, "new_contract": 12345678}`)
 	}))
 	b.Cleanup(api.Close)
 	return api

@@ -68,6 +68,7 @@ A flag beats the environment, which beats the file.
 
 Guardrails (--tools, --max-*, --allow-image, --confirm) are the operator's:
 no tool argument can override them. Logs go to stderr; stdout carries only MCP.
+Serving stdio, it runs on one processor unless GOMAXPROCS is set.
 
 Flags:
 `
