@@ -36,7 +36,7 @@ lint:
 test:
 	$(GO) test -race -count=1 ./...
 
-## build: the vast-mcp binary in bin/, static: no C library to load at each spawn (BENCHMARKS.md)
+## build: the vast-mcp binary in bin/, static on Linux: no C library to load at each spawn (BENCHMARKS.md)
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/vast-mcp/vast-mcp/gen.Version=$(VERSION)" -o $(BIN) ./cmd/vast-mcp
 

@@ -68,7 +68,8 @@ A flag beats the environment, which beats the file.
 
 Guardrails (--tools, --max-*, --allow-image, --confirm) are the operator's:
 no tool argument can override them. Logs go to stderr; stdout carries only MCP.
-Serving stdio, it runs on one processor unless GOMAXPROCS is set.
+Serving stdio from a pipe it can poll, it runs on one processor unless
+GOMAXPROCS is set.
 
 Flags:
 `

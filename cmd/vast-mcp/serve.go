@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,15 +47,17 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 	if cfg.transport == "http" {
 		return serveHTTP(ctx, cfg, s, logger)
 	}
+	stdinBlocks := false
 	if f, ok := stdin.(*os.File); ok {
 		// Wait for each message in the poller, not in a thread blocked in read(2).
 		out, _ := stdout.(*os.File)
 		polled, restore := stdio.PollStdin(f, out, os.Stderr)
 		defer restore()
-		stdin = polled
+		stdin, stdinBlocks = polled, !stdio.Polled(polled)
 	}
-	if procs := stdioProcs(os.Getenv("GOMAXPROCS")); procs > 0 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	// The runtime reads GOMAXPROCS from the real environment, so this does too.
+	if oneProcessor(os.Getenv("GOMAXPROCS"), stdinBlocks) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	}
 	stdioServer := server.NewStdioServer(s)
 	stdioServer.SetErrorLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))
@@ -131,17 +134,20 @@ func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *ser
 	return streamable.Shutdown(shutdownCtx)
 }
 
-// stdioProcs is how many processors serve a stdio session, or 0 to leave
-// the runtime's choice. One agent's calls spend their time waiting on the
-// API; on one processor the runtime no longer wakes a second thread at
-// every goroutine hand-off (read, dispatch, HTTP round trip, write), which
-// cost about a quarter of the CPU of each call (BENCHMARKS.md). Calls still
-// run concurrently. A GOMAXPROCS the operator set is left alone.
-func stdioProcs(operatorSetting string) int {
-	if operatorSetting != "" {
-		return 0
+// oneProcessor reports whether to serve stdio on one processor. One agent's
+// calls spend their time waiting on the API; on one processor the runtime
+// no longer wakes a second thread at every goroutine hand-off (read,
+// dispatch, HTTP round trip, write), which cost a fifth to a quarter of each
+// call's CPU (BENCHMARKS.md). Calls still run concurrently. Not when stdin
+// blocks a thread in read(2) (a terminal, a file, a pipe on macOS, a stdin
+// shared with stdout): the runtime must then take the only processor back
+// from that thread for every message, 60 % slower. Not when the operator set
+// GOMAXPROCS to a value the runtime takes.
+func oneProcessor(operatorSetting string, stdinBlocks bool) bool {
+	if n, err := strconv.Atoi(operatorSetting); err == nil && n > 0 {
+		return false
 	}
-	return 1
+	return !stdinBlocks
 }
 
 // checkBind refuses to expose the server beyond this machine without a token.

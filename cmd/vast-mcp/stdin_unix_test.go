@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -86,4 +87,43 @@ func TestHTTPServerLeavesStdinAlone(t *testing.T) {
 	}
 	require.Contains(t, logLines.Text(), "listening", "the HTTP server did not start")
 	assert.False(t, nonblocking(t, stdin))
+}
+
+// A stdin that blocks a thread in read(2), here a socket shared with stdout
+// (which PollStdin leaves blocking), keeps the runtime's processors: on one,
+// every message would wait for the runtime to take it back from the reader.
+func TestBlockingStdinKeepsTheProcessors(t *testing.T) {
+	const before = 3
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(before))
+	t.Setenv("GOMAXPROCS", "")
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	syscall.CloseOnExec(fds[0])
+	syscall.CloseOnExec(fds[1])
+	shared, agent := os.NewFile(uintptr(fds[0]), "shared"), os.NewFile(uintptr(fds[1]), "agent")
+	defer shared.Close()
+	defer agent.Close()
+	require.False(t, nonblocking(t, shared))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	exited := make(chan int, 1)
+	go func() {
+		exited <- run(ctx, []string{"--sandbox"}, shared, shared, io.Discard, func(string) string { return "" })
+	}()
+	_, err = io.WriteString(agent, `{"jsonrpc":"2.0","id":1,"method":"ping"}`+"\n")
+	require.NoError(t, err)
+	answers := bufio.NewScanner(agent)
+	require.True(t, answers.Scan())
+	assert.JSONEq(t, `{"jsonrpc":"2.0","id":1,"result":{}}`, answers.Text())
+	assert.False(t, nonblocking(t, shared), "shared with stdout, stdin stays blocking")
+	assert.Equal(t, before, runtime.GOMAXPROCS(0))
+
+	require.NoError(t, syscall.Shutdown(fds[1], syscall.SHUT_WR)) // EOF: the agent went away
+	select {
+	case code := <-exited:
+		assert.Zero(t, code)
+	case <-ctx.Done():
+		t.Fatal("the server did not stop")
+	}
 }

@@ -60,6 +60,10 @@ func pollableKind(mode os.FileMode) bool {
 	return mode&os.ModeSocket != 0 || mode&os.ModeNamedPipe != 0 && fifosPollable
 }
 
+// Polled reports whether reading f waits in the runtime's poller, as
+// PollStdin's twin does, rather than in a thread blocked in read(2).
+func Polled(f *os.File) bool { return isPollable(f) }
+
 // isPollable reports whether f waits in the poller: only a pollable file
 // takes deadlines.
 func isPollable(f *os.File) bool {

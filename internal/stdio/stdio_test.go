@@ -106,21 +106,23 @@ func TestPollStdinTakesOnlyAPipeOrSocketOfItsOwn(t *testing.T) {
 		name   string
 		stdin  *os.File
 		others []*os.File
-		polled bool
+		polled bool // PollStdin made a twin
+		waits  bool // Polled: reads wait in the poller, twin or not
 	}{
-		{"inherited pipe", pipe, []*os.File{regular, device}, true},
-		{"inherited socket", socket, nil, true},
-		{"regular file", regular, nil, false},
-		{"character device (as a terminal is)", device, nil, false},
-		{"pipe Go already polls", alreadyPolled, nil, false},
-		{"socket that is also stdout", sharedWithStdout, []*os.File{sharing(t, sharedWithStdout), nil}, false},
-		{"pipe that is also stderr", sharedWithStderr, []*os.File{nil, sharing(t, sharedWithStderr)}, false},
+		{"inherited pipe", pipe, []*os.File{regular, device}, true, true},
+		{"inherited socket", socket, nil, true, true},
+		{"regular file", regular, nil, false, false},
+		{"character device (as a terminal is)", device, nil, false, false},
+		{"pipe Go already polls", alreadyPolled, nil, false, true},
+		{"socket that is also stdout", sharedWithStdout, []*os.File{sharing(t, sharedWithStdout), nil}, false, false},
+		{"pipe that is also stderr", sharedWithStderr, []*os.File{nil, sharing(t, sharedWithStderr)}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			modeBefore := nonblocking(t, tt.stdin)
 			got, restore := PollStdin(tt.stdin, tt.others...)
 			defer restore()
+			assert.Equal(t, tt.waits, Polled(got))
 			if !tt.polled {
 				assert.Same(t, tt.stdin, got)
 				assert.Equal(t, modeBefore, nonblocking(t, tt.stdin), "the mode is unchanged")
