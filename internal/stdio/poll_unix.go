@@ -27,7 +27,7 @@ func pollableTwin(f *os.File) (*os.File, func(), error) {
 		return nil, nil, err
 	}
 	twin := os.NewFile(uintptr(fd), f.Name())
-	if !isPollable(twin) {
+	if !Polled(twin) {
 		// The poller refused it; a blocking-mode read would now fail with EAGAIN.
 		_ = syscall.SetNonblock(fd, false)
 		twin.Close()

@@ -38,7 +38,7 @@ func PollStdin(stdin *os.File, others ...*os.File) (*os.File, func()) {
 		return unchanged()
 	}
 	info, err := stdin.Stat()
-	if err != nil || !pollableKind(info.Mode()) || isPollable(stdin) {
+	if err != nil || !pollableKind(info.Mode()) || Polled(stdin) {
 		return unchanged()
 	}
 	for _, other := range others {
@@ -61,11 +61,8 @@ func pollableKind(mode os.FileMode) bool {
 }
 
 // Polled reports whether reading f waits in the runtime's poller, as
-// PollStdin's twin does, rather than in a thread blocked in read(2).
-func Polled(f *os.File) bool { return isPollable(f) }
-
-// isPollable reports whether f waits in the poller: only a pollable file
-// takes deadlines.
-func isPollable(f *os.File) bool {
+// PollStdin's twin does, rather than in a thread blocked in read(2): only
+// a polled file takes deadlines.
+func Polled(f *os.File) bool {
 	return f.SetReadDeadline(time.Time{}) == nil
 }

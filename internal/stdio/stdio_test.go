@@ -129,7 +129,7 @@ func TestPollStdinTakesOnlyAPipeOrSocketOfItsOwn(t *testing.T) {
 				return
 			}
 			assert.NotSame(t, tt.stdin, got)
-			assert.True(t, isPollable(got), "reads wait in the poller")
+			assert.True(t, Polled(got), "reads wait in the poller")
 			assert.True(t, nonblocking(t, tt.stdin), "the twin shares stdin's open file")
 			restore()
 			assert.False(t, nonblocking(t, tt.stdin), "restore puts stdin back in blocking mode")
@@ -145,7 +145,7 @@ func TestPolledStdinReadsToEOF(t *testing.T) {
 	stdin, w := inheritedPipe(t)
 	got, restore := PollStdin(stdin)
 	defer restore()
-	require.True(t, isPollable(got))
+	require.True(t, Polled(got))
 	go func() {
 		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"method":"ping"}`+"\n")
 		w.Close()
