@@ -9,13 +9,25 @@ GENERATED := gen mcp README.md
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./gen:FuzzDecodeResponse ./mcp:FuzzToolCall ./mcp:FuzzParseDockerFlags
 
-.PHONY: all generate check-generated lint test build bench demo fuzz spec-change-check clean
+.PHONY: all generate check-generated lint test build bench demo fuzz spec-change-check vendor vendor-check clean
 
 all: generate lint test build
 
 ## generate: regenerate gen/ (oapi-codegen), mcp/tools.gen.go (specgen) and README's tool reference
 generate:
 	$(GO) generate ./...
+
+## vendor: take a newly published Vast.ai document in (SPEC=file; SOURCE_REPO, SOURCE_PATH, SOURCE_COMMIT, SOURCE_DATE optional): report, check the overlay, regenerate
+vendor:
+	@test -n "$(SPEC)" || { echo "usage: make vendor SPEC=path/to/openapi.yaml [SOURCE_REPO=… SOURCE_PATH=… SOURCE_COMMIT=… SOURCE_DATE=…]" >&2; exit 2; }
+	$(GO) run -C internal/vendorspec . -root $(CURDIR) -spec $(abspath $(SPEC)) \
+		-repo "$(SOURCE_REPO)" -path "$(SOURCE_PATH)" -commit "$(SOURCE_COMMIT)" -date "$(SOURCE_DATE)"
+	$(MAKE) --no-print-directory generate
+	$(GO) test ./mcp -run '^TestToolSnapshots$$' -update >/dev/null
+
+## vendor-check: vendoring the vendored document changes nothing; the older one fails with a readable report
+vendor-check:
+	scripts/vendor-check.sh
 
 ## check-generated: fail when generated files differ from what `make generate` writes
 check-generated: generate
@@ -28,6 +40,7 @@ check-generated: generate
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -C internal/vendorspec ./...
 	@mkdir -p .build
 	$(GO) run ./internal/specgen -spec openapi.yaml -overlay overlay.yaml -effective .build/openapi.effective.json
 	$(SPECTRAL) lint --ruleset .spectral.yaml --fail-severity warn .build/openapi.effective.json

@@ -12,37 +12,38 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/oapi-codegen/runtime"
 )
 
 // Defines values for CreateInstanceRequestRuntype.
 const (
-	Args          CreateInstanceRequestRuntype = "args"
-	Jupyter       CreateInstanceRequestRuntype = "jupyter"
-	JupyterDirect CreateInstanceRequestRuntype = "jupyter_direct"
-	JupyterProxy  CreateInstanceRequestRuntype = "jupyter_proxy"
-	Ssh           CreateInstanceRequestRuntype = "ssh"
-	SshDirect     CreateInstanceRequestRuntype = "ssh_direct"
-	SshProxy      CreateInstanceRequestRuntype = "ssh_proxy"
+	CreateInstanceRequestRuntypeArgs          CreateInstanceRequestRuntype = "args"
+	CreateInstanceRequestRuntypeJupyter       CreateInstanceRequestRuntype = "jupyter"
+	CreateInstanceRequestRuntypeJupyterDirect CreateInstanceRequestRuntype = "jupyter_direct"
+	CreateInstanceRequestRuntypeJupyterProxy  CreateInstanceRequestRuntype = "jupyter_proxy"
+	CreateInstanceRequestRuntypeSsh           CreateInstanceRequestRuntype = "ssh"
+	CreateInstanceRequestRuntypeSshDirect     CreateInstanceRequestRuntype = "ssh_direct"
+	CreateInstanceRequestRuntypeSshProxy      CreateInstanceRequestRuntype = "ssh_proxy"
 )
 
 // Valid indicates whether the value is a known member of the CreateInstanceRequestRuntype enum.
 func (e CreateInstanceRequestRuntype) Valid() bool {
 	switch e {
-	case Args:
+	case CreateInstanceRequestRuntypeArgs:
 		return true
-	case Jupyter:
+	case CreateInstanceRequestRuntypeJupyter:
 		return true
-	case JupyterDirect:
+	case CreateInstanceRequestRuntypeJupyterDirect:
 		return true
-	case JupyterProxy:
+	case CreateInstanceRequestRuntypeJupyterProxy:
 		return true
-	case Ssh:
+	case CreateInstanceRequestRuntypeSsh:
 		return true
-	case SshDirect:
+	case CreateInstanceRequestRuntypeSshDirect:
 		return true
-	case SshProxy:
+	case CreateInstanceRequestRuntypeSshProxy:
 		return true
 	default:
 		return false
@@ -51,65 +52,448 @@ func (e CreateInstanceRequestRuntype) Valid() bool {
 
 // Defines values for CreateInstanceRequestTargetState.
 const (
-	Running CreateInstanceRequestTargetState = "running"
-	Stopped CreateInstanceRequestTargetState = "stopped"
+	CreateInstanceRequestTargetStateRunning CreateInstanceRequestTargetState = "running"
+	CreateInstanceRequestTargetStateStopped CreateInstanceRequestTargetState = "stopped"
 )
 
 // Valid indicates whether the value is a known member of the CreateInstanceRequestTargetState enum.
 func (e CreateInstanceRequestTargetState) Valid() bool {
 	switch e {
-	case Running:
+	case CreateInstanceRequestTargetStateRunning:
 		return true
-	case Stopped:
+	case CreateInstanceRequestTargetStateStopped:
 		return true
 	default:
 		return false
 	}
 }
 
-// AskError Failure envelope of create instance; names the offer.
-type AskError struct {
-	// AskId The offer id the failure is about.
-	AskId   *int    `json:"ask_id,omitempty"`
-	Error   *string `json:"error,omitempty"`
-	Msg     *string `json:"msg,omitempty"`
-	Success *bool   `json:"success,omitempty"`
+// Defines values for CreateInstance400JSONResponseBodyError.
+const (
+	CreateInstance400JSONResponseBodyErrorInvalidArgs   CreateInstance400JSONResponseBodyError = "invalid_args"
+	CreateInstance400JSONResponseBodyErrorInvalidPrice  CreateInstance400JSONResponseBodyError = "invalid_price"
+	CreateInstance400JSONResponseBodyErrorNoSshKeyForVm CreateInstance400JSONResponseBodyError = "no_ssh_key_for_vm"
+)
+
+// Valid indicates whether the value is a known member of the CreateInstance400JSONResponseBodyError enum.
+func (e CreateInstance400JSONResponseBodyError) Valid() bool {
+	switch e {
+	case CreateInstance400JSONResponseBodyErrorInvalidArgs:
+		return true
+	case CreateInstance400JSONResponseBodyErrorInvalidPrice:
+		return true
+	case CreateInstance400JSONResponseBodyErrorNoSshKeyForVm:
+		return true
+	default:
+		return false
+	}
 }
 
-// CreateEndpointRequest Settings for a new serverless endpoint. Every field is optional.
-type CreateEndpointRequest struct {
-	// ColdMult Multiplier on current capacity that the autoscaler plans for over the longer term (an hour and more). Example: 2.5.
-	ColdMult *float64 `json:"cold_mult,omitempty"`
+// Defines values for SearchOffersJSONBodyType.
+const (
+	SearchOffersJSONBodyTypeBid      SearchOffersJSONBodyType = "bid"
+	SearchOffersJSONBodyTypeOndemand SearchOffersJSONBodyType = "ondemand"
+	SearchOffersJSONBodyTypeReserved SearchOffersJSONBodyType = "reserved"
+)
 
-	// ColdWorkers Minimum number of workers kept ready to start quickly before the autoscaler may destroy any. Example: 5.
-	ColdWorkers *int `json:"cold_workers,omitempty"`
-
-	// EndpointName Name of the new endpoint; workergroups attach to it by this name. Example: "vllm-qwen3-8b".
-	EndpointName *string `json:"endpoint_name,omitempty"`
-
-	// InactivityTimeout Seconds without requests after which the endpoint scales its workers down. Example: 600.
-	InactivityTimeout *float64 `json:"inactivity_timeout,omitempty"`
-
-	// MaxQueueTime Longest a request may wait in the queue, in seconds, before the autoscaler adds capacity. Example: 30.
-	MaxQueueTime *float64 `json:"max_queue_time,omitempty"`
-
-	// MaxWorkers Hard upper limit on the endpoint's workers of every state; this bounds the hourly spend. Example: 20.
-	MaxWorkers *int `json:"max_workers,omitempty"`
-
-	// MinColdLoad Baseline load kept ready in cold (stopped, quick-start) workers, in the same units as min_load. Example: 0.
-	MinColdLoad *float64 `json:"min_cold_load,omitempty"`
-
-	// MinLoad Baseline load the autoscaler always provisions for, whatever the measured traffic (tokens/s for LLM workers). Example: 10.
-	MinLoad *float64 `json:"min_load,omitempty"`
-
-	// TargetQueueTime Queue wait, in seconds, the autoscaler aims for. Example: 10.
-	TargetQueueTime *float64 `json:"target_queue_time,omitempty"`
-
-	// TargetUtil Target utilization ratio of the workers (0 to 1); lower keeps more spare capacity. Example: 0.9.
-	TargetUtil *float64 `json:"target_util,omitempty"`
+// Valid indicates whether the value is a known member of the SearchOffersJSONBodyType enum.
+func (e SearchOffersJSONBodyType) Valid() bool {
+	switch e {
+	case SearchOffersJSONBodyTypeBid:
+		return true
+	case SearchOffersJSONBodyTypeOndemand:
+		return true
+	case SearchOffersJSONBodyTypeReserved:
+		return true
+	default:
+		return false
+	}
 }
 
-// CreateInstanceRequest Settings for the new instance. Give image or template_hash_id.
+// Defines values for ManageInstanceJSONBodyState.
+const (
+	ManageInstanceJSONBodyStateRunning ManageInstanceJSONBodyState = "running"
+	ManageInstanceJSONBodyStateStopped ManageInstanceJSONBodyState = "stopped"
+)
+
+// Valid indicates whether the value is a known member of the ManageInstanceJSONBodyState enum.
+func (e ManageInstanceJSONBodyState) Valid() bool {
+	switch e {
+	case ManageInstanceJSONBodyStateRunning:
+		return true
+	case ManageInstanceJSONBodyStateStopped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ShowInstances400JSONResponseBodyError.
+const (
+	ShowInstances400JSONResponseBodyErrorInvalidRequest ShowInstances400JSONResponseBodyError = "invalid_request"
+	ShowInstances400JSONResponseBodyErrorInvalidToken   ShowInstances400JSONResponseBodyError = "invalid_token"
+)
+
+// Valid indicates whether the value is a known member of the ShowInstances400JSONResponseBodyError enum.
+func (e ShowInstances400JSONResponseBodyError) Valid() bool {
+	switch e {
+	case ShowInstances400JSONResponseBodyErrorInvalidRequest:
+		return true
+	case ShowInstances400JSONResponseBodyErrorInvalidToken:
+		return true
+	default:
+		return false
+	}
+}
+
+// Error Failure envelope. Also sent with HTTP 200 when `success` is false.
+type Error struct {
+	// Error Machine-readable code, for example invalid_args, invalid_price, no_ssh_key_for_vm, no_such_ask, auth_error, insufficient_credit.
+	Error *string `json:"error,omitempty"`
+
+	// Msg Human-readable explanation.
+	Msg *string `json:"msg,omitempty"`
+
+	// Success Always false on a failure.
+	Success *bool `json:"success,omitempty"`
+}
+
+// Instance Detailed information about an instance.
+type Instance struct {
+	// ActualStatus Current status of the instance container.
+	ActualStatus *string `json:"actual_status,omitempty"`
+
+	// BundleId ID of the bundle this instance belongs to.
+	BundleId *int `json:"bundle_id,omitempty"`
+
+	// BwNvlink NVLink bandwidth in GB/s.
+	BwNvlink *float32 `json:"bw_nvlink,omitempty"`
+
+	// ClientRunTime Client run time in hours.
+	ClientRunTime *float32 `json:"client_run_time,omitempty"`
+
+	// CpuArch CPU architecture.
+	CpuArch *string `json:"cpu_arch,omitempty"`
+
+	// CpuCores Number of CPU cores.
+	CpuCores *int `json:"cpu_cores,omitempty"`
+
+	// CpuCoresEffective Effective number of CPU cores allocated.
+	CpuCoresEffective *float32 `json:"cpu_cores_effective,omitempty"`
+
+	// CpuName Name of the CPU.
+	CpuName *string `json:"cpu_name,omitempty"`
+
+	// CpuRam Total system RAM in MB.
+	CpuRam *int `json:"cpu_ram,omitempty"`
+
+	// CpuUtil CPU utilization as a fraction.
+	CpuUtil *float32 `json:"cpu_util,omitempty"`
+
+	// CreditBalance User's credit balance.
+	CreditBalance *float64 `json:"credit_balance,omitempty"`
+
+	// CreditDiscount User's credit discount.
+	CreditDiscount *float64 `json:"credit_discount,omitempty"`
+
+	// CreditDiscountMax Maximum credit discount.
+	CreditDiscountMax *float64 `json:"credit_discount_max,omitempty"`
+
+	// CurState Current state of the machine contract.
+	CurState *string `json:"cur_state,omitempty"`
+
+	// DirectPortCount Number of direct ports available.
+	DirectPortCount *int `json:"direct_port_count,omitempty"`
+
+	// DirectPortEnd End of direct port range.
+	DirectPortEnd *int `json:"direct_port_end,omitempty"`
+
+	// DirectPortStart Start of direct port range.
+	DirectPortStart *int `json:"direct_port_start,omitempty"`
+
+	// DiskBw Disk bandwidth in MB/s.
+	DiskBw *float32 `json:"disk_bw,omitempty"`
+
+	// DiskName Name of the disk.
+	DiskName *string `json:"disk_name,omitempty"`
+
+	// DiskSpace Disk space allocated in GB.
+	DiskSpace *float32 `json:"disk_space,omitempty"`
+
+	// DiskUsage Disk usage percentage.
+	DiskUsage *float32 `json:"disk_usage,omitempty"`
+
+	// DiskUtil Disk utilization percentage.
+	DiskUtil *float32 `json:"disk_util,omitempty"`
+
+	// Dlperf Deep learning performance score.
+	Dlperf *float32 `json:"dlperf,omitempty"`
+
+	// DlperfPerDphtotal DLPerf per total DPH.
+	DlperfPerDphtotal *float32 `json:"dlperf_per_dphtotal,omitempty"`
+
+	// DphBase Base dollars per hour.
+	DphBase *float32 `json:"dph_base,omitempty"`
+
+	// DphTotal Total dollars per hour.
+	DphTotal *float32 `json:"dph_total,omitempty"`
+
+	// Duration Duration of the instance in seconds.
+	Duration *float32 `json:"duration,omitempty"`
+
+	// EndDate Instance end time (epoch seconds).
+	EndDate *float32 `json:"end_date,omitempty"`
+
+	// External Whether the instance is external.
+	External *bool `json:"external,omitempty"`
+
+	// ExtraEnv Additional environment variables.
+	ExtraEnv *[]string `json:"extra_env,omitempty"`
+
+	// FlopsPerDphtotal FLOPS per total DPH.
+	FlopsPerDphtotal *float32 `json:"flops_per_dphtotal,omitempty"`
+
+	// Geolocation Geographical location of the instance.
+	Geolocation *string `json:"geolocation,omitempty"`
+
+	// GpuArch GPU architecture.
+	GpuArch *string `json:"gpu_arch,omitempty"`
+
+	// GpuFrac Fraction of GPU allocated.
+	GpuFrac *float32 `json:"gpu_frac,omitempty"`
+
+	// GpuLanes Number of PCIe lanes for the GPU.
+	GpuLanes *int `json:"gpu_lanes,omitempty"`
+
+	// GpuMemBw GPU memory bandwidth in GB/s.
+	GpuMemBw *float32 `json:"gpu_mem_bw,omitempty"`
+
+	// GpuName Name of the GPU.
+	GpuName *string `json:"gpu_name,omitempty"`
+
+	// GpuRam Allocated GPU RAM in MB.
+	GpuRam *int `json:"gpu_ram,omitempty"`
+
+	// GpuTemp Current GPU temperature in Celsius.
+	GpuTemp *float64 `json:"gpu_temp,omitempty"`
+
+	// GpuTotalram Total GPU RAM in MB.
+	GpuTotalram *int `json:"gpu_totalram,omitempty"`
+
+	// GpuUtil GPU utilization as a fraction.
+	GpuUtil *float64 `json:"gpu_util,omitempty"`
+
+	// HostId Host ID for the instance.
+	HostId *int `json:"host_id,omitempty"`
+
+	// HostRunTime Host run time in hours.
+	HostRunTime *float32 `json:"host_run_time,omitempty"`
+
+	// HostingType Hosting type code.
+	HostingType *int `json:"hosting_type,omitempty"`
+
+	// Id Unique identifier for the instance.
+	Id *int `json:"id,omitempty"`
+
+	// ImageArgs Arguments passed to the container.
+	ImageArgs *[]string `json:"image_args,omitempty"`
+
+	// ImageRuntype How the container is launched (ssh, jupyter, etc.).
+	ImageRuntype *string `json:"image_runtype,omitempty"`
+
+	// ImageUuid Docker image used for the instance.
+	ImageUuid *string `json:"image_uuid,omitempty"`
+
+	// Instance Instance pricing details.
+	Instance *map[string]interface{} `json:"instance,omitempty"`
+
+	// IntendedStatus Intended status of the instance container.
+	IntendedStatus *string `json:"intended_status,omitempty"`
+
+	// IsBid Whether the instance was created via bidding.
+	IsBid *bool `json:"is_bid,omitempty"`
+
+	// JupyterToken Jupyter token for the instance.
+	JupyterToken *string `json:"jupyter_token,omitempty"`
+
+	// Label User-defined label for the instance.
+	Label *string `json:"label,omitempty"`
+
+	// LocalIpaddrs Local IP addresses for the instance (space-separated).
+	LocalIpaddrs *string `json:"local_ipaddrs,omitempty"`
+
+	// Logo URL to the logo image.
+	Logo *string `json:"logo,omitempty"`
+
+	// MachineDirSshPort Calculated SSH port for accessing the machine directory.
+	MachineDirSshPort *int `json:"machine_dir_ssh_port,omitempty"`
+
+	// MachineId ID of the physical machine.
+	MachineId *int `json:"machine_id,omitempty"`
+
+	// MemLimit Memory limit in megabytes.
+	MemLimit *float64 `json:"mem_limit,omitempty"`
+
+	// MemUsage Memory usage in megabytes.
+	MemUsage *float64 `json:"mem_usage,omitempty"`
+
+	// MinBid Minimum bid price for the instance.
+	MinBid *float32 `json:"min_bid,omitempty"`
+
+	// MoboName Motherboard name.
+	MoboName *string `json:"mobo_name,omitempty"`
+
+	// NextState Next scheduled state for the machine contract.
+	NextState *string `json:"next_state,omitempty"`
+
+	// NumGpus Number of GPUs allocated.
+	NumGpus *int `json:"num_gpus,omitempty"`
+
+	// Onstart Script or command run at container start.
+	Onstart *string `json:"onstart,omitempty"`
+
+	// OsVersion Operating system version.
+	OsVersion *string `json:"os_version,omitempty"`
+
+	// PciGen PCIe generation.
+	PciGen *float32 `json:"pci_gen,omitempty"`
+
+	// PcieBw PCIe bandwidth in GB/s.
+	PcieBw *float32 `json:"pcie_bw,omitempty"`
+
+	// Ports List of additional ports exposed by the instance.
+	Ports *[]int `json:"ports,omitempty"`
+
+	// PublicIpaddr Public IP address of the instance.
+	PublicIpaddr *string `json:"public_ipaddr,omitempty"`
+
+	// Reliability2 Reliability score.
+	Reliability2 *float32 `json:"reliability2,omitempty"`
+
+	// Rentable Whether the instance is currently rentable.
+	Rentable *bool `json:"rentable,omitempty"`
+
+	// Score Instance score.
+	Score *float32 `json:"score,omitempty"`
+
+	// Search Search pricing details.
+	Search *map[string]interface{} `json:"search,omitempty"`
+
+	// SshHost Host (or IP) used for SSH connection.
+	SshHost *string `json:"ssh_host,omitempty"`
+
+	// SshIdx Identifier for the SSH forwarder used.
+	SshIdx *string `json:"ssh_idx,omitempty"`
+
+	// SshPort Port used for SSH connection.
+	SshPort *int `json:"ssh_port,omitempty"`
+
+	// StartDate Instance start time (epoch seconds).
+	StartDate *float32 `json:"start_date,omitempty"`
+
+	// StaticIp Whether the instance has a static public IP.
+	StaticIp *bool `json:"static_ip,omitempty"`
+
+	// StatusMsg Status message for the instance.
+	StatusMsg *string `json:"status_msg,omitempty"`
+
+	// StorageCost Storage cost per hour.
+	StorageCost *float32 `json:"storage_cost,omitempty"`
+
+	// StorageTotalCost Total storage cost.
+	StorageTotalCost *float32 `json:"storage_total_cost,omitempty"`
+
+	// TemplateHashId Hash identifier for the instance template.
+	TemplateHashId *string `json:"template_hash_id,omitempty"`
+
+	// TemplateId Identifier for the instance template.
+	TemplateId *int `json:"template_id,omitempty"`
+
+	// TemplateName Name of the template (if available).
+	TemplateName *string `json:"template_name,omitempty"`
+
+	// TimeRemaining Time remaining for the instance (if applicable).
+	TimeRemaining *string `json:"time_remaining,omitempty"`
+
+	// TimeRemainingIsbid Time remaining for the instance if it is a bid.
+	TimeRemainingIsbid *string `json:"time_remaining_isbid,omitempty"`
+
+	// TotalFlops Total FLOPS.
+	TotalFlops *float32 `json:"total_flops,omitempty"`
+
+	// UptimeMins Uptime of the instance in minutes.
+	UptimeMins *float64 `json:"uptime_mins,omitempty"`
+
+	// Verification Verification status of the instance.
+	Verification *string `json:"verification,omitempty"`
+
+	// VmemUsage Virtual memory usage in megabytes.
+	VmemUsage *float64 `json:"vmem_usage,omitempty"`
+
+	// VramCostperhour VRAM cost per hour.
+	VramCostperhour *float32 `json:"vram_costperhour,omitempty"`
+
+	// Webpage URL to the instance's webpage, if available.
+	Webpage *string `json:"webpage,omitempty"`
+}
+
+// RateLimitError Rate-limit answer. Older shape: `detail` only. Current shape: error, msg, retry_after (seconds), limit, remaining.
+type RateLimitError struct {
+	Detail    *string  `json:"detail,omitempty"`
+	Error     *string  `json:"error,omitempty"`
+	Limit     *float64 `json:"limit,omitempty"`
+	Msg       *string  `json:"msg,omitempty"`
+	Remaining *float64 `json:"remaining,omitempty"`
+
+	// RetryAfter Seconds to wait before the next request.
+	RetryAfter *float64 `json:"retry_after,omitempty"`
+}
+
+// SimpleBooleanSuccessResponse defines model for SimpleBooleanSuccessResponse.
+type SimpleBooleanSuccessResponse struct {
+	Success *bool `json:"success,omitempty"`
+}
+
+// Template defines model for Template.
+type Template struct {
+	// Id Template ID
+	Id *int `json:"id,omitempty"`
+
+	// Image Docker image name
+	Image *string `json:"image,omitempty"`
+
+	// Name Template name
+	Name *string `json:"name,omitempty"`
+}
+
+// CreateInstanceJSONBody defines parameters for CreateInstance.
+type CreateInstanceJSONBody = CreateInstanceRequest
+
+// CreateInstanceRequestRuntype defines parameters for CreateInstance.
+type CreateInstanceRequestRuntype string
+
+// CreateInstanceRequestTargetState defines parameters for CreateInstance.
+type CreateInstanceRequestTargetState string
+
+// VolumeInfo defines parameters for CreateInstance.
+type VolumeInfo struct {
+	// CreateNew Set to `true` to create a new volume, `false` to link an existing volume
+	CreateNew *bool `json:"create_new,omitempty"`
+
+	// MountPath Mount path for the volume inside the container (e.g., `/workspace`)
+	MountPath *string `json:"mount_path,omitempty"`
+
+	// Name Name for a new volume. Example: "models".
+	Name *string `json:"name,omitempty"`
+
+	// Size Size of the volume in GB. Only used when `create_new` is true
+	Size *int `json:"size,omitempty"`
+
+	// VolumeId If `create_new` is false: existing volume ID (from `show volumes`). If `create_new` is true: volume offer ID (from `search volumes`)
+	VolumeId *int `json:"volume_id,omitempty"`
+}
+
+// CreateInstanceRequest defines parameters for CreateInstance.
 type CreateInstanceRequest struct {
 	// Args Arguments for the image's entrypoint (runtype args). Example: ["python", "-m", "server", "--port", "8000"].
 	Args *[]string `json:"args,omitempty"`
@@ -175,19 +559,307 @@ type CreateInstanceRequest struct {
 	VolumeInfo *VolumeInfo `json:"volume_info,omitempty"`
 }
 
-// CreateInstanceRequestRuntype How to launch: ssh, jupyter, or args (run the image's entrypoint with args/args_str); _proxy and _direct pick the connection kind. The service uses ssh when this is omitted and no args are given.
-type CreateInstanceRequestRuntype string
+// InstanceCreated defines parameters for CreateInstance.
+type InstanceCreated struct {
+	// InstanceApiKey API key scoped to the new instance. A credential: hidden from agents unless the operator enables it.
+	InstanceApiKey *string `json:"instance_api_key,omitempty"`
 
-// CreateInstanceRequestTargetState State to start in: running (default behaviour of the service) or stopped (reserve without starting).
-type CreateInstanceRequestTargetState string
+	// NewContract Id of the new instance.
+	NewContract *int `json:"new_contract,omitempty"`
 
-// CreateWorkergroupRequest Settings for a new workergroup.
-type CreateWorkergroupRequest struct {
-	// ColdMult Ignored by the service for workergroups; set it on the endpoint.
-	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	// Success True when the instance was created.
+	Success *bool `json:"success,omitempty"`
+}
+
+// CreateInstance400JSONResponseBodyError defines parameters for CreateInstance.
+type CreateInstance400JSONResponseBodyError string
+
+// AskError defines parameters for CreateInstance.
+type AskError struct {
+	// AskId The offer id the failure is about.
+	AskId   *int    `json:"ask_id,omitempty"`
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+}
+
+// SearchOffersJSONBody defines parameters for SearchOffers.
+type SearchOffersJSONBody struct {
+	// AllocatedStorage Storage allocation size in GB for the instance.
+	// This sets the disk size when creating the instance and cannot be changed later.
+	// Default is 8GB.
+	AllocatedStorage *float64 `json:"allocated_storage,omitempty"`
+
+	// BwNvlink NVLink interconnect bandwidth in GB/s. Use when filtering for multi-GPU systems with high-speed NVLink.
+	BwNvlink *map[string]interface{} `json:"bw_nvlink,omitempty"`
+
+	// ComputeCap CUDA compute capability x 100. Use 650 for compute capability 6.5 or 700 for 7.0.
+	ComputeCap *map[string]interface{} `json:"compute_cap,omitempty"`
+
+	// CpuArch Host machine CPU architecture (Default is amd64). Example: {"eq": "amd64"}
+	CpuArch *map[string]interface{} `json:"cpu_arch,omitempty"`
+
+	// CpuCores Number of virtual CPUs
+	CpuCores *map[string]interface{} `json:"cpu_cores,omitempty"`
+
+	// CpuCoresEffective Effective vCPU count for the offer
+	CpuCoresEffective *map[string]interface{} `json:"cpu_cores_effective,omitempty"`
+
+	// CpuGhz CPU clock speed in GHz
+	CpuGhz *map[string]interface{} `json:"cpu_ghz,omitempty"`
+
+	// CpuRam CPU RAM in MB
+	CpuRam *map[string]interface{} `json:"cpu_ram,omitempty"`
+
+	// CudaMaxGood Maximum supported CUDA version
+	CudaMaxGood *map[string]interface{} `json:"cuda_max_good,omitempty"`
+
+	// Datacenter Show only datacenter offers
+	Datacenter *map[string]interface{} `json:"datacenter,omitempty"`
+
+	// DirectPortCount Number of direct ports
+	DirectPortCount *map[string]interface{} `json:"direct_port_count,omitempty"`
+
+	// DiskBw Disk read bandwidth in MB/s
+	DiskBw *map[string]interface{} `json:"disk_bw,omitempty"`
+
+	// DiskSpace Disk storage space in GB
+	DiskSpace *map[string]interface{} `json:"disk_space,omitempty"`
+
+	// Dlperf Deep Learning performance score
+	Dlperf *map[string]interface{} `json:"dlperf,omitempty"`
+
+	// DlperfPerDphtotal DLPerf per dollar per hour
+	DlperfPerDphtotal *map[string]interface{} `json:"dlperf_per_dphtotal,omitempty"`
+
+	// DphTotal Total $/hour rental cost. Example: {"lte": 0.5}
+	DphTotal *map[string]interface{} `json:"dph_total,omitempty"`
+
+	// DriverVersion NVIDIA driver version in the format "XXX.XX.XX"
+	DriverVersion *map[string]interface{} `json:"driver_version,omitempty"`
+
+	// Duration Minimum required rental duration in seconds (the offer must be available for at least this long from now).
+	Duration *map[string]interface{} `json:"duration,omitempty"`
+
+	// External Show external offers in addition to datacenter offers
+	External *map[string]interface{} `json:"external,omitempty"`
+
+	// FlopsPerDphtotal TFLOPs per $/hour
+	FlopsPerDphtotal *map[string]interface{} `json:"flops_per_dphtotal,omitempty"`
+
+	// Geolocation Machine location (two letter country code). Example: {"in": ["US", "CA"]}
+	Geolocation *struct {
+		In *[]string `json:"in,omitempty"`
+	} `json:"geolocation,omitempty"`
+
+	// GpuArch Host machine GPU architecture (e.g. nvidia, amd). Example: {"eq": "nvidia"}
+	GpuArch *map[string]interface{} `json:"gpu_arch,omitempty"`
+
+	// GpuDisplayActive Whether the GPU has an attached display
+	GpuDisplayActive *map[string]interface{} `json:"gpu_display_active,omitempty"`
+
+	// GpuFrac Fraction of the total GPU resources being offered
+	GpuFrac *map[string]interface{} `json:"gpu_frac,omitempty"`
+
+	// GpuMaxPower GPU power limit in watts
+	GpuMaxPower *map[string]interface{} `json:"gpu_max_power,omitempty"`
+
+	// GpuMaxTemp GPU temperature limit in Celsius
+	GpuMaxTemp *map[string]interface{} `json:"gpu_max_temp,omitempty"`
+
+	// GpuMemBw GPU memory bandwidth in GB/s
+	GpuMemBw *map[string]interface{} `json:"gpu_mem_bw,omitempty"`
+
+	// GpuName GPU model name. Example: {"eq": "RTX_4090"} or {"in": ["RTX_3090", "RTX_4090"]}
+	GpuName *struct {
+		In *[]string `json:"in,omitempty"`
+	} `json:"gpu_name,omitempty"`
+
+	// GpuRam GPU RAM in MB. Example: {"gte": 24000}
+	GpuRam *map[string]interface{} `json:"gpu_ram,omitempty"`
+
+	// GpuTotalRam Total GPU RAM across all GPUs in MB
+	GpuTotalRam *map[string]interface{} `json:"gpu_total_ram,omitempty"`
+
+	// HasAvx CPU supports AVX instruction set
+	HasAvx *map[string]interface{} `json:"has_avx,omitempty"`
+
+	// HostId Host user ID
+	HostId *map[string]interface{} `json:"host_id,omitempty"`
+
+	// Id Offer ID
+	Id *map[string]interface{} `json:"id,omitempty"`
+
+	// InetDown Download bandwidth (MB/s)
+	InetDown *map[string]interface{} `json:"inet_down,omitempty"`
+
+	// InetDownCost Download bandwidth cost ($/GB)
+	InetDownCost *map[string]interface{} `json:"inet_down_cost,omitempty"`
+
+	// InetUp Upload bandwidth (MB/s)
+	InetUp *map[string]interface{} `json:"inet_up,omitempty"`
+
+	// InetUpCost Upload bandwidth cost ($/GB)
+	InetUpCost *map[string]interface{} `json:"inet_up_cost,omitempty"`
+
+	// Limit Max offers to return
+	Limit *int `json:"limit,omitempty"`
+
+	// MachineId Filter by specific host machine ID
+	MachineId *map[string]interface{} `json:"machine_id,omitempty"`
+
+	// MinBid Minimum bid price ($/hour)
+	MinBid *map[string]interface{} `json:"min_bid,omitempty"`
+
+	// MoboName Motherboard name
+	MoboName *map[string]interface{} `json:"mobo_name,omitempty"`
+
+	// NumGpus Number of GPUs. Example: {"gte": 4} or {"in": [1, 2, 4, 8]}
+	NumGpus *struct {
+		In *[]int `json:"in,omitempty"`
+	} `json:"num_gpus,omitempty"`
+
+	// Order List of sort fields and directions.
+	// Each entry should contain two elements:
+	// 1. The field name to sort by (string)
+	// 2. The sort direction ("asc" or "desc")
+	Order *[][]string `json:"order,omitempty"`
+
+	// OsVersion Host machine Ubuntu OS version
+	OsVersion *map[string]interface{} `json:"os_version,omitempty"`
+
+	// PciGen PCIe generation
+	PciGen *map[string]interface{} `json:"pci_gen,omitempty"`
+
+	// PcieBw PCIe bandwidth (CPU to GPU)
+	PcieBw *map[string]interface{} `json:"pcie_bw,omitempty"`
+
+	// Reliability Machine reliability score (0-1). Example: {"gte": 0.99}
+	Reliability *map[string]interface{} `json:"reliability,omitempty"`
+
+	// Rentable Whether machine is rentable
+	Rentable *struct {
+		Eq *bool `json:"eq,omitempty"`
+	} `json:"rentable,omitempty"`
+
+	// Rented When set to true, include offers where the calling user already has rented GPUs.
+	// This is useful for finding offers on machines you're already renting.
+	Rented *struct {
+		Eq *bool `json:"eq,omitempty"`
+	} `json:"rented,omitempty"`
+
+	// StaticIp Whether the IP address is static/stable
+	StaticIp *map[string]interface{} `json:"static_ip,omitempty"`
+
+	// StorageCost Storage cost in $/GB/month
+	StorageCost *map[string]interface{} `json:"storage_cost,omitempty"`
+
+	// TotalFlops Total theoretical GPU compute performance (TFLOPs) across all GPUs.
+	TotalFlops *map[string]interface{} `json:"total_flops,omitempty"`
+
+	// Type Instance type for the offer. Affects pricing calculation.
+	//
+	// - **ondemand**: Fixed pricing based on listed rates. Default.
+	// - **bid** (interruptible): Uses minimum bid price. Lower cost but may be interrupted if outbid.
+	// - **reserved**: Reserved instance pricing.
+	Type *SearchOffersJSONBodyType `json:"type,omitempty"`
+
+	// UbuntuVersion Host machine Ubuntu OS version (alias for os_version)
+	UbuntuVersion *map[string]interface{} `json:"ubuntu_version,omitempty"`
+
+	// Verification Machine verification status string (verified, deverified, unverified). Example: {"eq": "verified"}
+	Verification *map[string]interface{} `json:"verification,omitempty"`
+
+	// Verified Machine verification status
+	Verified *struct {
+		Eq *bool `json:"eq,omitempty"`
+	} `json:"verified,omitempty"`
+
+	// VmsEnabled Whether the machine is a VM instance
+	VmsEnabled *map[string]interface{} `json:"vms_enabled,omitempty"`
+}
+
+// SearchOffersJSONBodyType defines parameters for SearchOffers.
+type SearchOffersJSONBodyType string
+
+// CreateEndpointJSONBody defines parameters for CreateEndpoint.
+type CreateEndpointJSONBody = CreateEndpointRequest
+
+// CreateEndpointRequest defines parameters for CreateEndpoint.
+type CreateEndpointRequest struct {
+	// ColdMult Multiplier on current capacity that the autoscaler plans for over the longer term (an hour and more). Example: 2.5.
 	ColdMult *float64 `json:"cold_mult,omitempty"`
 
-	// ColdWorkers Workers kept stopped and ready to start quickly. Example: 3.
+	// ColdWorkers Minimum number of workers kept ready to start quickly before the autoscaler may destroy any. Example: 5.
+	ColdWorkers *int `json:"cold_workers,omitempty"`
+
+	// EndpointName Name of the new endpoint; workergroups attach to it by this name. Example: "vllm-qwen3-8b".
+	EndpointName *string `json:"endpoint_name,omitempty"`
+
+	// InactivityTimeout Seconds without requests after which the endpoint scales its workers down. Example: 600.
+	InactivityTimeout *float64 `json:"inactivity_timeout,omitempty"`
+
+	// MaxQueueTime Longest a request may wait in the queue, in seconds, before the autoscaler adds capacity. Example: 30.
+	MaxQueueTime *float64 `json:"max_queue_time,omitempty"`
+
+	// MaxWorkers Hard upper limit on the endpoint's workers of every state; this bounds the hourly spend. Example: 20.
+	MaxWorkers *int `json:"max_workers,omitempty"`
+
+	// MinColdLoad Baseline load kept ready in cold (stopped, quick-start) workers, in the same units as min_load. Example: 0.
+	MinColdLoad *float64 `json:"min_cold_load,omitempty"`
+
+	// MinLoad Baseline load the autoscaler always provisions for, whatever the measured traffic (tokens/s for LLM workers). Example: 10.
+	MinLoad *float64 `json:"min_load,omitempty"`
+
+	// TargetQueueTime Queue wait, in seconds, the autoscaler aims for. Example: 10.
+	TargetQueueTime *float64 `json:"target_queue_time,omitempty"`
+
+	// TargetUtil Target utilization ratio of the workers (0 to 1); lower keeps more spare capacity. Example: 0.9.
+	TargetUtil *float64 `json:"target_util,omitempty"`
+}
+
+// EndpointCreated defines parameters for CreateEndpoint.
+type EndpointCreated struct {
+	// Result Id of the new endpoint.
+	Result *int `json:"result,omitempty"`
+
+	// Success True when the endpoint was created.
+	Success *bool `json:"success,omitempty"`
+}
+
+// ManageInstanceJSONBody defines parameters for ManageInstance.
+type ManageInstanceJSONBody struct {
+	// Label Text label to assign to the instance (optional)
+	Label *string `json:"label,omitempty"`
+
+	// State Change instance state (optional)
+	State *ManageInstanceJSONBodyState `json:"state,omitempty"`
+}
+
+// ManageInstanceJSONBodyState defines parameters for ManageInstance.
+type ManageInstanceJSONBodyState string
+
+// SearchTemplatesParams defines parameters for SearchTemplates.
+type SearchTemplatesParams struct {
+	// SelectFilters JSON-encoded filter object. Format: `{"field": {"op": value}}`. Example: `{"use_ssh": {"eq": true}, "recommended": {"eq": true}}` or `{"count_created": {"gt": 100}}`
+	SelectFilters *string `form:"select_filters,omitempty" json:"select_filters,omitempty"`
+
+	// SelectCols JSON-encoded array of columns to return. Example: `["*"]` for all columns or `["id", "name", "hash_id"]` for specific columns.
+	SelectCols *string `form:"select_cols,omitempty" json:"select_cols,omitempty"`
+
+	// OrderBy Column to order the results by.
+	OrderBy *string `form:"order_by,omitempty" json:"order_by,omitempty"`
+}
+
+// CreateWorkergroupJSONBody defines parameters for CreateWorkergroup.
+type CreateWorkergroupJSONBody = CreateWorkergroupRequest
+
+// CreateWorkergroupRequest defines parameters for CreateWorkergroup.
+type CreateWorkergroupRequest struct {
+	// ColdMult Cold capacity multiplier. vast-cli says it is not used at workergroup level; set it on the endpoint. Example: 3.
+	ColdMult *float64 `json:"cold_mult,omitempty"`
+
+	// ColdWorkers Workers kept stopped and ready to start quickly. Disputed whether the service reads it per workergroup. Example: 3.
 	ColdWorkers *int `json:"cold_workers,omitempty"`
 
 	// EndpointId Id of the endpoint to attach to (or give endpoint_name). Example: 123.
@@ -202,17 +874,16 @@ type CreateWorkergroupRequest struct {
 	// LaunchArgs Extra vastai create-instance options applied to every worker, in CLI syntax. Example: "--env '-e HF_TOKEN=hf_xxx'".
 	LaunchArgs *string `json:"launch_args,omitempty"`
 
-	// MaxWorkers Upper limit on this group's workers; bounds its hourly spend. Example: 20.
+	// MaxWorkers Upper limit on this group's workers; bounds its hourly spend. A group created without it has been reported never to scale up. Example: 20.
 	MaxWorkers *int `json:"max_workers,omitempty"`
 
-	// MinLoad Baseline load this group provisions for (tokens/s for LLM workers). Example: 1.
+	// MinLoad Baseline load (tokens/s for LLM workers). Disputed whether the service reads it per workergroup; the endpoint's min_load applies. Example: 1.
 	MinLoad *float64 `json:"min_load,omitempty"`
 
 	// SearchParams Offer search query selecting the machines workers may rent, in the vastai CLI's search syntax. Optional with a template (the template supplies one). Example: "gpu_name=RTX_4090 num_gpus=1 verified=true rentable=true".
 	SearchParams *string `json:"search_params,omitempty"`
 
-	// TargetUtil Ignored by the service for workergroups; set it on the endpoint.
-	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	// TargetUtil Target utilization ratio (0 to 1). vast-cli says it is not used at workergroup level; set it on the endpoint. Example: 0.9.
 	TargetUtil *float64 `json:"target_util,omitempty"`
 
 	// TemplateHash Hash id of the template workers are created from (or give template_id or search_params). Example: "4e17788f74f075dd9aab7d0d4427968f".
@@ -221,75 +892,11 @@ type CreateWorkergroupRequest struct {
 	// TemplateId Numeric id of the template (alternative to template_hash). Example: 456.
 	TemplateId *int `json:"template_id,omitempty"`
 
-	// TestWorkers Ignored by the service for workergroups.
-	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	// TestWorkers Workers created first to estimate performance (vast-cli: default 3); disputed whether the autoscaler reads it. Example: 3.
 	TestWorkers *int `json:"test_workers,omitempty"`
 }
 
-// EndpointCreated Answer to a successful create endpoint.
-type EndpointCreated struct {
-	// Result Id of the new endpoint.
-	Result *int `json:"result,omitempty"`
-
-	// Success True when the endpoint was created.
-	Success *bool `json:"success,omitempty"`
-}
-
-// Error Failure envelope. Also sent with HTTP 200 when `success` is false.
-type Error struct {
-	// Error Machine-readable code, for example invalid_args, invalid_price, no_ssh_key_for_vm, no_such_ask, auth_error, insufficient_credit.
-	Error *string `json:"error,omitempty"`
-
-	// Msg Human-readable explanation.
-	Msg *string `json:"msg,omitempty"`
-
-	// Success Always false on a failure.
-	Success *bool `json:"success,omitempty"`
-}
-
-// InstanceCreated Answer to a successful create instance.
-type InstanceCreated struct {
-	// InstanceApiKey API key scoped to the new instance. A credential: hidden from agents unless the operator enables it.
-	InstanceApiKey *string `json:"instance_api_key,omitempty"`
-
-	// NewContract Id of the new instance.
-	NewContract *int `json:"new_contract,omitempty"`
-
-	// Success True when the instance was created.
-	Success *bool `json:"success,omitempty"`
-}
-
-// RateLimitError Rate-limit answer. Older shape: `detail` only. Current shape: error, msg, retry_after (seconds), limit, remaining.
-type RateLimitError struct {
-	Detail    *string  `json:"detail,omitempty"`
-	Error     *string  `json:"error,omitempty"`
-	Limit     *float64 `json:"limit,omitempty"`
-	Msg       *string  `json:"msg,omitempty"`
-	Remaining *float64 `json:"remaining,omitempty"`
-
-	// RetryAfter Seconds to wait before the next request.
-	RetryAfter *float64 `json:"retry_after,omitempty"`
-}
-
-// VolumeInfo Volume creation/linking information
-type VolumeInfo struct {
-	// CreateNew Set to `true` to create a new volume, `false` to link an existing volume
-	CreateNew *bool `json:"create_new,omitempty"`
-
-	// MountPath Mount path for the volume inside the container (e.g., `/workspace`)
-	MountPath *string `json:"mount_path,omitempty"`
-
-	// Name Name for a new volume. Example: "models".
-	Name *string `json:"name,omitempty"`
-
-	// Size Size of the volume in GB. Only used when `create_new` is true
-	Size *int `json:"size,omitempty"`
-
-	// VolumeId If `create_new` is false: existing volume ID (from `show volumes`). If `create_new` is true: volume offer ID (from `search volumes`)
-	VolumeId *int `json:"volume_id,omitempty"`
-}
-
-// WorkergroupCreated Answer to a successful create workergroup. The id is in `id` (older deployments: `result`).
+// WorkergroupCreated defines parameters for CreateWorkergroup.
 type WorkergroupCreated struct {
 	// Id Id of the new workergroup.
 	Id *int `json:"id,omitempty"`
@@ -301,14 +908,139 @@ type WorkergroupCreated struct {
 	Success *bool `json:"success,omitempty"`
 }
 
+// ShowInstancesParams defines parameters for ShowInstances.
+type ShowInstancesParams struct {
+	// Limit Instances per page. Default 25, max 25. Values ≤ 0 are treated as 5.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// AfterToken Keyset pagination cursor from the previous response's `next_token`. An invalid token returns a 400 error.
+	AfterToken *string `form:"after_token,omitempty" json:"after_token,omitempty"`
+
+	// OrderBy JSON array of sort directives, e.g. `[{"col":"id","dir":"asc"}]`. Valid `dir` values: `asc`, `desc` (anything else treated as `asc`). `id` is always appended as a tiebreaker. Invalid column returns 400.
+	OrderBy *string `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// SelectCols JSON array of column names to return, e.g. `["id","label","actual_status"]`. Use `["*"]` for all columns (default). Unknown column names are returned as `null`.
+	SelectCols *string `form:"select_cols,omitempty" json:"select_cols,omitempty"`
+
+	// SelectFilters JSON object of column filters. Supported operators: `eq`, `neq`, `gt`, `gte`, `lt`, `lte`, `in`, `notin`.
+	// Filterable columns: `actual_status`, `gpu_name`, `verification`, `id`, `label`, and other columns stored directly on the contract record. Computed fields (e.g. `dph_total`, `num_gpus`) are not filterable and return 400.
+	SelectFilters *string `form:"select_filters,omitempty" json:"select_filters,omitempty"`
+}
+
+// ShowInstances400JSONResponseBodyError defines parameters for ShowInstances.
+type ShowInstances400JSONResponseBodyError string
+
+// GetEndpointWorkersJSONBody defines parameters for GetEndpointWorkers.
+type GetEndpointWorkersJSONBody struct {
+	// Id ID of the endpoint to monitor
+	Id int `json:"id"`
+}
+
+// GetEndpointWorkers200JSONResponseBody0 defines parameters for GetEndpointWorkers.
+type GetEndpointWorkers200JSONResponseBody0 struct {
+	// Workers List of workers for this endpoint
+	Workers *[]struct {
+		// CreatedAt When the worker was created
+		CreatedAt *string `json:"created_at,omitempty"`
+
+		// Id Worker instance ID
+		Id *int `json:"id,omitempty"`
+
+		// Status Current worker status
+		Status *string `json:"status,omitempty"`
+
+		// Url Worker instance URL
+		Url *string `json:"url,omitempty"`
+	} `json:"workers,omitempty"`
+}
+
+// GetEndpointWorkers200JSONResponseBody1 defines parameters for GetEndpointWorkers.
+type GetEndpointWorkers200JSONResponseBody1 = string
+
+// GetEndpointWorkers200JSONResponseBody defines parameters for GetEndpointWorkers.
+type GetEndpointWorkers200JSONResponseBody struct {
+	union json.RawMessage
+}
+
 // CreateInstanceJSONRequestBody defines body for CreateInstance for application/json ContentType.
-type CreateInstanceJSONRequestBody = CreateInstanceRequest
+type CreateInstanceJSONRequestBody = CreateInstanceJSONBody
+
+// SearchOffersJSONRequestBody defines body for SearchOffers for application/json ContentType.
+type SearchOffersJSONRequestBody SearchOffersJSONBody
 
 // CreateEndpointJSONRequestBody defines body for CreateEndpoint for application/json ContentType.
-type CreateEndpointJSONRequestBody = CreateEndpointRequest
+type CreateEndpointJSONRequestBody = CreateEndpointJSONBody
+
+// ManageInstanceJSONRequestBody defines body for ManageInstance for application/json ContentType.
+type ManageInstanceJSONRequestBody ManageInstanceJSONBody
 
 // CreateWorkergroupJSONRequestBody defines body for CreateWorkergroup for application/json ContentType.
-type CreateWorkergroupJSONRequestBody = CreateWorkergroupRequest
+type CreateWorkergroupJSONRequestBody = CreateWorkergroupJSONBody
+
+// GetEndpointWorkersJSONRequestBody defines body for GetEndpointWorkers for application/json ContentType.
+type GetEndpointWorkersJSONRequestBody GetEndpointWorkersJSONBody
+
+// AsGetEndpointWorkers200JSONResponseBody0 returns the union data inside the GetEndpointWorkers200JSONResponseBody as a GetEndpointWorkers200JSONResponseBody0
+func (t GetEndpointWorkers200JSONResponseBody) AsGetEndpointWorkers200JSONResponseBody0() (GetEndpointWorkers200JSONResponseBody0, error) {
+	var body GetEndpointWorkers200JSONResponseBody0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGetEndpointWorkers200JSONResponseBody0 overwrites any union data inside the GetEndpointWorkers200JSONResponseBody as the provided GetEndpointWorkers200JSONResponseBody0
+func (t *GetEndpointWorkers200JSONResponseBody) FromGetEndpointWorkers200JSONResponseBody0(v GetEndpointWorkers200JSONResponseBody0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGetEndpointWorkers200JSONResponseBody0 performs a merge with any union data inside the GetEndpointWorkers200JSONResponseBody, using the provided GetEndpointWorkers200JSONResponseBody0
+func (t *GetEndpointWorkers200JSONResponseBody) MergeGetEndpointWorkers200JSONResponseBody0(v GetEndpointWorkers200JSONResponseBody0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGetEndpointWorkers200JSONResponseBody1 returns the union data inside the GetEndpointWorkers200JSONResponseBody as a GetEndpointWorkers200JSONResponseBody1
+func (t GetEndpointWorkers200JSONResponseBody) AsGetEndpointWorkers200JSONResponseBody1() (GetEndpointWorkers200JSONResponseBody1, error) {
+	var body GetEndpointWorkers200JSONResponseBody1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGetEndpointWorkers200JSONResponseBody1 overwrites any union data inside the GetEndpointWorkers200JSONResponseBody as the provided GetEndpointWorkers200JSONResponseBody1
+func (t *GetEndpointWorkers200JSONResponseBody) FromGetEndpointWorkers200JSONResponseBody1(v GetEndpointWorkers200JSONResponseBody1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGetEndpointWorkers200JSONResponseBody1 performs a merge with any union data inside the GetEndpointWorkers200JSONResponseBody, using the provided GetEndpointWorkers200JSONResponseBody1
+func (t *GetEndpointWorkers200JSONResponseBody) MergeGetEndpointWorkers200JSONResponseBody1(v GetEndpointWorkers200JSONResponseBody1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t GetEndpointWorkers200JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *GetEndpointWorkers200JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -426,6 +1158,67 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v0/asks/{id}/ (the `CreateInstance` operationId).
 	CreateInstance(ctx context.Context, id int, body CreateInstanceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SearchOffersWithBody search offers
+	//
+	// Search for available GPU machine offers with advanced filtering and sorting.
+	//
+	// Each filter parameter (such as `verified`, `gpu_name`, `num_gpus`, etc.) should be an object specifying the operator and value you want to match.
+	//
+	// **Filter operators:**
+	//
+	// | Operator | Meaning                | Example                        |
+	// |:---------|:-----------------------|:-------------------------------|
+	// | `eq`     | Equal to               | `{ "eq": true }`               |
+	// | `neq`    | Not equal to           | `{ "neq": false }`             |
+	// | `gt`     | Greater than           | `{ "gt": 0.99 }`               |
+	// | `lt`     | Less than              | `{ "lt": 10000 }`              |
+	// | `gte`    | Greater than or equal  | `{ "gte": 4 }`                 |
+	// | `lte`    | Less than or equal     | `{ "lte": 8 }`                 |
+	// | `in`     | Value is in a list     | `{ "in": ["RTX_3090", "RTX_4090"] }` |
+	// | `notin`  | Value is not in a list | `{ "notin": ["TW", "SE"] }`    |
+	//
+	// CLI Usage: `vastai search offers 'reliability > 0.99 num_gpus>=4' --order=dph_total`
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v0/bundles/ (the `SearchOffers` operationId).
+	SearchOffersWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SearchOffers search offers
+	//
+	// Search for available GPU machine offers with advanced filtering and sorting.
+	//
+	// Each filter parameter (such as `verified`, `gpu_name`, `num_gpus`, etc.) should be an object specifying the operator and value you want to match.
+	//
+	// **Filter operators:**
+	//
+	// | Operator | Meaning                | Example                        |
+	// |:---------|:-----------------------|:-------------------------------|
+	// | `eq`     | Equal to               | `{ "eq": true }`               |
+	// | `neq`    | Not equal to           | `{ "neq": false }`             |
+	// | `gt`     | Greater than           | `{ "gt": 0.99 }`               |
+	// | `lt`     | Less than              | `{ "lt": 10000 }`              |
+	// | `gte`    | Greater than or equal  | `{ "gte": 4 }`                 |
+	// | `lte`    | Less than or equal     | `{ "lte": 8 }`                 |
+	// | `in`     | Value is in a list     | `{ "in": ["RTX_3090", "RTX_4090"] }` |
+	// | `notin`  | Value is not in a list | `{ "notin": ["TW", "SE"] }`    |
+	//
+	// CLI Usage: `vastai search offers 'reliability > 0.99 num_gpus>=4' --order=dph_total`
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v0/bundles/ (the `SearchOffers` operationId).
+	SearchOffers(ctx context.Context, body SearchOffersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ShowEndpoints show endpoints
+	//
+	// Retrieve a list of endpoint jobs for the authenticated user.
+	//
+	// CLI Usage: `vastai show endpoints`
+	//
+	// Corresponds with GET /api/v0/endptjobs/ (the `ShowEndpoints` operationId).
+	ShowEndpoints(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateEndpointWithBody create endpoint
 	//
 	// This endpoint creates a new job processing endpoint with specified parameters.
@@ -448,6 +1241,96 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v0/endptjobs/ (the `CreateEndpoint` operationId).
 	CreateEndpoint(ctx context.Context, body CreateEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteEndpoint delete endpoint
+	//
+	// Deletes an endpoint group by ID. Associated workergroups will also be deleted.
+	//
+	// CLI Usage: `vastai delete endpoint <id>`
+	//
+	// Corresponds with DELETE /api/v0/endptjobs/{id}/ (the `DeleteEndpoint` operationId).
+	DeleteEndpoint(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DestroyInstance destroy instance
+	//
+	// Destroys/deletes an instance permanently. This is irreversible and will delete all data.
+	//
+	// CLI Usage: `vastai destroy instance <id>`
+	//
+	// Corresponds with DELETE /api/v0/instances/{id}/ (the `DestroyInstance` operationId).
+	DestroyInstance(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ShowInstance show instance
+	//
+	// Retrieves the details of a specific instance for the authenticated user.
+	//
+	// CLI Usage: `vastai show instance [--api-key <api_key>] [--raw]`
+	//
+	// Corresponds with GET /api/v0/instances/{id}/ (the `ShowInstance` operationId).
+	ShowInstance(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ManageInstanceWithBody manage instance
+	//
+	// Manage instance state and labels. The operation is determined by the request body parameters.
+	//
+	// CLI Usage:
+	// - To stop: `vastai stop instance <id>`
+	// - To start: `vastai start instance <id>`
+	// - To label: `vastai label instance <id> <label>`
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v0/instances/{id}/ (the `ManageInstance` operationId).
+	ManageInstanceWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ManageInstance manage instance
+	//
+	// Manage instance state and labels. The operation is determined by the request body parameters.
+	//
+	// CLI Usage:
+	// - To stop: `vastai stop instance <id>`
+	// - To start: `vastai start instance <id>`
+	// - To label: `vastai label instance <id> <label>`
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v0/instances/{id}/ (the `ManageInstance` operationId).
+	ManageInstance(ctx context.Context, id int, body ManageInstanceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SearchTemplates search templates
+	//
+	// Searches for templates using filter-based queries.
+	//
+	// Use `select_filters` to search by specific field conditions. Results include both your own templates and publicly shared templates.
+	//
+	// **Available filter fields:** `creator_id`, `created_at`, `count_created`, `default_tag`, `docker_login_repo`, `id`, `image`, `jup_direct`, `hash_id`, `name`, `recent_create_date`, `recommended_disk_space`, `recommended`, `ssh_direct`, `tag`, `use_ssh`
+	//
+	// **Operators:** `eq`, `neq`, `lt`, `lte`, `gt`, `gte`, `in`, `notin`
+	//
+	// For detailed usage, see [Creating and Using Templates with API](/api-reference/creating-and-using-templates-with-api).
+	//
+	// CLI Usage: `vastai search templates`
+	//
+	// Corresponds with GET /api/v0/template/ (the `SearchTemplates` operationId).
+	SearchTemplates(ctx context.Context, params *SearchTemplatesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ShowUser show user
+	//
+	// Retrieve information about the current authenticated user, excluding the API key.
+	//
+	// CLI Usage: `vastai show user`
+	//
+	// Corresponds with GET /api/v0/users/current (the `ShowUser` operationId).
+	ShowUser(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ShowWorkergroup show workergroup
+	//
+	// Retrieves the list of workergroups associated with the authenticated user.
+	//
+	// CLI Usage: `vastai show workergroups`
+	//
+	// Corresponds with GET /api/v0/workergroups/ (the `ShowWorkergroup` operationId).
+	ShowWorkergroup(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateWorkergroupWithBody create workergroup
 	//
 	// Creates a new workergroup configuration that manages worker instances for a serverless endpoint.
@@ -469,6 +1352,49 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v0/workergroups/ (the `CreateWorkergroup` operationId).
 	CreateWorkergroup(ctx context.Context, body CreateWorkergroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteWorkergroup delete workergroup
+	//
+	// Deletes an existing workergroup.
+	//
+	// CLI Usage: `vastai delete workergroup <id>`
+	//
+	// Corresponds with DELETE /api/v0/workergroups/{id}/ (the `DeleteWorkergroup` operationId).
+	DeleteWorkergroup(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ShowInstances show instances
+	//
+	// Retrieve a paginated list of instances for the authenticated user.
+	// Supports keyset pagination (max 25 per page), filtering, column selection, and sorting.
+	//
+	// CLI Usage: `vastai show instances [OPTIONS] [--api-key API_KEY] [--raw]`
+	//
+	// Corresponds with GET /api/v1/instances/ (the `ShowInstances` operationId).
+	ShowInstances(ctx context.Context, params *ShowInstancesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEndpointWorkersWithBody get endpoint workers
+	//
+	// Retrieves the current list and status of workers for a specific endpoint.
+	// Useful for monitoring, debugging connectivity issues, and understanding resource usage.
+	//
+	// CLI Usage: `vastai get endpoint workers <id>`
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /get_endpoint_workers/ (the `GetEndpointWorkers` operationId).
+	GetEndpointWorkersWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEndpointWorkers get endpoint workers
+	//
+	// Retrieves the current list and status of workers for a specific endpoint.
+	// Useful for monitoring, debugging connectivity issues, and understanding resource usage.
+	//
+	// CLI Usage: `vastai get endpoint workers <id>`
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /get_endpoint_workers/ (the `GetEndpointWorkers` operationId).
+	GetEndpointWorkers(ctx context.Context, body GetEndpointWorkersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // CreateInstanceWithBody create instance
@@ -533,6 +1459,97 @@ func (c *Client) CreateInstance(ctx context.Context, id int, body CreateInstance
 	return c.Client.Do(req)
 }
 
+// SearchOffersWithBody search offers
+//
+// Search for available GPU machine offers with advanced filtering and sorting.
+//
+// Each filter parameter (such as `verified`, `gpu_name`, `num_gpus`, etc.) should be an object specifying the operator and value you want to match.
+//
+// **Filter operators:**
+//
+// | Operator | Meaning                | Example                        |
+// |:---------|:-----------------------|:-------------------------------|
+// | `eq`     | Equal to               | `{ "eq": true }`               |
+// | `neq`    | Not equal to           | `{ "neq": false }`             |
+// | `gt`     | Greater than           | `{ "gt": 0.99 }`               |
+// | `lt`     | Less than              | `{ "lt": 10000 }`              |
+// | `gte`    | Greater than or equal  | `{ "gte": 4 }`                 |
+// | `lte`    | Less than or equal     | `{ "lte": 8 }`                 |
+// | `in`     | Value is in a list     | `{ "in": ["RTX_3090", "RTX_4090"] }` |
+// | `notin`  | Value is not in a list | `{ "notin": ["TW", "SE"] }`    |
+//
+// CLI Usage: `vastai search offers 'reliability > 0.99 num_gpus>=4' --order=dph_total`
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v0/bundles/ (the `SearchOffers` operationId).
+func (c *Client) SearchOffersWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSearchOffersRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SearchOffers search offers
+//
+// Search for available GPU machine offers with advanced filtering and sorting.
+//
+// Each filter parameter (such as `verified`, `gpu_name`, `num_gpus`, etc.) should be an object specifying the operator and value you want to match.
+//
+// **Filter operators:**
+//
+// | Operator | Meaning                | Example                        |
+// |:---------|:-----------------------|:-------------------------------|
+// | `eq`     | Equal to               | `{ "eq": true }`               |
+// | `neq`    | Not equal to           | `{ "neq": false }`             |
+// | `gt`     | Greater than           | `{ "gt": 0.99 }`               |
+// | `lt`     | Less than              | `{ "lt": 10000 }`              |
+// | `gte`    | Greater than or equal  | `{ "gte": 4 }`                 |
+// | `lte`    | Less than or equal     | `{ "lte": 8 }`                 |
+// | `in`     | Value is in a list     | `{ "in": ["RTX_3090", "RTX_4090"] }` |
+// | `notin`  | Value is not in a list | `{ "notin": ["TW", "SE"] }`    |
+//
+// CLI Usage: `vastai search offers 'reliability > 0.99 num_gpus>=4' --order=dph_total`
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v0/bundles/ (the `SearchOffers` operationId).
+func (c *Client) SearchOffers(ctx context.Context, body SearchOffersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSearchOffersRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ShowEndpoints show endpoints
+//
+// Retrieve a list of endpoint jobs for the authenticated user.
+//
+// CLI Usage: `vastai show endpoints`
+//
+// Corresponds with GET /api/v0/endptjobs/ (the `ShowEndpoints` operationId).
+func (c *Client) ShowEndpoints(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewShowEndpointsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateEndpointWithBody create endpoint
 //
 // This endpoint creates a new job processing endpoint with specified parameters.
@@ -575,6 +1592,176 @@ func (c *Client) CreateEndpoint(ctx context.Context, body CreateEndpointJSONRequ
 	return c.Client.Do(req)
 }
 
+// DeleteEndpoint delete endpoint
+//
+// Deletes an endpoint group by ID. Associated workergroups will also be deleted.
+//
+// CLI Usage: `vastai delete endpoint <id>`
+//
+// Corresponds with DELETE /api/v0/endptjobs/{id}/ (the `DeleteEndpoint` operationId).
+func (c *Client) DeleteEndpoint(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteEndpointRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DestroyInstance destroy instance
+//
+// Destroys/deletes an instance permanently. This is irreversible and will delete all data.
+//
+// CLI Usage: `vastai destroy instance <id>`
+//
+// Corresponds with DELETE /api/v0/instances/{id}/ (the `DestroyInstance` operationId).
+func (c *Client) DestroyInstance(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDestroyInstanceRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ShowInstance show instance
+//
+// Retrieves the details of a specific instance for the authenticated user.
+//
+// CLI Usage: `vastai show instance [--api-key <api_key>] [--raw]`
+//
+// Corresponds with GET /api/v0/instances/{id}/ (the `ShowInstance` operationId).
+func (c *Client) ShowInstance(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewShowInstanceRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ManageInstanceWithBody manage instance
+//
+// Manage instance state and labels. The operation is determined by the request body parameters.
+//
+// CLI Usage:
+// - To stop: `vastai stop instance <id>`
+// - To start: `vastai start instance <id>`
+// - To label: `vastai label instance <id> <label>`
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v0/instances/{id}/ (the `ManageInstance` operationId).
+func (c *Client) ManageInstanceWithBody(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewManageInstanceRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ManageInstance manage instance
+//
+// Manage instance state and labels. The operation is determined by the request body parameters.
+//
+// CLI Usage:
+// - To stop: `vastai stop instance <id>`
+// - To start: `vastai start instance <id>`
+// - To label: `vastai label instance <id> <label>`
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v0/instances/{id}/ (the `ManageInstance` operationId).
+func (c *Client) ManageInstance(ctx context.Context, id int, body ManageInstanceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewManageInstanceRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SearchTemplates search templates
+//
+// Searches for templates using filter-based queries.
+//
+// Use `select_filters` to search by specific field conditions. Results include both your own templates and publicly shared templates.
+//
+// **Available filter fields:** `creator_id`, `created_at`, `count_created`, `default_tag`, `docker_login_repo`, `id`, `image`, `jup_direct`, `hash_id`, `name`, `recent_create_date`, `recommended_disk_space`, `recommended`, `ssh_direct`, `tag`, `use_ssh`
+//
+// **Operators:** `eq`, `neq`, `lt`, `lte`, `gt`, `gte`, `in`, `notin`
+//
+// For detailed usage, see [Creating and Using Templates with API](/api-reference/creating-and-using-templates-with-api).
+//
+// CLI Usage: `vastai search templates`
+//
+// Corresponds with GET /api/v0/template/ (the `SearchTemplates` operationId).
+func (c *Client) SearchTemplates(ctx context.Context, params *SearchTemplatesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSearchTemplatesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ShowUser show user
+//
+// Retrieve information about the current authenticated user, excluding the API key.
+//
+// CLI Usage: `vastai show user`
+//
+// Corresponds with GET /api/v0/users/current (the `ShowUser` operationId).
+func (c *Client) ShowUser(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewShowUserRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ShowWorkergroup show workergroup
+//
+// Retrieves the list of workergroups associated with the authenticated user.
+//
+// CLI Usage: `vastai show workergroups`
+//
+// Corresponds with GET /api/v0/workergroups/ (the `ShowWorkergroup` operationId).
+func (c *Client) ShowWorkergroup(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewShowWorkergroupRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateWorkergroupWithBody create workergroup
 //
 // Creates a new workergroup configuration that manages worker instances for a serverless endpoint.
@@ -607,6 +1794,89 @@ func (c *Client) CreateWorkergroupWithBody(ctx context.Context, contentType stri
 // Corresponds with POST /api/v0/workergroups/ (the `CreateWorkergroup` operationId).
 func (c *Client) CreateWorkergroup(ctx context.Context, body CreateWorkergroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateWorkergroupRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteWorkergroup delete workergroup
+//
+// Deletes an existing workergroup.
+//
+// CLI Usage: `vastai delete workergroup <id>`
+//
+// Corresponds with DELETE /api/v0/workergroups/{id}/ (the `DeleteWorkergroup` operationId).
+func (c *Client) DeleteWorkergroup(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteWorkergroupRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ShowInstances show instances
+//
+// Retrieve a paginated list of instances for the authenticated user.
+// Supports keyset pagination (max 25 per page), filtering, column selection, and sorting.
+//
+// CLI Usage: `vastai show instances [OPTIONS] [--api-key API_KEY] [--raw]`
+//
+// Corresponds with GET /api/v1/instances/ (the `ShowInstances` operationId).
+func (c *Client) ShowInstances(ctx context.Context, params *ShowInstancesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewShowInstancesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEndpointWorkersWithBody get endpoint workers
+//
+// Retrieves the current list and status of workers for a specific endpoint.
+// Useful for monitoring, debugging connectivity issues, and understanding resource usage.
+//
+// CLI Usage: `vastai get endpoint workers <id>`
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /get_endpoint_workers/ (the `GetEndpointWorkers` operationId).
+func (c *Client) GetEndpointWorkersWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEndpointWorkersRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEndpointWorkers get endpoint workers
+//
+// Retrieves the current list and status of workers for a specific endpoint.
+// Useful for monitoring, debugging connectivity issues, and understanding resource usage.
+//
+// CLI Usage: `vastai get endpoint workers <id>`
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /get_endpoint_workers/ (the `GetEndpointWorkers` operationId).
+func (c *Client) GetEndpointWorkers(ctx context.Context, body GetEndpointWorkersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEndpointWorkersRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -664,6 +1934,73 @@ func NewCreateInstanceRequestWithBody(server string, id int, contentType string,
 	return req, nil
 }
 
+// NewSearchOffersRequest calls the generic SearchOffers builder with application/json body
+func NewSearchOffersRequest(server string, body SearchOffersJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSearchOffersRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSearchOffersRequestWithBody constructs an http.Request for the SearchOffers method, with any body, and a specified content type
+func NewSearchOffersRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v0/bundles/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewShowEndpointsRequest constructs an http.Request for the ShowEndpoints method
+func NewShowEndpointsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v0/endptjobs/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateEndpointRequest calls the generic CreateEndpoint builder with application/json body
 func NewCreateEndpointRequest(server string, body CreateEndpointJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -704,6 +2041,287 @@ func NewCreateEndpointRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
+// NewDeleteEndpointRequest constructs an http.Request for the DeleteEndpoint method
+func NewDeleteEndpointRequest(server string, id int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v0/endptjobs/%s/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDestroyInstanceRequest constructs an http.Request for the DestroyInstance method
+func NewDestroyInstanceRequest(server string, id int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v0/instances/%s/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewShowInstanceRequest constructs an http.Request for the ShowInstance method
+func NewShowInstanceRequest(server string, id int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v0/instances/%s/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewManageInstanceRequest calls the generic ManageInstance builder with application/json body
+func NewManageInstanceRequest(server string, id int, body ManageInstanceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewManageInstanceRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewManageInstanceRequestWithBody constructs an http.Request for the ManageInstance method, with any body, and a specified content type
+func NewManageInstanceRequestWithBody(server string, id int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v0/instances/%s/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSearchTemplatesRequest constructs an http.Request for the SearchTemplates method
+func NewSearchTemplatesRequest(server string, params *SearchTemplatesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v0/template/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.SelectFilters != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "select_filters", *params.SelectFilters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SelectCols != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "select_cols", *params.SelectCols, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrderBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_by", *params.OrderBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewShowUserRequest constructs an http.Request for the ShowUser method
+func NewShowUserRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v0/users/current")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewShowWorkergroupRequest constructs an http.Request for the ShowWorkergroup method
+func NewShowWorkergroupRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v0/workergroups/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateWorkergroupRequest calls the generic CreateWorkergroup builder with application/json body
 func NewCreateWorkergroupRequest(server string, body CreateWorkergroupJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -725,6 +2343,182 @@ func NewCreateWorkergroupRequestWithBody(server string, contentType string, body
 	}
 
 	operationPath := fmt.Sprintf("/api/v0/workergroups/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteWorkergroupRequest constructs an http.Request for the DeleteWorkergroup method
+func NewDeleteWorkergroupRequest(server string, id int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v0/workergroups/%s/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewShowInstancesRequest constructs an http.Request for the ShowInstances method
+func NewShowInstancesRequest(server string, params *ShowInstancesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/instances/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AfterToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after_token", *params.AfterToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrderBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_by", *params.OrderBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SelectCols != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "select_cols", *params.SelectCols, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SelectFilters != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "select_filters", *params.SelectFilters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetEndpointWorkersRequest calls the generic GetEndpointWorkers builder with application/json body
+func NewGetEndpointWorkersRequest(server string, body GetEndpointWorkersJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGetEndpointWorkersRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewGetEndpointWorkersRequestWithBody constructs an http.Request for the GetEndpointWorkers method, with any body, and a specified content type
+func NewGetEndpointWorkersRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/get_endpoint_workers/")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -830,6 +2624,69 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v0/asks/{id}/ (the `CreateInstance` operationId).
 	CreateInstanceWithResponse(ctx context.Context, id int, body CreateInstanceJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInstanceResponse, error)
 
+	// SearchOffersWithBodyWithResponse search offers
+	//
+	// Search for available GPU machine offers with advanced filtering and sorting.
+	//
+	// Each filter parameter (such as `verified`, `gpu_name`, `num_gpus`, etc.) should be an object specifying the operator and value you want to match.
+	//
+	// **Filter operators:**
+	//
+	// | Operator | Meaning                | Example                        |
+	// |:---------|:-----------------------|:-------------------------------|
+	// | `eq`     | Equal to               | `{ "eq": true }`               |
+	// | `neq`    | Not equal to           | `{ "neq": false }`             |
+	// | `gt`     | Greater than           | `{ "gt": 0.99 }`               |
+	// | `lt`     | Less than              | `{ "lt": 10000 }`              |
+	// | `gte`    | Greater than or equal  | `{ "gte": 4 }`                 |
+	// | `lte`    | Less than or equal     | `{ "lte": 8 }`                 |
+	// | `in`     | Value is in a list     | `{ "in": ["RTX_3090", "RTX_4090"] }` |
+	// | `notin`  | Value is not in a list | `{ "notin": ["TW", "SE"] }`    |
+	//
+	// CLI Usage: `vastai search offers 'reliability > 0.99 num_gpus>=4' --order=dph_total`
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v0/bundles/ (the `SearchOffers` operationId).
+	SearchOffersWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SearchOffersResponse, error)
+
+	// SearchOffersWithResponse search offers
+	//
+	// Search for available GPU machine offers with advanced filtering and sorting.
+	//
+	// Each filter parameter (such as `verified`, `gpu_name`, `num_gpus`, etc.) should be an object specifying the operator and value you want to match.
+	//
+	// **Filter operators:**
+	//
+	// | Operator | Meaning                | Example                        |
+	// |:---------|:-----------------------|:-------------------------------|
+	// | `eq`     | Equal to               | `{ "eq": true }`               |
+	// | `neq`    | Not equal to           | `{ "neq": false }`             |
+	// | `gt`     | Greater than           | `{ "gt": 0.99 }`               |
+	// | `lt`     | Less than              | `{ "lt": 10000 }`              |
+	// | `gte`    | Greater than or equal  | `{ "gte": 4 }`                 |
+	// | `lte`    | Less than or equal     | `{ "lte": 8 }`                 |
+	// | `in`     | Value is in a list     | `{ "in": ["RTX_3090", "RTX_4090"] }` |
+	// | `notin`  | Value is not in a list | `{ "notin": ["TW", "SE"] }`    |
+	//
+	// CLI Usage: `vastai search offers 'reliability > 0.99 num_gpus>=4' --order=dph_total`
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v0/bundles/ (the `SearchOffers` operationId).
+	SearchOffersWithResponse(ctx context.Context, body SearchOffersJSONRequestBody, reqEditors ...RequestEditorFn) (*SearchOffersResponse, error)
+
+	// ShowEndpointsWithResponse show endpoints
+	//
+	// Retrieve a list of endpoint jobs for the authenticated user.
+	//
+	// CLI Usage: `vastai show endpoints`
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v0/endptjobs/ (the `ShowEndpoints` operationId).
+	ShowEndpointsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ShowEndpointsResponse, error)
+
 	// CreateEndpointWithBodyWithResponse create endpoint
 	//
 	// This endpoint creates a new job processing endpoint with specified parameters.
@@ -852,6 +2709,108 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v0/endptjobs/ (the `CreateEndpoint` operationId).
 	CreateEndpointWithResponse(ctx context.Context, body CreateEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEndpointResponse, error)
 
+	// DeleteEndpointWithResponse delete endpoint
+	//
+	// Deletes an endpoint group by ID. Associated workergroups will also be deleted.
+	//
+	// CLI Usage: `vastai delete endpoint <id>`
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v0/endptjobs/{id}/ (the `DeleteEndpoint` operationId).
+	DeleteEndpointWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*DeleteEndpointResponse, error)
+
+	// DestroyInstanceWithResponse destroy instance
+	//
+	// Destroys/deletes an instance permanently. This is irreversible and will delete all data.
+	//
+	// CLI Usage: `vastai destroy instance <id>`
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v0/instances/{id}/ (the `DestroyInstance` operationId).
+	DestroyInstanceWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*DestroyInstanceResponse, error)
+
+	// ShowInstanceWithResponse show instance
+	//
+	// Retrieves the details of a specific instance for the authenticated user.
+	//
+	// CLI Usage: `vastai show instance [--api-key <api_key>] [--raw]`
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v0/instances/{id}/ (the `ShowInstance` operationId).
+	ShowInstanceWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*ShowInstanceResponse, error)
+
+	// ManageInstanceWithBodyWithResponse manage instance
+	//
+	// Manage instance state and labels. The operation is determined by the request body parameters.
+	//
+	// CLI Usage:
+	// - To stop: `vastai stop instance <id>`
+	// - To start: `vastai start instance <id>`
+	// - To label: `vastai label instance <id> <label>`
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v0/instances/{id}/ (the `ManageInstance` operationId).
+	ManageInstanceWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ManageInstanceResponse, error)
+
+	// ManageInstanceWithResponse manage instance
+	//
+	// Manage instance state and labels. The operation is determined by the request body parameters.
+	//
+	// CLI Usage:
+	// - To stop: `vastai stop instance <id>`
+	// - To start: `vastai start instance <id>`
+	// - To label: `vastai label instance <id> <label>`
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v0/instances/{id}/ (the `ManageInstance` operationId).
+	ManageInstanceWithResponse(ctx context.Context, id int, body ManageInstanceJSONRequestBody, reqEditors ...RequestEditorFn) (*ManageInstanceResponse, error)
+
+	// SearchTemplatesWithResponse search templates
+	//
+	// Searches for templates using filter-based queries.
+	//
+	// Use `select_filters` to search by specific field conditions. Results include both your own templates and publicly shared templates.
+	//
+	// **Available filter fields:** `creator_id`, `created_at`, `count_created`, `default_tag`, `docker_login_repo`, `id`, `image`, `jup_direct`, `hash_id`, `name`, `recent_create_date`, `recommended_disk_space`, `recommended`, `ssh_direct`, `tag`, `use_ssh`
+	//
+	// **Operators:** `eq`, `neq`, `lt`, `lte`, `gt`, `gte`, `in`, `notin`
+	//
+	// For detailed usage, see [Creating and Using Templates with API](/api-reference/creating-and-using-templates-with-api).
+	//
+	// CLI Usage: `vastai search templates`
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v0/template/ (the `SearchTemplates` operationId).
+	SearchTemplatesWithResponse(ctx context.Context, params *SearchTemplatesParams, reqEditors ...RequestEditorFn) (*SearchTemplatesResponse, error)
+
+	// ShowUserWithResponse show user
+	//
+	// Retrieve information about the current authenticated user, excluding the API key.
+	//
+	// CLI Usage: `vastai show user`
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v0/users/current (the `ShowUser` operationId).
+	ShowUserWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ShowUserResponse, error)
+
+	// ShowWorkergroupWithResponse show workergroup
+	//
+	// Retrieves the list of workergroups associated with the authenticated user.
+	//
+	// CLI Usage: `vastai show workergroups`
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v0/workergroups/ (the `ShowWorkergroup` operationId).
+	ShowWorkergroupWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ShowWorkergroupResponse, error)
+
 	// CreateWorkergroupWithBodyWithResponse create workergroup
 	//
 	// Creates a new workergroup configuration that manages worker instances for a serverless endpoint.
@@ -873,6 +2832,53 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v0/workergroups/ (the `CreateWorkergroup` operationId).
 	CreateWorkergroupWithResponse(ctx context.Context, body CreateWorkergroupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWorkergroupResponse, error)
+
+	// DeleteWorkergroupWithResponse delete workergroup
+	//
+	// Deletes an existing workergroup.
+	//
+	// CLI Usage: `vastai delete workergroup <id>`
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v0/workergroups/{id}/ (the `DeleteWorkergroup` operationId).
+	DeleteWorkergroupWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*DeleteWorkergroupResponse, error)
+
+	// ShowInstancesWithResponse show instances
+	//
+	// Retrieve a paginated list of instances for the authenticated user.
+	// Supports keyset pagination (max 25 per page), filtering, column selection, and sorting.
+	//
+	// CLI Usage: `vastai show instances [OPTIONS] [--api-key API_KEY] [--raw]`
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/instances/ (the `ShowInstances` operationId).
+	ShowInstancesWithResponse(ctx context.Context, params *ShowInstancesParams, reqEditors ...RequestEditorFn) (*ShowInstancesResponse, error)
+
+	// GetEndpointWorkersWithBodyWithResponse get endpoint workers
+	//
+	// Retrieves the current list and status of workers for a specific endpoint.
+	// Useful for monitoring, debugging connectivity issues, and understanding resource usage.
+	//
+	// CLI Usage: `vastai get endpoint workers <id>`
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /get_endpoint_workers/ (the `GetEndpointWorkers` operationId).
+	GetEndpointWorkersWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetEndpointWorkersResponse, error)
+
+	// GetEndpointWorkersWithResponse get endpoint workers
+	//
+	// Retrieves the current list and status of workers for a specific endpoint.
+	// Useful for monitoring, debugging connectivity issues, and understanding resource usage.
+	//
+	// CLI Usage: `vastai get endpoint workers <id>`
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /get_endpoint_workers/ (the `GetEndpointWorkers` operationId).
+	GetEndpointWorkersWithResponse(ctx context.Context, body GetEndpointWorkersJSONRequestBody, reqEditors ...RequestEditorFn) (*GetEndpointWorkersResponse, error)
 }
 
 // CreateInstanceResponse429Headers the declared response headers of an HTTP 429 response for CreateInstance
@@ -886,15 +2892,30 @@ type CreateInstanceResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *InstanceCreated
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *AskError
+	JSON400 *struct {
+		AskId   *int                                    `json:"ask_id,omitempty"`
+		Error   *CreateInstance400JSONResponseBodyError `json:"error,omitempty"`
+		Msg     *string                                 `json:"msg,omitempty"`
+		Success *bool                                   `json:"success,omitempty"`
+	}
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *AskError
+	JSON403 *struct {
+		AskId   *int    `json:"ask_id,omitempty"`
+		Error   *string `json:"error,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *AskError
 	// JSON410 the response for an HTTP 410 `application/json` response
-	JSON410 *AskError
+	JSON410 *struct {
+		AskId   *int    `json:"ask_id,omitempty"`
+		Error   *string `json:"error,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *RateLimitError
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -907,7 +2928,12 @@ func (r CreateInstanceResponse) GetJSON200() *InstanceCreated {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateInstanceResponse) GetJSON400() *AskError {
+func (r CreateInstanceResponse) GetJSON400() *struct {
+	AskId   *int                                    `json:"ask_id,omitempty"`
+	Error   *CreateInstance400JSONResponseBodyError `json:"error,omitempty"`
+	Msg     *string                                 `json:"msg,omitempty"`
+	Success *bool                                   `json:"success,omitempty"`
+} {
 	return r.JSON400
 }
 
@@ -917,7 +2943,12 @@ func (r CreateInstanceResponse) GetJSON401() *Error {
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CreateInstanceResponse) GetJSON403() *AskError {
+func (r CreateInstanceResponse) GetJSON403() *struct {
+	AskId   *int    `json:"ask_id,omitempty"`
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
 	return r.JSON403
 }
 
@@ -927,7 +2958,12 @@ func (r CreateInstanceResponse) GetJSON404() *AskError {
 }
 
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
-func (r CreateInstanceResponse) GetJSON410() *AskError {
+func (r CreateInstanceResponse) GetJSON410() *struct {
+	AskId   *int    `json:"ask_id,omitempty"`
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
 	return r.JSON410
 }
 
@@ -959,6 +2995,192 @@ func (r CreateInstanceResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateInstanceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SearchOffersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Offers *[]map[string]interface{} `json:"offers,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *struct {
+		Error *string `json:"error,omitempty"`
+		Msg   *string `json:"msg,omitempty"`
+	}
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *struct {
+		Error *string `json:"error,omitempty"`
+		Msg   *string `json:"msg,omitempty"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SearchOffersResponse) GetJSON200() *struct {
+	Offers *[]map[string]interface{} `json:"offers,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SearchOffersResponse) GetJSON400() *struct {
+	Error *string `json:"error,omitempty"`
+	Msg   *string `json:"msg,omitempty"`
+} {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SearchOffersResponse) GetJSON404() *struct {
+	Error *string `json:"error,omitempty"`
+	Msg   *string `json:"msg,omitempty"`
+} {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r SearchOffersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SearchOffersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SearchOffersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SearchOffersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ShowEndpointsResponse429Headers the declared response headers of an HTTP 429 response for ShowEndpoints
+type ShowEndpointsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ShowEndpointsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Results *[]struct {
+			ApiKey        *string    `json:"api_key,omitempty"`
+			ColdMult      *float64   `json:"cold_mult,omitempty"`
+			ColdWorkers   *int       `json:"cold_workers,omitempty"`
+			CreatedAt     *time.Time `json:"created_at,omitempty"`
+			EndpointName  *string    `json:"endpoint_name,omitempty"`
+			EndpointState *string    `json:"endpoint_state,omitempty"`
+			Id            *int       `json:"id,omitempty"`
+			MaxWorkers    *int       `json:"max_workers,omitempty"`
+			MinLoad       *float64   `json:"min_load,omitempty"`
+			TargetUtil    *float64   `json:"target_util,omitempty"`
+			UserId        *int       `json:"user_id,omitempty"`
+		} `json:"results,omitempty"`
+		Success *bool `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *struct {
+		Error   *string `json:"error,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *struct {
+		Error   *string `json:"error,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimitError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ShowEndpointsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ShowEndpointsResponse) GetJSON200() *struct {
+	Results *[]struct {
+		ApiKey        *string    `json:"api_key,omitempty"`
+		ColdMult      *float64   `json:"cold_mult,omitempty"`
+		ColdWorkers   *int       `json:"cold_workers,omitempty"`
+		CreatedAt     *time.Time `json:"created_at,omitempty"`
+		EndpointName  *string    `json:"endpoint_name,omitempty"`
+		EndpointState *string    `json:"endpoint_state,omitempty"`
+		Id            *int       `json:"id,omitempty"`
+		MaxWorkers    *int       `json:"max_workers,omitempty"`
+		MinLoad       *float64   `json:"min_load,omitempty"`
+		TargetUtil    *float64   `json:"target_util,omitempty"`
+		UserId        *int       `json:"user_id,omitempty"`
+	} `json:"results,omitempty"`
+	Success *bool `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ShowEndpointsResponse) GetJSON400() *struct {
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ShowEndpointsResponse) GetJSON401() *struct {
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ShowEndpointsResponse) GetJSON429() *RateLimitError {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ShowEndpointsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ShowEndpointsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ShowEndpointsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ShowEndpointsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -1041,6 +3263,662 @@ func (r CreateEndpointResponse) ContentType() string {
 	return ""
 }
 
+// DeleteEndpointResponse429Headers the declared response headers of an HTTP 429 response for DeleteEndpoint
+type DeleteEndpointResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeleteEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// DeletedWorkers List of worker instances that were deleted (if any)
+		DeletedWorkers *[]int `json:"deleted_workers,omitempty"`
+
+		// FailedWorkers List of worker instances that failed to delete (if any)
+		FailedWorkers *[]int `json:"failed_workers,omitempty"`
+
+		// Msg Additional information about the deletion
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *struct {
+		Error   *string `json:"error,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *struct {
+		Error   *string `json:"error,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimitError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteEndpointResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteEndpointResponse) GetJSON200() *struct {
+	// DeletedWorkers List of worker instances that were deleted (if any)
+	DeletedWorkers *[]int `json:"deleted_workers,omitempty"`
+
+	// FailedWorkers List of worker instances that failed to delete (if any)
+	FailedWorkers *[]int `json:"failed_workers,omitempty"`
+
+	// Msg Additional information about the deletion
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteEndpointResponse) GetJSON400() *struct {
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteEndpointResponse) GetJSON401() *struct {
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteEndpointResponse) GetJSON429() *RateLimitError {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DestroyInstanceResponse429Headers the declared response headers of an HTTP 429 response for DestroyInstance
+type DestroyInstanceResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DestroyInstanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Msg Optional status message
+		Msg *string `json:"msg,omitempty"`
+
+		// Success Whether the destruction was successful
+		Success *bool `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *struct {
+		Error   *string `json:"error,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *struct {
+		Error   *string `json:"error,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimitError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DestroyInstanceResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DestroyInstanceResponse) GetJSON200() *struct {
+	// Msg Optional status message
+	Msg *string `json:"msg,omitempty"`
+
+	// Success Whether the destruction was successful
+	Success *bool `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DestroyInstanceResponse) GetJSON400() *struct {
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DestroyInstanceResponse) GetJSON404() *struct {
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DestroyInstanceResponse) GetJSON429() *RateLimitError {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r DestroyInstanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DestroyInstanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DestroyInstanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DestroyInstanceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ShowInstanceResponse429Headers the declared response headers of an HTTP 429 response for ShowInstance
+type ShowInstanceResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ShowInstanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Instances Detailed information about an instance.
+		Instances *Instance `json:"instances,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimitError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ShowInstanceResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ShowInstanceResponse) GetJSON200() *struct {
+	// Instances Detailed information about an instance.
+	Instances *Instance `json:"instances,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ShowInstanceResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ShowInstanceResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ShowInstanceResponse) GetJSON429() *RateLimitError {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ShowInstanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ShowInstanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ShowInstanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ShowInstanceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ManageInstanceResponse429Headers the declared response headers of an HTTP 429 response for ManageInstance
+type ManageInstanceResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ManageInstanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SimpleBooleanSuccessResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimitError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ManageInstanceResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ManageInstanceResponse) GetJSON200() *SimpleBooleanSuccessResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ManageInstanceResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ManageInstanceResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ManageInstanceResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ManageInstanceResponse) GetJSON429() *RateLimitError {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ManageInstanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ManageInstanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ManageInstanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ManageInstanceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SearchTemplatesResponse429Headers the declared response headers of an HTTP 429 response for SearchTemplates
+type SearchTemplatesResponse429Headers struct {
+	RetryAfter *int
+}
+
+type SearchTemplatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Success bool `json:"success"`
+
+		// Templates List of templates matching the search criteria.
+		Templates []Template `json:"templates"`
+
+		// TemplatesFound Number of templates found.
+		TemplatesFound int `json:"templates_found"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimitError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SearchTemplatesResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SearchTemplatesResponse) GetJSON200() *struct {
+	Success bool `json:"success"`
+
+	// Templates List of templates matching the search criteria.
+	Templates []Template `json:"templates"`
+
+	// TemplatesFound Number of templates found.
+	TemplatesFound int `json:"templates_found"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SearchTemplatesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SearchTemplatesResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SearchTemplatesResponse) GetJSON429() *RateLimitError {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r SearchTemplatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SearchTemplatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SearchTemplatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SearchTemplatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ShowUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Balance The current balance of the user.
+		Balance *float32 `json:"balance,omitempty"`
+
+		// Email The email address of the user.
+		Email *string `json:"email,omitempty"`
+
+		// Id The unique identifier of the user.
+		Id *int `json:"id,omitempty"`
+
+		// KeyId The API key ID associated with the user.
+		KeyId *int `json:"key_id,omitempty"`
+
+		// Sid Server ID.
+		Sid *string `json:"sid,omitempty"`
+
+		// SshKey The SSH key associated with the user.
+		SshKey *string `json:"ssh_key,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ShowUserResponse) GetJSON200() *struct {
+	// Balance The current balance of the user.
+	Balance *float32 `json:"balance,omitempty"`
+
+	// Email The email address of the user.
+	Email *string `json:"email,omitempty"`
+
+	// Id The unique identifier of the user.
+	Id *int `json:"id,omitempty"`
+
+	// KeyId The API key ID associated with the user.
+	KeyId *int `json:"key_id,omitempty"`
+
+	// Sid Server ID.
+	Sid *string `json:"sid,omitempty"`
+
+	// SshKey The SSH key associated with the user.
+	SshKey *string `json:"ssh_key,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ShowUserResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ShowUserResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ShowUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ShowUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ShowUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ShowUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ShowWorkergroupResponse429Headers the declared response headers of an HTTP 429 response for ShowWorkergroup
+type ShowWorkergroupResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ShowWorkergroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Results *[]struct {
+			ApiKey       *string    `json:"api_key,omitempty"`
+			ColdMult     *float64   `json:"cold_mult,omitempty"`
+			CreatedAt    *time.Time `json:"created_at,omitempty"`
+			EndpointId   *int       `json:"endpoint_id,omitempty"`
+			EndpointName *string    `json:"endpoint_name,omitempty"`
+			GpuRam       *float64   `json:"gpu_ram,omitempty"`
+			Id           *int       `json:"id,omitempty"`
+			LaunchArgs   *string    `json:"launch_args,omitempty"`
+			MinLoad      *float64   `json:"min_load,omitempty"`
+
+			// SearchQuery Parsed search parameters as JSON object
+			SearchQuery  *map[string]interface{} `json:"search_query,omitempty"`
+			TargetUtil   *float64                `json:"target_util,omitempty"`
+			TemplateHash *string                 `json:"template_hash,omitempty"`
+			TemplateId   *int                    `json:"template_id,omitempty"`
+			TestWorkers  *int                    `json:"test_workers,omitempty"`
+			UserId       *int                    `json:"user_id,omitempty"`
+		} `json:"results,omitempty"`
+		Success *bool `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *struct {
+		Error   *string `json:"error,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *struct {
+		Error   *string `json:"error,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimitError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ShowWorkergroupResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ShowWorkergroupResponse) GetJSON200() *struct {
+	Results *[]struct {
+		ApiKey       *string    `json:"api_key,omitempty"`
+		ColdMult     *float64   `json:"cold_mult,omitempty"`
+		CreatedAt    *time.Time `json:"created_at,omitempty"`
+		EndpointId   *int       `json:"endpoint_id,omitempty"`
+		EndpointName *string    `json:"endpoint_name,omitempty"`
+		GpuRam       *float64   `json:"gpu_ram,omitempty"`
+		Id           *int       `json:"id,omitempty"`
+		LaunchArgs   *string    `json:"launch_args,omitempty"`
+		MinLoad      *float64   `json:"min_load,omitempty"`
+
+		// SearchQuery Parsed search parameters as JSON object
+		SearchQuery  *map[string]interface{} `json:"search_query,omitempty"`
+		TargetUtil   *float64                `json:"target_util,omitempty"`
+		TemplateHash *string                 `json:"template_hash,omitempty"`
+		TemplateId   *int                    `json:"template_id,omitempty"`
+		TestWorkers  *int                    `json:"test_workers,omitempty"`
+		UserId       *int                    `json:"user_id,omitempty"`
+	} `json:"results,omitempty"`
+	Success *bool `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ShowWorkergroupResponse) GetJSON400() *struct {
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ShowWorkergroupResponse) GetJSON401() *struct {
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ShowWorkergroupResponse) GetJSON429() *RateLimitError {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ShowWorkergroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ShowWorkergroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ShowWorkergroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ShowWorkergroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateWorkergroupResponse429Headers the declared response headers of an HTTP 429 response for CreateWorkergroup
 type CreateWorkergroupResponse429Headers struct {
 	RetryAfter *int
@@ -1110,6 +3988,470 @@ func (r CreateWorkergroupResponse) ContentType() string {
 	return ""
 }
 
+// DeleteWorkergroupResponse429Headers the declared response headers of an HTTP 429 response for DeleteWorkergroup
+type DeleteWorkergroupResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeleteWorkergroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// DeletedWorkers List of worker instances that were deleted
+		DeletedWorkers *[]int `json:"deleted_workers,omitempty"`
+
+		// FailedWorkers List of worker instances that failed to delete
+		FailedWorkers *[]int `json:"failed_workers,omitempty"`
+
+		// Msg Additional information about the deletion
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *struct {
+		Error   *string `json:"error,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *struct {
+		Error   *string `json:"error,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *struct {
+		Error   *string `json:"error,omitempty"`
+		Id      *int    `json:"id,omitempty"`
+		Msg     *string `json:"msg,omitempty"`
+		Success *bool   `json:"success,omitempty"`
+	}
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimitError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteWorkergroupResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteWorkergroupResponse) GetJSON200() *struct {
+	// DeletedWorkers List of worker instances that were deleted
+	DeletedWorkers *[]int `json:"deleted_workers,omitempty"`
+
+	// FailedWorkers List of worker instances that failed to delete
+	FailedWorkers *[]int `json:"failed_workers,omitempty"`
+
+	// Msg Additional information about the deletion
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteWorkergroupResponse) GetJSON400() *struct {
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteWorkergroupResponse) GetJSON401() *struct {
+	Error   *string `json:"error,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteWorkergroupResponse) GetJSON404() *struct {
+	Error   *string `json:"error,omitempty"`
+	Id      *int    `json:"id,omitempty"`
+	Msg     *string `json:"msg,omitempty"`
+	Success *bool   `json:"success,omitempty"`
+} {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteWorkergroupResponse) GetJSON429() *RateLimitError {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteWorkergroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteWorkergroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteWorkergroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteWorkergroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ShowInstancesResponse429Headers the declared response headers of an HTTP 429 response for ShowInstances
+type ShowInstancesResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ShowInstancesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Instances List of instance objects.
+		Instances *[]struct {
+			ActualStatus      *string                 `json:"actual_status,omitempty"`
+			BwNvlink          *float32                `json:"bw_nvlink,omitempty"`
+			ClientRunTime     *float32                `json:"client_run_time,omitempty"`
+			CountryCode       *string                 `json:"country_code,omitempty"`
+			CpuArch           *string                 `json:"cpu_arch,omitempty"`
+			CpuCores          *int                    `json:"cpu_cores,omitempty"`
+			CpuCoresEffective *float32                `json:"cpu_cores_effective,omitempty"`
+			CpuName           *string                 `json:"cpu_name,omitempty"`
+			CpuRam            *int                    `json:"cpu_ram,omitempty"`
+			CpuUtil           *float32                `json:"cpu_util,omitempty"`
+			CreditBalance     *float64                `json:"credit_balance,omitempty"`
+			CreditDiscount    *float64                `json:"credit_discount,omitempty"`
+			CreditDiscountMax *float64                `json:"credit_discount_max,omitempty"`
+			CurState          *string                 `json:"cur_state,omitempty"`
+			DirectPortCount   *int                    `json:"direct_port_count,omitempty"`
+			DirectPortEnd     *int                    `json:"direct_port_end,omitempty"`
+			DirectPortStart   *int                    `json:"direct_port_start,omitempty"`
+			DiskBw            *float32                `json:"disk_bw,omitempty"`
+			DiskName          *string                 `json:"disk_name,omitempty"`
+			DiskSpace         *float32                `json:"disk_space,omitempty"`
+			DiskUsage         *float32                `json:"disk_usage,omitempty"`
+			DiskUtil          *float32                `json:"disk_util,omitempty"`
+			Dlperf            *float64                `json:"dlperf,omitempty"`
+			DlperfPerDphtotal *float64                `json:"dlperf_per_dphtotal,omitempty"`
+			DphBase           *float32                `json:"dph_base,omitempty"`
+			DphTotal          *float32                `json:"dph_total,omitempty"`
+			Duration          *float32                `json:"duration,omitempty"`
+			EndDate           *float32                `json:"end_date,omitempty"`
+			External          *bool                   `json:"external,omitempty"`
+			ExtraEnv          *[][]string             `json:"extra_env,omitempty"`
+			FlopsPerDphtotal  *float32                `json:"flops_per_dphtotal,omitempty"`
+			Geolocation       *string                 `json:"geolocation,omitempty"`
+			GpuArch           *string                 `json:"gpu_arch,omitempty"`
+			GpuFrac           *float32                `json:"gpu_frac,omitempty"`
+			GpuLanes          *int                    `json:"gpu_lanes,omitempty"`
+			GpuMemBw          *float32                `json:"gpu_mem_bw,omitempty"`
+			GpuName           *string                 `json:"gpu_name,omitempty"`
+			GpuRam            *int                    `json:"gpu_ram,omitempty"`
+			GpuTemp           *float64                `json:"gpu_temp,omitempty"`
+			GpuTotalram       *int                    `json:"gpu_totalram,omitempty"`
+			GpuUtil           *float64                `json:"gpu_util,omitempty"`
+			HostId            *int                    `json:"host_id,omitempty"`
+			HostRunTime       *float32                `json:"host_run_time,omitempty"`
+			Id                *int                    `json:"id,omitempty"`
+			ImageArgs         *[]string               `json:"image_args,omitempty"`
+			ImageRuntype      *string                 `json:"image_runtype,omitempty"`
+			ImageUuid         *string                 `json:"image_uuid,omitempty"`
+			Instance          *map[string]interface{} `json:"instance,omitempty"`
+			IntendedStatus    *string                 `json:"intended_status,omitempty"`
+			IsBid             *bool                   `json:"is_bid,omitempty"`
+			JupyterToken      *string                 `json:"jupyter_token,omitempty"`
+			Label             *string                 `json:"label,omitempty"`
+			LocalIpaddrs      *string                 `json:"local_ipaddrs,omitempty"`
+			MachineDirSshPort *int                    `json:"machine_dir_ssh_port,omitempty"`
+			MachineId         *int                    `json:"machine_id,omitempty"`
+			MemLimit          *float64                `json:"mem_limit,omitempty"`
+			MemUsage          *float64                `json:"mem_usage,omitempty"`
+			MinBid            *float32                `json:"min_bid,omitempty"`
+			MoboName          *string                 `json:"mobo_name,omitempty"`
+			NextState         *string                 `json:"next_state,omitempty"`
+			NumGpus           *int                    `json:"num_gpus,omitempty"`
+			Onstart           *string                 `json:"onstart,omitempty"`
+			OsVersion         *string                 `json:"os_version,omitempty"`
+			PciGen            *float32                `json:"pci_gen,omitempty"`
+			PcieBw            *float32                `json:"pcie_bw,omitempty"`
+
+			// Ports Port mappings. Only present on running instances.
+			Ports *map[string][]struct {
+				HostIp   *string `json:"HostIp,omitempty"`
+				HostPort *string `json:"HostPort,omitempty"`
+			} `json:"ports,omitempty"`
+			PublicIpaddr       *string                   `json:"public_ipaddr,omitempty"`
+			Reliability2       *float32                  `json:"reliability2,omitempty"`
+			Rentable           *bool                     `json:"rentable,omitempty"`
+			Score              *float64                  `json:"score,omitempty"`
+			Search             *map[string]interface{}   `json:"search,omitempty"`
+			SshHost            *string                   `json:"ssh_host,omitempty"`
+			SshIdx             *string                   `json:"ssh_idx,omitempty"`
+			SshPort            *int                      `json:"ssh_port,omitempty"`
+			StartDate          *float32                  `json:"start_date,omitempty"`
+			StaticIp           *bool                     `json:"static_ip,omitempty"`
+			StatusMsg          *string                   `json:"status_msg,omitempty"`
+			StorageCost        *float32                  `json:"storage_cost,omitempty"`
+			StorageTotalCost   *float32                  `json:"storage_total_cost,omitempty"`
+			TemplateHashId     *string                   `json:"template_hash_id,omitempty"`
+			TemplateId         *int                      `json:"template_id,omitempty"`
+			TemplateName       *string                   `json:"template_name,omitempty"`
+			TimeRemaining      *string                   `json:"time_remaining,omitempty"`
+			TimeRemainingIsbid *string                   `json:"time_remaining_isbid,omitempty"`
+			TotalFlops         *float32                  `json:"total_flops,omitempty"`
+			UptimeMins         *float64                  `json:"uptime_mins,omitempty"`
+			Verification       *string                   `json:"verification,omitempty"`
+			VmemUsage          *float64                  `json:"vmem_usage,omitempty"`
+			VolumeInfo         *[]map[string]interface{} `json:"volume_info,omitempty"`
+			VramCostperhour    *float32                  `json:"vram_costperhour,omitempty"`
+			Webpage            *string                   `json:"webpage,omitempty"`
+		} `json:"instances,omitempty"`
+
+		// InstancesFound Number of instances returned in this page.
+		InstancesFound *int `json:"instances_found,omitempty"`
+
+		// LabelCounts Count of instances grouped by label. Unlabelled instances are keyed by empty string.
+		LabelCounts *map[string]interface{} `json:"label_counts,omitempty"`
+
+		// NextToken Pagination cursor for the next page. `null` when no more pages.
+		NextToken *string `json:"next_token,omitempty"`
+		Success   *bool   `json:"success,omitempty"`
+
+		// TotalInstances Total number of instances matching the filters.
+		TotalInstances *int `json:"total_instances,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *struct {
+		Error *ShowInstances400JSONResponseBodyError `json:"error,omitempty"`
+		Msg   *string                                `json:"msg,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimitError
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ShowInstancesResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ShowInstancesResponse) GetJSON200() *struct {
+	// Instances List of instance objects.
+	Instances *[]struct {
+		ActualStatus      *string                 `json:"actual_status,omitempty"`
+		BwNvlink          *float32                `json:"bw_nvlink,omitempty"`
+		ClientRunTime     *float32                `json:"client_run_time,omitempty"`
+		CountryCode       *string                 `json:"country_code,omitempty"`
+		CpuArch           *string                 `json:"cpu_arch,omitempty"`
+		CpuCores          *int                    `json:"cpu_cores,omitempty"`
+		CpuCoresEffective *float32                `json:"cpu_cores_effective,omitempty"`
+		CpuName           *string                 `json:"cpu_name,omitempty"`
+		CpuRam            *int                    `json:"cpu_ram,omitempty"`
+		CpuUtil           *float32                `json:"cpu_util,omitempty"`
+		CreditBalance     *float64                `json:"credit_balance,omitempty"`
+		CreditDiscount    *float64                `json:"credit_discount,omitempty"`
+		CreditDiscountMax *float64                `json:"credit_discount_max,omitempty"`
+		CurState          *string                 `json:"cur_state,omitempty"`
+		DirectPortCount   *int                    `json:"direct_port_count,omitempty"`
+		DirectPortEnd     *int                    `json:"direct_port_end,omitempty"`
+		DirectPortStart   *int                    `json:"direct_port_start,omitempty"`
+		DiskBw            *float32                `json:"disk_bw,omitempty"`
+		DiskName          *string                 `json:"disk_name,omitempty"`
+		DiskSpace         *float32                `json:"disk_space,omitempty"`
+		DiskUsage         *float32                `json:"disk_usage,omitempty"`
+		DiskUtil          *float32                `json:"disk_util,omitempty"`
+		Dlperf            *float64                `json:"dlperf,omitempty"`
+		DlperfPerDphtotal *float64                `json:"dlperf_per_dphtotal,omitempty"`
+		DphBase           *float32                `json:"dph_base,omitempty"`
+		DphTotal          *float32                `json:"dph_total,omitempty"`
+		Duration          *float32                `json:"duration,omitempty"`
+		EndDate           *float32                `json:"end_date,omitempty"`
+		External          *bool                   `json:"external,omitempty"`
+		ExtraEnv          *[][]string             `json:"extra_env,omitempty"`
+		FlopsPerDphtotal  *float32                `json:"flops_per_dphtotal,omitempty"`
+		Geolocation       *string                 `json:"geolocation,omitempty"`
+		GpuArch           *string                 `json:"gpu_arch,omitempty"`
+		GpuFrac           *float32                `json:"gpu_frac,omitempty"`
+		GpuLanes          *int                    `json:"gpu_lanes,omitempty"`
+		GpuMemBw          *float32                `json:"gpu_mem_bw,omitempty"`
+		GpuName           *string                 `json:"gpu_name,omitempty"`
+		GpuRam            *int                    `json:"gpu_ram,omitempty"`
+		GpuTemp           *float64                `json:"gpu_temp,omitempty"`
+		GpuTotalram       *int                    `json:"gpu_totalram,omitempty"`
+		GpuUtil           *float64                `json:"gpu_util,omitempty"`
+		HostId            *int                    `json:"host_id,omitempty"`
+		HostRunTime       *float32                `json:"host_run_time,omitempty"`
+		Id                *int                    `json:"id,omitempty"`
+		ImageArgs         *[]string               `json:"image_args,omitempty"`
+		ImageRuntype      *string                 `json:"image_runtype,omitempty"`
+		ImageUuid         *string                 `json:"image_uuid,omitempty"`
+		Instance          *map[string]interface{} `json:"instance,omitempty"`
+		IntendedStatus    *string                 `json:"intended_status,omitempty"`
+		IsBid             *bool                   `json:"is_bid,omitempty"`
+		JupyterToken      *string                 `json:"jupyter_token,omitempty"`
+		Label             *string                 `json:"label,omitempty"`
+		LocalIpaddrs      *string                 `json:"local_ipaddrs,omitempty"`
+		MachineDirSshPort *int                    `json:"machine_dir_ssh_port,omitempty"`
+		MachineId         *int                    `json:"machine_id,omitempty"`
+		MemLimit          *float64                `json:"mem_limit,omitempty"`
+		MemUsage          *float64                `json:"mem_usage,omitempty"`
+		MinBid            *float32                `json:"min_bid,omitempty"`
+		MoboName          *string                 `json:"mobo_name,omitempty"`
+		NextState         *string                 `json:"next_state,omitempty"`
+		NumGpus           *int                    `json:"num_gpus,omitempty"`
+		Onstart           *string                 `json:"onstart,omitempty"`
+		OsVersion         *string                 `json:"os_version,omitempty"`
+		PciGen            *float32                `json:"pci_gen,omitempty"`
+		PcieBw            *float32                `json:"pcie_bw,omitempty"`
+
+		// Ports Port mappings. Only present on running instances.
+		Ports *map[string][]struct {
+			HostIp   *string `json:"HostIp,omitempty"`
+			HostPort *string `json:"HostPort,omitempty"`
+		} `json:"ports,omitempty"`
+		PublicIpaddr       *string                   `json:"public_ipaddr,omitempty"`
+		Reliability2       *float32                  `json:"reliability2,omitempty"`
+		Rentable           *bool                     `json:"rentable,omitempty"`
+		Score              *float64                  `json:"score,omitempty"`
+		Search             *map[string]interface{}   `json:"search,omitempty"`
+		SshHost            *string                   `json:"ssh_host,omitempty"`
+		SshIdx             *string                   `json:"ssh_idx,omitempty"`
+		SshPort            *int                      `json:"ssh_port,omitempty"`
+		StartDate          *float32                  `json:"start_date,omitempty"`
+		StaticIp           *bool                     `json:"static_ip,omitempty"`
+		StatusMsg          *string                   `json:"status_msg,omitempty"`
+		StorageCost        *float32                  `json:"storage_cost,omitempty"`
+		StorageTotalCost   *float32                  `json:"storage_total_cost,omitempty"`
+		TemplateHashId     *string                   `json:"template_hash_id,omitempty"`
+		TemplateId         *int                      `json:"template_id,omitempty"`
+		TemplateName       *string                   `json:"template_name,omitempty"`
+		TimeRemaining      *string                   `json:"time_remaining,omitempty"`
+		TimeRemainingIsbid *string                   `json:"time_remaining_isbid,omitempty"`
+		TotalFlops         *float32                  `json:"total_flops,omitempty"`
+		UptimeMins         *float64                  `json:"uptime_mins,omitempty"`
+		Verification       *string                   `json:"verification,omitempty"`
+		VmemUsage          *float64                  `json:"vmem_usage,omitempty"`
+		VolumeInfo         *[]map[string]interface{} `json:"volume_info,omitempty"`
+		VramCostperhour    *float32                  `json:"vram_costperhour,omitempty"`
+		Webpage            *string                   `json:"webpage,omitempty"`
+	} `json:"instances,omitempty"`
+
+	// InstancesFound Number of instances returned in this page.
+	InstancesFound *int `json:"instances_found,omitempty"`
+
+	// LabelCounts Count of instances grouped by label. Unlabelled instances are keyed by empty string.
+	LabelCounts *map[string]interface{} `json:"label_counts,omitempty"`
+
+	// NextToken Pagination cursor for the next page. `null` when no more pages.
+	NextToken *string `json:"next_token,omitempty"`
+	Success   *bool   `json:"success,omitempty"`
+
+	// TotalInstances Total number of instances matching the filters.
+	TotalInstances *int `json:"total_instances,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ShowInstancesResponse) GetJSON400() *struct {
+	Error *ShowInstances400JSONResponseBodyError `json:"error,omitempty"`
+	Msg   *string                                `json:"msg,omitempty"`
+} {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ShowInstancesResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ShowInstancesResponse) GetJSON429() *RateLimitError {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ShowInstancesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ShowInstancesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ShowInstancesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ShowInstancesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetEndpointWorkersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetEndpointWorkers200JSONResponseBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEndpointWorkersResponse) GetJSON200() *GetEndpointWorkers200JSONResponseBody {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEndpointWorkersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEndpointWorkersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEndpointWorkersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEndpointWorkersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateInstanceWithBodyWithResponse create instance
 //
 // Creates a new instance by accepting an "ask" contract from a provider.
@@ -1164,6 +4506,87 @@ func (c *ClientWithResponses) CreateInstanceWithResponse(ctx context.Context, id
 	return ParseCreateInstanceResponse(rsp)
 }
 
+// SearchOffersWithBodyWithResponse search offers
+//
+// Search for available GPU machine offers with advanced filtering and sorting.
+//
+// Each filter parameter (such as `verified`, `gpu_name`, `num_gpus`, etc.) should be an object specifying the operator and value you want to match.
+//
+// **Filter operators:**
+//
+// | Operator | Meaning                | Example                        |
+// |:---------|:-----------------------|:-------------------------------|
+// | `eq`     | Equal to               | `{ "eq": true }`               |
+// | `neq`    | Not equal to           | `{ "neq": false }`             |
+// | `gt`     | Greater than           | `{ "gt": 0.99 }`               |
+// | `lt`     | Less than              | `{ "lt": 10000 }`              |
+// | `gte`    | Greater than or equal  | `{ "gte": 4 }`                 |
+// | `lte`    | Less than or equal     | `{ "lte": 8 }`                 |
+// | `in`     | Value is in a list     | `{ "in": ["RTX_3090", "RTX_4090"] }` |
+// | `notin`  | Value is not in a list | `{ "notin": ["TW", "SE"] }`    |
+//
+// CLI Usage: `vastai search offers 'reliability > 0.99 num_gpus>=4' --order=dph_total`
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v0/bundles/ (the `SearchOffers` operationId).
+func (c *ClientWithResponses) SearchOffersWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SearchOffersResponse, error) {
+	rsp, err := c.SearchOffersWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSearchOffersResponse(rsp)
+}
+
+// SearchOffersWithResponse search offers
+//
+// Search for available GPU machine offers with advanced filtering and sorting.
+//
+// Each filter parameter (such as `verified`, `gpu_name`, `num_gpus`, etc.) should be an object specifying the operator and value you want to match.
+//
+// **Filter operators:**
+//
+// | Operator | Meaning                | Example                        |
+// |:---------|:-----------------------|:-------------------------------|
+// | `eq`     | Equal to               | `{ "eq": true }`               |
+// | `neq`    | Not equal to           | `{ "neq": false }`             |
+// | `gt`     | Greater than           | `{ "gt": 0.99 }`               |
+// | `lt`     | Less than              | `{ "lt": 10000 }`              |
+// | `gte`    | Greater than or equal  | `{ "gte": 4 }`                 |
+// | `lte`    | Less than or equal     | `{ "lte": 8 }`                 |
+// | `in`     | Value is in a list     | `{ "in": ["RTX_3090", "RTX_4090"] }` |
+// | `notin`  | Value is not in a list | `{ "notin": ["TW", "SE"] }`    |
+//
+// CLI Usage: `vastai search offers 'reliability > 0.99 num_gpus>=4' --order=dph_total`
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v0/bundles/ (the `SearchOffers` operationId).
+func (c *ClientWithResponses) SearchOffersWithResponse(ctx context.Context, body SearchOffersJSONRequestBody, reqEditors ...RequestEditorFn) (*SearchOffersResponse, error) {
+	rsp, err := c.SearchOffers(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSearchOffersResponse(rsp)
+}
+
+// ShowEndpointsWithResponse show endpoints
+//
+// Retrieve a list of endpoint jobs for the authenticated user.
+//
+// CLI Usage: `vastai show endpoints`
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v0/endptjobs/ (the `ShowEndpoints` operationId).
+func (c *ClientWithResponses) ShowEndpointsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ShowEndpointsResponse, error) {
+	rsp, err := c.ShowEndpoints(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseShowEndpointsResponse(rsp)
+}
+
 // CreateEndpointWithBodyWithResponse create endpoint
 //
 // This endpoint creates a new job processing endpoint with specified parameters.
@@ -1196,6 +4619,156 @@ func (c *ClientWithResponses) CreateEndpointWithResponse(ctx context.Context, bo
 		return nil, err
 	}
 	return ParseCreateEndpointResponse(rsp)
+}
+
+// DeleteEndpointWithResponse delete endpoint
+//
+// Deletes an endpoint group by ID. Associated workergroups will also be deleted.
+//
+// CLI Usage: `vastai delete endpoint <id>`
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v0/endptjobs/{id}/ (the `DeleteEndpoint` operationId).
+func (c *ClientWithResponses) DeleteEndpointWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*DeleteEndpointResponse, error) {
+	rsp, err := c.DeleteEndpoint(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteEndpointResponse(rsp)
+}
+
+// DestroyInstanceWithResponse destroy instance
+//
+// Destroys/deletes an instance permanently. This is irreversible and will delete all data.
+//
+// CLI Usage: `vastai destroy instance <id>`
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v0/instances/{id}/ (the `DestroyInstance` operationId).
+func (c *ClientWithResponses) DestroyInstanceWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*DestroyInstanceResponse, error) {
+	rsp, err := c.DestroyInstance(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDestroyInstanceResponse(rsp)
+}
+
+// ShowInstanceWithResponse show instance
+//
+// Retrieves the details of a specific instance for the authenticated user.
+//
+// CLI Usage: `vastai show instance [--api-key <api_key>] [--raw]`
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v0/instances/{id}/ (the `ShowInstance` operationId).
+func (c *ClientWithResponses) ShowInstanceWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*ShowInstanceResponse, error) {
+	rsp, err := c.ShowInstance(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseShowInstanceResponse(rsp)
+}
+
+// ManageInstanceWithBodyWithResponse manage instance
+//
+// Manage instance state and labels. The operation is determined by the request body parameters.
+//
+// CLI Usage:
+// - To stop: `vastai stop instance <id>`
+// - To start: `vastai start instance <id>`
+// - To label: `vastai label instance <id> <label>`
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v0/instances/{id}/ (the `ManageInstance` operationId).
+func (c *ClientWithResponses) ManageInstanceWithBodyWithResponse(ctx context.Context, id int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ManageInstanceResponse, error) {
+	rsp, err := c.ManageInstanceWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseManageInstanceResponse(rsp)
+}
+
+// ManageInstanceWithResponse manage instance
+//
+// Manage instance state and labels. The operation is determined by the request body parameters.
+//
+// CLI Usage:
+// - To stop: `vastai stop instance <id>`
+// - To start: `vastai start instance <id>`
+// - To label: `vastai label instance <id> <label>`
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v0/instances/{id}/ (the `ManageInstance` operationId).
+func (c *ClientWithResponses) ManageInstanceWithResponse(ctx context.Context, id int, body ManageInstanceJSONRequestBody, reqEditors ...RequestEditorFn) (*ManageInstanceResponse, error) {
+	rsp, err := c.ManageInstance(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseManageInstanceResponse(rsp)
+}
+
+// SearchTemplatesWithResponse search templates
+//
+// Searches for templates using filter-based queries.
+//
+// Use `select_filters` to search by specific field conditions. Results include both your own templates and publicly shared templates.
+//
+// **Available filter fields:** `creator_id`, `created_at`, `count_created`, `default_tag`, `docker_login_repo`, `id`, `image`, `jup_direct`, `hash_id`, `name`, `recent_create_date`, `recommended_disk_space`, `recommended`, `ssh_direct`, `tag`, `use_ssh`
+//
+// **Operators:** `eq`, `neq`, `lt`, `lte`, `gt`, `gte`, `in`, `notin`
+//
+// For detailed usage, see [Creating and Using Templates with API](/api-reference/creating-and-using-templates-with-api).
+//
+// CLI Usage: `vastai search templates`
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v0/template/ (the `SearchTemplates` operationId).
+func (c *ClientWithResponses) SearchTemplatesWithResponse(ctx context.Context, params *SearchTemplatesParams, reqEditors ...RequestEditorFn) (*SearchTemplatesResponse, error) {
+	rsp, err := c.SearchTemplates(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSearchTemplatesResponse(rsp)
+}
+
+// ShowUserWithResponse show user
+//
+// Retrieve information about the current authenticated user, excluding the API key.
+//
+// CLI Usage: `vastai show user`
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v0/users/current (the `ShowUser` operationId).
+func (c *ClientWithResponses) ShowUserWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ShowUserResponse, error) {
+	rsp, err := c.ShowUser(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseShowUserResponse(rsp)
+}
+
+// ShowWorkergroupWithResponse show workergroup
+//
+// Retrieves the list of workergroups associated with the authenticated user.
+//
+// CLI Usage: `vastai show workergroups`
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v0/workergroups/ (the `ShowWorkergroup` operationId).
+func (c *ClientWithResponses) ShowWorkergroupWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ShowWorkergroupResponse, error) {
+	rsp, err := c.ShowWorkergroup(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseShowWorkergroupResponse(rsp)
 }
 
 // CreateWorkergroupWithBodyWithResponse create workergroup
@@ -1232,6 +4805,77 @@ func (c *ClientWithResponses) CreateWorkergroupWithResponse(ctx context.Context,
 	return ParseCreateWorkergroupResponse(rsp)
 }
 
+// DeleteWorkergroupWithResponse delete workergroup
+//
+// Deletes an existing workergroup.
+//
+// CLI Usage: `vastai delete workergroup <id>`
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v0/workergroups/{id}/ (the `DeleteWorkergroup` operationId).
+func (c *ClientWithResponses) DeleteWorkergroupWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*DeleteWorkergroupResponse, error) {
+	rsp, err := c.DeleteWorkergroup(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteWorkergroupResponse(rsp)
+}
+
+// ShowInstancesWithResponse show instances
+//
+// Retrieve a paginated list of instances for the authenticated user.
+// Supports keyset pagination (max 25 per page), filtering, column selection, and sorting.
+//
+// CLI Usage: `vastai show instances [OPTIONS] [--api-key API_KEY] [--raw]`
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/instances/ (the `ShowInstances` operationId).
+func (c *ClientWithResponses) ShowInstancesWithResponse(ctx context.Context, params *ShowInstancesParams, reqEditors ...RequestEditorFn) (*ShowInstancesResponse, error) {
+	rsp, err := c.ShowInstances(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseShowInstancesResponse(rsp)
+}
+
+// GetEndpointWorkersWithBodyWithResponse get endpoint workers
+//
+// Retrieves the current list and status of workers for a specific endpoint.
+// Useful for monitoring, debugging connectivity issues, and understanding resource usage.
+//
+// CLI Usage: `vastai get endpoint workers <id>`
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /get_endpoint_workers/ (the `GetEndpointWorkers` operationId).
+func (c *ClientWithResponses) GetEndpointWorkersWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetEndpointWorkersResponse, error) {
+	rsp, err := c.GetEndpointWorkersWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEndpointWorkersResponse(rsp)
+}
+
+// GetEndpointWorkersWithResponse get endpoint workers
+//
+// Retrieves the current list and status of workers for a specific endpoint.
+// Useful for monitoring, debugging connectivity issues, and understanding resource usage.
+//
+// CLI Usage: `vastai get endpoint workers <id>`
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /get_endpoint_workers/ (the `GetEndpointWorkers` operationId).
+func (c *ClientWithResponses) GetEndpointWorkersWithResponse(ctx context.Context, body GetEndpointWorkersJSONRequestBody, reqEditors ...RequestEditorFn) (*GetEndpointWorkersResponse, error) {
+	rsp, err := c.GetEndpointWorkers(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEndpointWorkersResponse(rsp)
+}
+
 // ParseCreateInstanceResponse parses an HTTP response from a CreateInstanceWithResponse call
 func ParseCreateInstanceResponse(rsp *http.Response) (*CreateInstanceResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -1254,7 +4898,12 @@ func ParseCreateInstanceResponse(rsp *http.Response) (*CreateInstanceResponse, e
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest AskError
+		var dest struct {
+			AskId   *int                                    `json:"ask_id,omitempty"`
+			Error   *CreateInstance400JSONResponseBodyError `json:"error,omitempty"`
+			Msg     *string                                 `json:"msg,omitempty"`
+			Success *bool                                   `json:"success,omitempty"`
+		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -1268,7 +4917,12 @@ func ParseCreateInstanceResponse(rsp *http.Response) (*CreateInstanceResponse, e
 		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest AskError
+		var dest struct {
+			AskId   *int    `json:"ask_id,omitempty"`
+			Error   *string `json:"error,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -1282,7 +4936,12 @@ func ParseCreateInstanceResponse(rsp *http.Response) (*CreateInstanceResponse, e
 		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
-		var dest AskError
+		var dest struct {
+			AskId   *int    `json:"ask_id,omitempty"`
+			Error   *string `json:"error,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -1303,6 +4962,140 @@ func ParseCreateInstanceResponse(rsp *http.Response) (*CreateInstanceResponse, e
 	switch {
 	case rsp.StatusCode == 429:
 		var headers CreateInstanceResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSearchOffersResponse parses an HTTP response from a SearchOffersWithResponse call
+func ParseSearchOffersResponse(rsp *http.Response) (*SearchOffersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SearchOffersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Offers *[]map[string]interface{} `json:"offers,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest struct {
+			Error *string `json:"error,omitempty"`
+			Msg   *string `json:"msg,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest struct {
+			Error *string `json:"error,omitempty"`
+			Msg   *string `json:"msg,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseShowEndpointsResponse parses an HTTP response from a ShowEndpointsWithResponse call
+func ParseShowEndpointsResponse(rsp *http.Response) (*ShowEndpointsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ShowEndpointsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Results *[]struct {
+				ApiKey        *string    `json:"api_key,omitempty"`
+				ColdMult      *float64   `json:"cold_mult,omitempty"`
+				ColdWorkers   *int       `json:"cold_workers,omitempty"`
+				CreatedAt     *time.Time `json:"created_at,omitempty"`
+				EndpointName  *string    `json:"endpoint_name,omitempty"`
+				EndpointState *string    `json:"endpoint_state,omitempty"`
+				Id            *int       `json:"id,omitempty"`
+				MaxWorkers    *int       `json:"max_workers,omitempty"`
+				MinLoad       *float64   `json:"min_load,omitempty"`
+				TargetUtil    *float64   `json:"target_util,omitempty"`
+				UserId        *int       `json:"user_id,omitempty"`
+			} `json:"results,omitempty"`
+			Success *bool `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest struct {
+			Error   *string `json:"error,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest struct {
+			Error   *string `json:"error,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 429:
+		// Content-type (text/plain) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ShowEndpointsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -1386,6 +5179,521 @@ func ParseCreateEndpointResponse(rsp *http.Response) (*CreateEndpointResponse, e
 	return response, nil
 }
 
+// ParseDeleteEndpointResponse parses an HTTP response from a DeleteEndpointWithResponse call
+func ParseDeleteEndpointResponse(rsp *http.Response) (*DeleteEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// DeletedWorkers List of worker instances that were deleted (if any)
+			DeletedWorkers *[]int `json:"deleted_workers,omitempty"`
+
+			// FailedWorkers List of worker instances that failed to delete (if any)
+			FailedWorkers *[]int `json:"failed_workers,omitempty"`
+
+			// Msg Additional information about the deletion
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest struct {
+			Error   *string `json:"error,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest struct {
+			Error   *string `json:"error,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 429:
+		// Content-type (text/plain) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteEndpointResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDestroyInstanceResponse parses an HTTP response from a DestroyInstanceWithResponse call
+func ParseDestroyInstanceResponse(rsp *http.Response) (*DestroyInstanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DestroyInstanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Msg Optional status message
+			Msg *string `json:"msg,omitempty"`
+
+			// Success Whether the destruction was successful
+			Success *bool `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest struct {
+			Error   *string `json:"error,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest struct {
+			Error   *string `json:"error,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 429:
+		// Content-type (text/plain) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DestroyInstanceResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseShowInstanceResponse parses an HTTP response from a ShowInstanceWithResponse call
+func ParseShowInstanceResponse(rsp *http.Response) (*ShowInstanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ShowInstanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Instances Detailed information about an instance.
+			Instances *Instance `json:"instances,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 429:
+		// Content-type (text/plain) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ShowInstanceResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseManageInstanceResponse parses an HTTP response from a ManageInstanceWithResponse call
+func ParseManageInstanceResponse(rsp *http.Response) (*ManageInstanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ManageInstanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SimpleBooleanSuccessResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 429:
+		// Content-type (text/plain) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ManageInstanceResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSearchTemplatesResponse parses an HTTP response from a SearchTemplatesWithResponse call
+func ParseSearchTemplatesResponse(rsp *http.Response) (*SearchTemplatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SearchTemplatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Success bool `json:"success"`
+
+			// Templates List of templates matching the search criteria.
+			Templates []Template `json:"templates"`
+
+			// TemplatesFound Number of templates found.
+			TemplatesFound int `json:"templates_found"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 429:
+		// Content-type (text/plain) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers SearchTemplatesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseShowUserResponse parses an HTTP response from a ShowUserWithResponse call
+func ParseShowUserResponse(rsp *http.Response) (*ShowUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ShowUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Balance The current balance of the user.
+			Balance *float32 `json:"balance,omitempty"`
+
+			// Email The email address of the user.
+			Email *string `json:"email,omitempty"`
+
+			// Id The unique identifier of the user.
+			Id *int `json:"id,omitempty"`
+
+			// KeyId The API key ID associated with the user.
+			KeyId *int `json:"key_id,omitempty"`
+
+			// Sid Server ID.
+			Sid *string `json:"sid,omitempty"`
+
+			// SshKey The SSH key associated with the user.
+			SshKey *string `json:"ssh_key,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseShowWorkergroupResponse parses an HTTP response from a ShowWorkergroupWithResponse call
+func ParseShowWorkergroupResponse(rsp *http.Response) (*ShowWorkergroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ShowWorkergroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Results *[]struct {
+				ApiKey       *string    `json:"api_key,omitempty"`
+				ColdMult     *float64   `json:"cold_mult,omitempty"`
+				CreatedAt    *time.Time `json:"created_at,omitempty"`
+				EndpointId   *int       `json:"endpoint_id,omitempty"`
+				EndpointName *string    `json:"endpoint_name,omitempty"`
+				GpuRam       *float64   `json:"gpu_ram,omitempty"`
+				Id           *int       `json:"id,omitempty"`
+				LaunchArgs   *string    `json:"launch_args,omitempty"`
+				MinLoad      *float64   `json:"min_load,omitempty"`
+
+				// SearchQuery Parsed search parameters as JSON object
+				SearchQuery  *map[string]interface{} `json:"search_query,omitempty"`
+				TargetUtil   *float64                `json:"target_util,omitempty"`
+				TemplateHash *string                 `json:"template_hash,omitempty"`
+				TemplateId   *int                    `json:"template_id,omitempty"`
+				TestWorkers  *int                    `json:"test_workers,omitempty"`
+				UserId       *int                    `json:"user_id,omitempty"`
+			} `json:"results,omitempty"`
+			Success *bool `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest struct {
+			Error   *string `json:"error,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest struct {
+			Error   *string `json:"error,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 429:
+		// Content-type (text/plain) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ShowWorkergroupResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCreateWorkergroupResponse parses an HTTP response from a CreateWorkergroupWithResponse call
 func ParseCreateWorkergroupResponse(rsp *http.Response) (*CreateWorkergroupResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -1444,6 +5752,304 @@ func ParseCreateWorkergroupResponse(rsp *http.Response) (*CreateWorkergroupRespo
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteWorkergroupResponse parses an HTTP response from a DeleteWorkergroupWithResponse call
+func ParseDeleteWorkergroupResponse(rsp *http.Response) (*DeleteWorkergroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteWorkergroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// DeletedWorkers List of worker instances that were deleted
+			DeletedWorkers *[]int `json:"deleted_workers,omitempty"`
+
+			// FailedWorkers List of worker instances that failed to delete
+			FailedWorkers *[]int `json:"failed_workers,omitempty"`
+
+			// Msg Additional information about the deletion
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest struct {
+			Error   *string `json:"error,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest struct {
+			Error   *string `json:"error,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest struct {
+			Error   *string `json:"error,omitempty"`
+			Id      *int    `json:"id,omitempty"`
+			Msg     *string `json:"msg,omitempty"`
+			Success *bool   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 429:
+		// Content-type (text/plain) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteWorkergroupResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseShowInstancesResponse parses an HTTP response from a ShowInstancesWithResponse call
+func ParseShowInstancesResponse(rsp *http.Response) (*ShowInstancesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ShowInstancesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Instances List of instance objects.
+			Instances *[]struct {
+				ActualStatus      *string                 `json:"actual_status,omitempty"`
+				BwNvlink          *float32                `json:"bw_nvlink,omitempty"`
+				ClientRunTime     *float32                `json:"client_run_time,omitempty"`
+				CountryCode       *string                 `json:"country_code,omitempty"`
+				CpuArch           *string                 `json:"cpu_arch,omitempty"`
+				CpuCores          *int                    `json:"cpu_cores,omitempty"`
+				CpuCoresEffective *float32                `json:"cpu_cores_effective,omitempty"`
+				CpuName           *string                 `json:"cpu_name,omitempty"`
+				CpuRam            *int                    `json:"cpu_ram,omitempty"`
+				CpuUtil           *float32                `json:"cpu_util,omitempty"`
+				CreditBalance     *float64                `json:"credit_balance,omitempty"`
+				CreditDiscount    *float64                `json:"credit_discount,omitempty"`
+				CreditDiscountMax *float64                `json:"credit_discount_max,omitempty"`
+				CurState          *string                 `json:"cur_state,omitempty"`
+				DirectPortCount   *int                    `json:"direct_port_count,omitempty"`
+				DirectPortEnd     *int                    `json:"direct_port_end,omitempty"`
+				DirectPortStart   *int                    `json:"direct_port_start,omitempty"`
+				DiskBw            *float32                `json:"disk_bw,omitempty"`
+				DiskName          *string                 `json:"disk_name,omitempty"`
+				DiskSpace         *float32                `json:"disk_space,omitempty"`
+				DiskUsage         *float32                `json:"disk_usage,omitempty"`
+				DiskUtil          *float32                `json:"disk_util,omitempty"`
+				Dlperf            *float64                `json:"dlperf,omitempty"`
+				DlperfPerDphtotal *float64                `json:"dlperf_per_dphtotal,omitempty"`
+				DphBase           *float32                `json:"dph_base,omitempty"`
+				DphTotal          *float32                `json:"dph_total,omitempty"`
+				Duration          *float32                `json:"duration,omitempty"`
+				EndDate           *float32                `json:"end_date,omitempty"`
+				External          *bool                   `json:"external,omitempty"`
+				ExtraEnv          *[][]string             `json:"extra_env,omitempty"`
+				FlopsPerDphtotal  *float32                `json:"flops_per_dphtotal,omitempty"`
+				Geolocation       *string                 `json:"geolocation,omitempty"`
+				GpuArch           *string                 `json:"gpu_arch,omitempty"`
+				GpuFrac           *float32                `json:"gpu_frac,omitempty"`
+				GpuLanes          *int                    `json:"gpu_lanes,omitempty"`
+				GpuMemBw          *float32                `json:"gpu_mem_bw,omitempty"`
+				GpuName           *string                 `json:"gpu_name,omitempty"`
+				GpuRam            *int                    `json:"gpu_ram,omitempty"`
+				GpuTemp           *float64                `json:"gpu_temp,omitempty"`
+				GpuTotalram       *int                    `json:"gpu_totalram,omitempty"`
+				GpuUtil           *float64                `json:"gpu_util,omitempty"`
+				HostId            *int                    `json:"host_id,omitempty"`
+				HostRunTime       *float32                `json:"host_run_time,omitempty"`
+				Id                *int                    `json:"id,omitempty"`
+				ImageArgs         *[]string               `json:"image_args,omitempty"`
+				ImageRuntype      *string                 `json:"image_runtype,omitempty"`
+				ImageUuid         *string                 `json:"image_uuid,omitempty"`
+				Instance          *map[string]interface{} `json:"instance,omitempty"`
+				IntendedStatus    *string                 `json:"intended_status,omitempty"`
+				IsBid             *bool                   `json:"is_bid,omitempty"`
+				JupyterToken      *string                 `json:"jupyter_token,omitempty"`
+				Label             *string                 `json:"label,omitempty"`
+				LocalIpaddrs      *string                 `json:"local_ipaddrs,omitempty"`
+				MachineDirSshPort *int                    `json:"machine_dir_ssh_port,omitempty"`
+				MachineId         *int                    `json:"machine_id,omitempty"`
+				MemLimit          *float64                `json:"mem_limit,omitempty"`
+				MemUsage          *float64                `json:"mem_usage,omitempty"`
+				MinBid            *float32                `json:"min_bid,omitempty"`
+				MoboName          *string                 `json:"mobo_name,omitempty"`
+				NextState         *string                 `json:"next_state,omitempty"`
+				NumGpus           *int                    `json:"num_gpus,omitempty"`
+				Onstart           *string                 `json:"onstart,omitempty"`
+				OsVersion         *string                 `json:"os_version,omitempty"`
+				PciGen            *float32                `json:"pci_gen,omitempty"`
+				PcieBw            *float32                `json:"pcie_bw,omitempty"`
+
+				// Ports Port mappings. Only present on running instances.
+				Ports *map[string][]struct {
+					HostIp   *string `json:"HostIp,omitempty"`
+					HostPort *string `json:"HostPort,omitempty"`
+				} `json:"ports,omitempty"`
+				PublicIpaddr       *string                   `json:"public_ipaddr,omitempty"`
+				Reliability2       *float32                  `json:"reliability2,omitempty"`
+				Rentable           *bool                     `json:"rentable,omitempty"`
+				Score              *float64                  `json:"score,omitempty"`
+				Search             *map[string]interface{}   `json:"search,omitempty"`
+				SshHost            *string                   `json:"ssh_host,omitempty"`
+				SshIdx             *string                   `json:"ssh_idx,omitempty"`
+				SshPort            *int                      `json:"ssh_port,omitempty"`
+				StartDate          *float32                  `json:"start_date,omitempty"`
+				StaticIp           *bool                     `json:"static_ip,omitempty"`
+				StatusMsg          *string                   `json:"status_msg,omitempty"`
+				StorageCost        *float32                  `json:"storage_cost,omitempty"`
+				StorageTotalCost   *float32                  `json:"storage_total_cost,omitempty"`
+				TemplateHashId     *string                   `json:"template_hash_id,omitempty"`
+				TemplateId         *int                      `json:"template_id,omitempty"`
+				TemplateName       *string                   `json:"template_name,omitempty"`
+				TimeRemaining      *string                   `json:"time_remaining,omitempty"`
+				TimeRemainingIsbid *string                   `json:"time_remaining_isbid,omitempty"`
+				TotalFlops         *float32                  `json:"total_flops,omitempty"`
+				UptimeMins         *float64                  `json:"uptime_mins,omitempty"`
+				Verification       *string                   `json:"verification,omitempty"`
+				VmemUsage          *float64                  `json:"vmem_usage,omitempty"`
+				VolumeInfo         *[]map[string]interface{} `json:"volume_info,omitempty"`
+				VramCostperhour    *float32                  `json:"vram_costperhour,omitempty"`
+				Webpage            *string                   `json:"webpage,omitempty"`
+			} `json:"instances,omitempty"`
+
+			// InstancesFound Number of instances returned in this page.
+			InstancesFound *int `json:"instances_found,omitempty"`
+
+			// LabelCounts Count of instances grouped by label. Unlabelled instances are keyed by empty string.
+			LabelCounts *map[string]interface{} `json:"label_counts,omitempty"`
+
+			// NextToken Pagination cursor for the next page. `null` when no more pages.
+			NextToken *string `json:"next_token,omitempty"`
+			Success   *bool   `json:"success,omitempty"`
+
+			// TotalInstances Total number of instances matching the filters.
+			TotalInstances *int `json:"total_instances,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest struct {
+			Error *ShowInstances400JSONResponseBodyError `json:"error,omitempty"`
+			Msg   *string                                `json:"msg,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.StatusCode == 429:
+		// Content-type (text/plain) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ShowInstancesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEndpointWorkersResponse parses an HTTP response from a GetEndpointWorkersWithResponse call
+func ParseGetEndpointWorkersResponse(rsp *http.Response) (*GetEndpointWorkersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEndpointWorkersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetEndpointWorkers200JSONResponseBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	}
 
 	return response, nil

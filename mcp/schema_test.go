@@ -114,9 +114,10 @@ func TestSchemasComeFromTheSpec(t *testing.T) {
 	for _, name := range []string{"max_queue_time", "target_queue_time", "inactivity_timeout", "min_cold_load"} {
 		assert.Contains(t, byName["create_endpoint"], name)
 	}
-	// Fields the service ignores for workergroups are not offered.
-	for _, name := range []string{"target_util", "cold_mult", "test_workers"} {
-		assert.NotContains(t, byName["create_workergroup"], name)
+	// Every workergroup field Vast documents is offered, disputed or not
+	// (API-NOTES.md), so an agent following Vast's docs is not refused.
+	for _, name := range []string{"min_load", "target_util", "cold_mult", "cold_workers", "max_workers", "test_workers", "gpu_ram"} {
+		assert.Contains(t, byName["create_workergroup"], name)
 	}
 	// The seeds' client-side defaults are not advertised.
 	for tool, props := range byName {

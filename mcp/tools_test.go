@@ -148,3 +148,13 @@ func TestEnvAsAnObjectIsSentAsIs(t *testing.T) {
 	require.False(t, res.IsError, text(t, res))
 	assert.JSONEq(t, `{"image": "img", "env": {"A": "1", "-p 22:22": "1"}}`, string(api.Requests()[0].Body))
 }
+
+// Vast's docs tell agents to set these; whether the service reads them per
+// workergroup is disputed, so they are sent exactly as given, never refused.
+func TestDocumentedWorkergroupFieldsReachTheAPIAsGiven(t *testing.T) {
+	const args = `{"endpoint_name": "e", "template_hash": "h", "test_workers": 3, "target_util": 0.8, "cold_mult": 2, "min_load": 1, "cold_workers": 0}`
+	c, api := connectFake(t, mcp.Options{}, fakeapi.Fixture(t, "workergroup/200_id"))
+	res := call(t, c, "create_workergroup", args)
+	require.False(t, res.IsError, text(t, res))
+	assert.JSONEq(t, args, string(api.Requests()[0].Body))
+}

@@ -44,7 +44,7 @@ func TestBadArgumentsAreRefusedBeforeAnyRequest(t *testing.T) {
 		// unknown field
 		{"unknown argument", "create_endpoint", `{"endpoint_name": "e", "max_worker": 3}`, []string{"max_worker: unknown argument", "max_workers"}},
 		{"api_key is never an argument", "create_endpoint", `{"api_key": "k"}`, []string{"api_key: unknown argument"}},
-		{"ignored workergroup field is not offered", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "test_workers": 3}`, []string{"test_workers: unknown argument"}},
+		{"workergroup field out of range", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "target_util": 1.5}`, []string{"target_util"}},
 		{"unknown nested field", "create_instance", `{"offer_id": 1, "image": "img", "volume_info": {"sise": 10}}`, []string{"volume_info.sise: unknown field"}},
 		// missing required
 		{"offer_id missing", "create_instance", `{"image": "img"}`, []string{"offer_id: required"}},

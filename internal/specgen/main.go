@@ -9,10 +9,13 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -34,6 +37,9 @@ func main() {
 }
 
 func run(specPath, overlayPath, out, effective string) error {
+	if err := checkProvenance(specPath); err != nil {
+		return err
+	}
 	// The same loader oapi-codegen uses, so client and tools see one spec.
 	doc, err := util.LoadSwaggerWithOverlay(specPath, util.LoadSwaggerWithOverlayOpts{Path: overlayPath, Strict: true})
 	if err != nil {
@@ -261,4 +267,33 @@ func remarshal(in, out any) error {
 		return err
 	}
 	return json.Unmarshal(data, out)
+}
+
+// checkProvenance refuses a spec whose bytes are not the ones its
+// provenance file records: openapi.yaml is Vast's document as published,
+// and every correction belongs in the overlay (`make vendor` rewrites both).
+func checkProvenance(specPath string) error {
+	data, err := os.ReadFile(specPath)
+	if err != nil {
+		return err
+	}
+	recordPath := filepath.Join(filepath.Dir(specPath), "openapi.provenance.json")
+	raw, err := os.ReadFile(recordPath)
+	if err != nil {
+		return err
+	}
+	var record struct {
+		SHA256 string `json:"sha256"`
+		Size   int    `json:"size"`
+	}
+	if err := json.Unmarshal(raw, &record); err != nil {
+		return fmt.Errorf("%s: %w", recordPath, err)
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != record.SHA256 || len(data) != record.Size {
+		return fmt.Errorf("%s is not the document %s records (sha256 %s, %d bytes; recorded %s, %d bytes): "+
+			"put corrections in overlay.yaml, and take a new document in with `make vendor SPEC=file`",
+			specPath, recordPath, got, len(data), record.SHA256, record.Size)
+	}
+	return nil
 }
