@@ -66,16 +66,23 @@ func TestCapsRefuseAndNameTheCap(t *testing.T) {
 		})
 	}
 
-	within := []struct{ tool, args, fixture string }{
-		{"create_endpoint", `{"max_workers": 4, "cold_workers": 4}`, "endpoint/200"},
-		{"create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1}`, "workergroup/200_id"},
-		{"create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--image pytorch/pytorch:2.5 --disk 50 --env '-e A=1'"}`, "workergroup/200_id"},
-		{"create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest", "disk": 100, "price": 1.5}`, "instance/200"},
-		{"create_instance", `{"offer_id": 1, "image": "pytorch/pytorch:2.5-cuda12", "template_hash_id": "abc", "disk": 8}`, "instance/200"},
+	withCommands := *caps
+	withCommands.AllowCommands = true
+	within := []struct {
+		tool, args, fixture string
+		caps                *mcp.Guardrails
+	}{
+		{"create_endpoint", `{"max_workers": 4, "cold_workers": 4}`, "endpoint/200", caps},
+		{"create_workergroup", `{"endpoint_id": 1, "search_params": "x", "max_workers": 1, "launch_args": "--image pytorch/pytorch:2.5"}`, "workergroup/200_id", caps},
+		{"create_workergroup", `{"endpoint_id": 1, "search_params": "x", "max_workers": 1, "launch_args": "--ima pytorch/pytorch:2.5 --dis=50 --env '-e A=1' --create-volume 3 --volume-size 100"}`, "workergroup/200_id", caps},
+		{"create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--image pytorch/pytorch:2.5 --disk 50 --onstart-cmd 'echo hi'"}`, "workergroup/200_id", &withCommands},
+		{"create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest", "disk": 100, "price": 1.5}`, "instance/200", caps},
+		{"create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest", "disk": 100, "volume_info": {"create_new": true, "volume_id": 3, "size": 100}}`, "instance/200", caps},
+		{"create_instance", `{"offer_id": 1, "image": "pytorch/pytorch:2.5-cuda12", "template_hash_id": "abc", "disk": 8, "onstart": "echo hi"}`, "instance/200", &withCommands},
 	}
 	for _, tt := range within {
 		t.Run("within caps "+tt.tool, func(t *testing.T) {
-			c, api := connectFake(t, mcp.Options{Guardrails: caps}, fakeapi.Fixture(t, tt.fixture))
+			c, api := connectFake(t, mcp.Options{Guardrails: tt.caps}, fakeapi.Fixture(t, tt.fixture))
 			res := call(t, c, tt.tool, tt.args)
 			assert.False(t, res.IsError, text(t, res))
 			assert.Len(t, api.Requests(), 1)
