@@ -124,7 +124,8 @@ func resolveOption(word string) (opt *cliOption, value string, inline bool, err 
 		return o, value, true, nil
 	}
 	if !strings.HasPrefix(word, "--") {
-		if isOptionLike(word) {
+		// argparse also reads "-hx" and "-h x" as -h with a value.
+		if _, short := options[word[:2]]; short || isOptionLike(word) {
 			return nil, "", false, fmt.Errorf("%q: short options are not accepted; write the long option in full", word)
 		}
 		return nil, "", false, nil

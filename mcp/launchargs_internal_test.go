@@ -192,6 +192,7 @@ func TestLaunchArgsThatCannotBeCheckedAreRefused(t *testing.T) {
 		`--disk "20\0"`,                // escapes that splitters disagree on
 		"--label 'unclosed",            // unreadable
 		"-hdisk",                       // short options
+		"--label '-h x'",               // argparse reads -h here too
 		"--extra '{\"disk\": 5000}'",   // hidden option the CLI forwards
 		"--disk 20 --args --disk 5000", // fine for argparse, but runs commands? only under --allow-image
 	} {
