@@ -98,8 +98,12 @@ func TestCapsAreToldToAgentsInTheDescription(t *testing.T) {
 		if tool.Tool.Name == "create_instance" {
 			assert.Contains(t, tool.Tool.Description, "price at most 2 $/hour")
 			assert.Contains(t, tool.Tool.Description, "ubuntu:*")
+			assert.Contains(t, tool.Tool.Description, "onstart, args, args_str and template_hash_id are refused")
 		} else {
 			assert.Contains(t, tool.Tool.Description, "max_workers is required and at most 3")
+		}
+		if tool.Tool.Name == "create_workergroup" {
+			assert.Contains(t, tool.Tool.Description, "launch_args --image is required")
 		}
 	}
 }
