@@ -149,9 +149,11 @@ func (g *Guardrails) scanLaunchArgs(launchArgs string) (image bool, err error) {
 	var newVolume, volumeSize bool
 	for _, a := range args {
 		name := a.option.name()
+		// As written, without an inline value, which may hold a secret.
+		written, _, _ := strings.Cut(a.written, "=")
 		spelt := ""
-		if a.written != name && !strings.HasPrefix(a.written, name+"=") {
-			spelt = fmt.Sprintf(" (%s reads as %s)", a.written, name)
+		if written != name {
+			spelt = fmt.Sprintf(" (%s reads as %s)", written, name)
 		}
 		var err error
 		switch name {
@@ -181,17 +183,17 @@ func (g *Guardrails) scanLaunchArgs(launchArgs string) (image bool, err error) {
 				if name == "--template_hash" {
 					what = "names a template, whose image, onstart and args cannot be checked"
 				}
-				err = &capError{g.commandsFlag(), fmt.Sprintf("launch_args %s: launch_args %s; only the listed images' own entrypoints may run", a.written, what)}
+				err = &capError{g.commandsFlag(), fmt.Sprintf("launch_args %s%s %s; only the listed images' own entrypoints may run", written, spelt, what)}
 			}
 		case "--env":
 			if _, perr := ParseDockerFlags(a.value); perr != nil {
-				err = &capError{g.instanceFlags(), "launch_args " + a.written + ": " + perr.Error()}
+				err = &capError{g.instanceFlags(), "launch_args " + written + spelt + ": " + perr.Error()}
 			}
 		case "--user", "--login", "--label", "--ssh", "--jupyter", "--direct", "--jupyter-dir", "--jupyter-lab",
 			"--lang-utf8", "--python-utf8", "--force", "--cancel-unavail", "--link-volume", "--mount-path", "--volume-label":
 			// Bound by no cap, and changes neither the image, the commands nor the cost.
 		default:
-			err = &capError{g.instanceFlags(), fmt.Sprintf("launch_args %s cannot be checked against the operator's caps, so it is not accepted", a.written)}
+			err = &capError{g.instanceFlags(), fmt.Sprintf("launch_args %s%s cannot be checked against the operator's caps, so it is not accepted", written, spelt)}
 		}
 		if err != nil {
 			var ce *capError

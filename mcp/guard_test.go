@@ -48,7 +48,7 @@ func TestCapsRefuseAndNameTheCap(t *testing.T) {
 		{"workergroup launch_args image not listed", "create_workergroup", `{"endpoint_id": 1, "search_params": "gpu_name=RTX_4090", "max_workers": 1, "launch_args": "--image evil/miner --disk 20"}`, []string{`launch_args: image "evil/miner" is not on the operator's list`}},
 		{"workergroup launch_args disk over", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--disk=5000"}`, []string{"launch_args: disk 5000 GB is over the cap of 100 GB"}},
 		{"workergroup launch_args bid over", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--bid_price 9"}`, []string{"launch_args: price 9 $/hour is over the cap of 1.5"}},
-		{"workergroup launch_args template", "create_workergroup", `{"endpoint_id": 1, "search_params": "x", "max_workers": 1, "launch_args": "--template_hash abc"}`, []string{"launch_args names a template"}},
+		{"workergroup launch_args template", "create_workergroup", `{"endpoint_id": 1, "search_params": "x", "max_workers": 1, "launch_args": "--template_hash abc"}`, []string{"launch_args --template_hash names a template"}},
 		{"workergroup launch_args unreadable", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--image 'unclosed"}`, []string{"launch_args cannot be checked"}},
 	}
 	for _, tt := range tests {

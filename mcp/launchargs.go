@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -74,13 +75,13 @@ func parseLaunchArgs(s string) ([]launchArg, error) {
 			return nil, err
 		}
 		if opt == nil {
-			return nil, fmt.Errorf("unexpected %q: only options are accepted (the CLI would read it as the offer id or refuse it)", word)
+			return nil, fmt.Errorf("unexpected %s: only options are accepted (the CLI would read it as the offer id or refuse it)", token(word))
 		}
 		arg := launchArg{option: opt, written: word}
 		switch opt.Nargs {
 		case "0":
 			if inline {
-				return nil, fmt.Errorf("%s takes no value", word)
+				return nil, fmt.Errorf("%s takes no value", token(optionPart(word)))
 			}
 		case "remainder":
 			if inline {
@@ -93,10 +94,10 @@ func parseLaunchArgs(s string) ([]launchArg, error) {
 		default:
 			if !inline {
 				if i+1 == len(words) {
-					return nil, fmt.Errorf("%s needs a value", word)
+					return nil, fmt.Errorf("%s needs a value", token(word))
 				}
 				if next, _, _, err := resolveOption(words[i+1]); next != nil || err != nil {
-					return nil, fmt.Errorf("%s needs a value, not %q", word, words[i+1])
+					return nil, fmt.Errorf("%s needs a value, not %s", token(word), token(words[i+1]))
 				}
 				i++
 				value = words[i]
@@ -126,7 +127,7 @@ func resolveOption(word string) (opt *cliOption, value string, inline bool, err 
 	if !strings.HasPrefix(word, "--") {
 		// argparse also reads "-hx" and "-h x" as -h with a value.
 		if _, short := options[word[:2]]; short || isOptionLike(word) {
-			return nil, "", false, fmt.Errorf("%q: short options are not accepted; write the long option in full", word)
+			return nil, "", false, fmt.Errorf("%s: short options are not accepted; write the long option in full", token(word))
 		}
 		return nil, "", false, nil
 	}
@@ -142,9 +143,9 @@ func resolveOption(word string) (opt *cliOption, value string, inline bool, err 
 		return opt, value, inline, nil
 	case len(matches) > 1:
 		slices.Sort(matches)
-		return nil, "", false, fmt.Errorf("%q is ambiguous: it could be any of %s", name, strings.Join(matches, ", "))
+		return nil, "", false, fmt.Errorf("%s is ambiguous: it could be any of %s", token(name), strings.Join(matches, ", "))
 	case isOptionLike(word):
-		return nil, "", false, fmt.Errorf("%q is not an option of vastai create instance", name)
+		return nil, "", false, fmt.Errorf("%s is not an option of vastai create instance", token(name))
 	}
 	return nil, "", false, nil
 }
@@ -153,4 +154,20 @@ func resolveOption(word string) (opt *cliOption, value string, inline bool, err 
 // though no option matches it.
 func isOptionLike(word string) bool {
 	return len(word) > 1 && word[0] == '-' && !negativeNumber.MatchString(word) && !strings.Contains(word, " ")
+}
+
+// optionPart is a token without its inline value.
+func optionPart(word string) string {
+	n, _, _ := strings.Cut(word, "=")
+	return n
+}
+
+// token quotes a word of launch_args for a message, bounded: the message
+// goes back to the agent, and a word may be long.
+func token(word string) string {
+	const limit = 40
+	if r := []rune(word); len(r) > limit {
+		return strconv.Quote(string(r[:limit])) + "…"
+	}
+	return strconv.Quote(word)
 }
