@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -142,5 +143,17 @@ func TestEmptyListsStopTheServer(t *testing.T) {
 			_, code, stderr := parseWith(args, env)
 			assert.Equal(t, -1, code, "%s %s: %s", l.setting, s.name, stderr)
 		}
+	}
+}
+
+// --allow-commands comes from each source, reaches the guardrails and is
+// in the start-up summary.
+func TestAllowCommandsFromEverySourceIsLogged(t *testing.T) {
+	for _, s := range sources {
+		args, env := s.set(t, "allow-commands", "VAST_MCP_ALLOW_COMMANDS", "true", "true")
+		cfg, code, stderr := parseWith(append(args, "--allow-image", "vllm/*"), env)
+		require.Equal(t, -1, code, stderr)
+		assert.True(t, cfg.serverOptions(nil).Guardrails.AllowCommands, s.name)
+		assert.Contains(t, fmt.Sprintln(cfg.describe()...), "allow_commands true", s.name)
 	}
 }
