@@ -61,7 +61,15 @@ type envArgument struct{ vars *map[string]string }
 
 func (e *envArgument) UnmarshalJSON(data []byte) error {
 	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte(`"`)) {
-		return json.Unmarshal(data, &e.vars)
+		if err := json.Unmarshal(data, &e.vars); err != nil {
+			return err
+		}
+		if e.vars != nil {
+			if err := CheckEnvObject(*e.vars); err != nil {
+				return &argError{arg: "env", reason: err.Error()}
+			}
+		}
+		return nil
 	}
 	var flags string
 	if err := json.Unmarshal(data, &flags); err != nil {

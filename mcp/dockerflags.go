@@ -55,6 +55,22 @@ func ParseDockerFlags(flags string) (map[string]string, error) {
 	return env, nil
 }
 
+// CheckEnvObject holds the env object to the rule ParseDockerFlags applies
+// to the flag string: each key is a variable name, or "-p " and a port
+// mapping. Other keys (--privileged, -v /:/host) would reach the host's
+// Docker as options.
+func CheckEnvObject(env map[string]string) error {
+	for key := range env {
+		if port, ok := strings.CutPrefix(key, "-p "); ok && portSpec().MatchString(port) {
+			continue
+		}
+		if !envName().MatchString(key) {
+			return fmt.Errorf("key %q: expected a variable name, or \"-p HOST:CONTAINER\" for a port mapping", key)
+		}
+	}
+	return nil
+}
+
 // splitShellWords splits on blanks, honouring single and double quotes and
 // backslash escapes the way a POSIX shell does for plain words.
 func splitShellWords(s string) ([]string, error) {

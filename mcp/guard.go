@@ -1,12 +1,14 @@
 package mcp
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/distribution/reference"
 )
 
 // Guardrails are the operator's bounds on what an agent may do. They are
@@ -27,7 +29,12 @@ type Guardrails struct {
 	// Images, when not empty, lists the images an instance may run: exact
 	// names, or prefixes ending in "*". image must then be given: a
 	// template's image cannot be checked, and an explicit image overrides it.
+	// Unless AllowCommands, the image's own entrypoint is then all that may
+	// run: onstart, args, args_str and templates are refused.
 	Images []string
+	// AllowCommands lets instances run commands of the caller's choosing
+	// under Images.
+	AllowCommands bool
 	// Confirm asks the human, through MCP elicitation, before every create.
 	Confirm bool
 }
@@ -55,18 +62,27 @@ func (g *Guardrails) describe(operationID string) string {
 		if g.MaxWorkers > 0 {
 			limits = append(limits, fmt.Sprintf("max_workers is required and at most %d; cold_workers at most %d", g.MaxWorkers, g.MaxWorkers))
 		}
-		if operationID == "createWorkergroup" && (len(g.Images) > 0 || g.MaxDisk > 0 || g.MaxPrice > 0) {
-			limits = append(limits, "an --image, --disk or bid in launch_args is held to the instance limits")
+		if operationID == "createWorkergroup" && g.instanceCaps() {
+			limits = append(limits, "launch_args is read as the vastai CLI reads it and held to the instance limits; options those limits cannot check are refused")
+			if len(g.Images) > 0 {
+				limits = append(limits, "launch_args --image is required and must be one of: "+strings.Join(g.Images, ", "))
+			}
+			if g.commandsBounded() {
+				limits = append(limits, "templates and launch_args --onstart, --onstart-cmd, --entrypoint, --args and --template_hash are refused")
+			}
 		}
 	case "createInstance":
 		if g.MaxPrice > 0 {
 			limits = append(limits, "price at most "+number(g.MaxPrice)+" $/hour")
 		}
 		if g.MaxDisk > 0 {
-			limits = append(limits, "disk is required and at most "+number(g.MaxDisk)+" GB")
+			limits = append(limits, "disk is required and at most "+number(g.MaxDisk)+" GB; a new volume's volume_info.size likewise")
 		}
 		if len(g.Images) > 0 {
 			limits = append(limits, "image is required and must be one of: "+strings.Join(g.Images, ", "))
+		}
+		if g.commandsBounded() {
+			limits = append(limits, "onstart, args, args_str and template_hash_id are refused: only the image's own entrypoint runs")
 		}
 	}
 	if g.Confirm {
@@ -92,56 +108,105 @@ func (c *workergroupCall) check(g *Guardrails) error {
 	if err := g.checkWorkers(c.req.MaxWorkers, c.req.ColdWorkers); err != nil {
 		return err
 	}
+	var launchArgs string
 	if c.req.LaunchArgs != nil {
-		return g.checkLaunchArgs(*c.req.LaunchArgs)
+		launchArgs = *c.req.LaunchArgs
+	}
+	image, err := g.scanLaunchArgs(launchArgs)
+	if err != nil {
+		return err
+	}
+	if len(g.Images) > 0 {
+		if g.commandsBounded() && (c.req.TemplateHash != nil || c.req.TemplateId != nil) {
+			return &capError{g.commandsFlag(), "a template cannot be used: its onstart and args are commands this server cannot see; use search_params with launch_args --image"}
+		}
+		if !image {
+			return &capError{g.imagesFlag(), "launch_args --image is required: only listed images may run, and a template's image cannot be checked"}
+		}
 	}
 	return nil
 }
 
-// checkLaunchArgs applies the instance caps to launch_args: the vastai
-// create-instance options every worker of the group is started with, where
-// an image, a disk size or a bid can be given.
+// checkLaunchArgs applies the instance caps to launch_args.
 func (g *Guardrails) checkLaunchArgs(launchArgs string) error {
-	if len(g.Images) == 0 && g.MaxDisk <= 0 && g.MaxPrice <= 0 {
-		return nil
+	_, err := g.scanLaunchArgs(launchArgs)
+	return err
+}
+
+// scanLaunchArgs applies the instance caps to launch_args: the vastai
+// create-instance options every worker of the group is started with, read
+// as the CLI reads them. Under any instance cap, an option the caps do not
+// cover and that could change what runs or what it costs is refused.
+// image reports whether launch_args names an image.
+func (g *Guardrails) scanLaunchArgs(launchArgs string) (image bool, err error) {
+	if !g.instanceCaps() {
+		return false, nil
 	}
-	words, err := splitShellWords(launchArgs)
+	args, err := parseLaunchArgs(launchArgs)
 	if err != nil {
-		return &capError{"--allow-image/--max-disk/--max-price", "launch_args cannot be checked: " + err.Error()}
+		return false, &capError{g.instanceFlags(), "launch_args cannot be checked: " + err.Error()}
 	}
-	for i := 0; i < len(words); i++ {
-		name, value, inline := strings.Cut(words[i], "=")
-		name = strings.ReplaceAll(name, "-", "_")
-		if !inline && i+1 < len(words) {
-			value = words[i+1]
+	var newVolume, volumeSize bool
+	for _, a := range args {
+		name := a.option.name()
+		// As written, without an inline value, which may hold a secret.
+		written, _, _ := strings.Cut(a.written, "=")
+		spelt := ""
+		if written != name {
+			spelt = fmt.Sprintf(" (%s reads as %s)", written, name)
 		}
-		var req gen.CreateInstanceRequest
+		var err error
 		switch name {
-		case "__image":
-			req.Image = &value
-		case "__disk", "__price", "__bid_price":
-			n, err := strconv.ParseFloat(value, 64)
-			if err != nil {
-				return &capError{"--max-disk/--max-price", fmt.Sprintf("launch_args %s %q is not a number", words[i], value)}
-			}
-			if name == "__disk" {
-				req.Disk = &n
-			} else {
-				req.Price = &n
-			}
-		case "__template_hash", "__template_id":
+		case "--image":
+			image = true
 			if len(g.Images) > 0 {
-				return &capError{"--allow-image " + strings.Join(g.Images, ","), "launch_args names a template, whose image cannot be checked; give --image instead"}
+				err = g.checkImage("image", a.value)
 			}
-			continue
+		case "--disk":
+			if g.MaxDisk > 0 {
+				err = g.checkCap("disk", a.value, g.MaxDisk, "GB", g.diskFlag(), false)
+			}
+		case "--bid_price":
+			if g.MaxPrice > 0 {
+				err = g.checkCap("price", a.value, g.MaxPrice, "$/hour", g.priceFlag(), false)
+			}
+		case "--volume-size":
+			volumeSize = true
+			if g.MaxDisk > 0 {
+				err = g.checkCap("volume size", a.value, g.MaxDisk, "GB", g.diskFlag(), true)
+			}
+		case "--create-volume":
+			newVolume = true
+		case "--onstart", "--onstart-cmd", "--entrypoint", "--args", "--template_hash":
+			if g.commandsBounded() {
+				what := "runs commands of the caller's choosing"
+				if name == "--template_hash" {
+					what = "names a template, whose image, onstart and args cannot be checked"
+				}
+				err = &capError{g.commandsFlag(), fmt.Sprintf("launch_args %s%s %s; only the listed images' own entrypoints may run", written, spelt, what)}
+			}
+		case "--env":
+			if _, perr := ParseDockerFlags(a.value); perr != nil {
+				err = &capError{g.instanceFlags(), "launch_args " + written + spelt + ": " + perr.Error()}
+			}
+		case "--user", "--login", "--label", "--ssh", "--jupyter", "--direct", "--jupyter-dir", "--jupyter-lab",
+			"--lang-utf8", "--python-utf8", "--force", "--cancel-unavail", "--link-volume", "--mount-path", "--volume-label":
+			// Bound by no cap, and changes neither the image, the commands nor the cost.
 		default:
-			continue
+			err = &capError{g.instanceFlags(), fmt.Sprintf("launch_args %s%s cannot be checked against the operator's caps, so it is not accepted", written, spelt)}
 		}
-		if err := g.checkInstanceFields(req, false); err != nil {
-			return fmt.Errorf("launch_args: %w", err)
+		if err != nil {
+			var ce *capError
+			if errors.As(err, &ce) && !strings.HasPrefix(ce.reason, "launch_args") {
+				ce.reason = "launch_args: " + ce.reason + spelt
+			}
+			return image, err
 		}
 	}
-	return nil
+	if g.MaxDisk > 0 && newVolume && !volumeSize {
+		return image, &capError{g.diskFlag(), "launch_args --create-volume needs --volume-size: the CLI's default size is not checked"}
+	}
+	return image, nil
 }
 
 func (g *Guardrails) checkWorkers(maxWorkers, coldWorkers *int) error {
@@ -160,39 +225,126 @@ func (g *Guardrails) checkWorkers(maxWorkers, coldWorkers *int) error {
 	return nil
 }
 
+// check applies the instance caps. A capped field must be set: a template
+// or the service's default could otherwise exceed the cap unseen.
 func (c *instanceCall) check(g *Guardrails) error {
 	if g == nil {
 		return nil
 	}
-	return g.checkInstanceFields(c.req, true)
-}
-
-// checkInstanceFields applies the instance caps to the fields req sets.
-// With required, a capped field must be set: a template or the service's
-// default could otherwise exceed the cap unseen.
-func (g *Guardrails) checkInstanceFields(req gen.CreateInstanceRequest, required bool) error {
-	if g.MaxPrice > 0 && req.Price != nil && *req.Price > g.MaxPrice {
-		return &capError{"--max-price " + number(g.MaxPrice), fmt.Sprintf("price %s $/hour is over the cap of %s", number(*req.Price), number(g.MaxPrice))}
+	req := c.req
+	if g.MaxPrice > 0 && req.Price != nil {
+		if err := g.checkCapValue("price", *req.Price, g.MaxPrice, "$/hour", g.priceFlag()); err != nil {
+			return err
+		}
 	}
 	if g.MaxDisk > 0 {
-		flag := "--max-disk " + number(g.MaxDisk)
-		if req.Disk == nil && required {
-			return &capError{flag, "disk is required: a template's disk may exceed the operator's cap"}
+		if req.Disk == nil {
+			return &capError{g.diskFlag(), "disk is required: a template's disk may exceed the operator's cap"}
 		}
-		if req.Disk != nil && *req.Disk > g.MaxDisk {
-			return &capError{flag, fmt.Sprintf("disk %s GB is over the cap of %s GB", number(*req.Disk), number(g.MaxDisk))}
+		if err := g.checkCapValue("disk", *req.Disk, g.MaxDisk, "GB", g.diskFlag()); err != nil {
+			return err
+		}
+		if v := req.VolumeInfo; v != nil {
+			if v.CreateNew != nil && *v.CreateNew && v.Size == nil {
+				return &capError{g.diskFlag(), "volume_info.size is required for a new volume: the service's default size is not checked"}
+			}
+			if v.Size != nil {
+				if err := g.checkCapValue("volume_info.size", float64(*v.Size), g.MaxDisk, "GB", g.diskFlag()); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if len(g.Images) > 0 {
-		flag := "--allow-image " + strings.Join(g.Images, ",")
-		if req.Image == nil && required {
-			return &capError{flag, "image is required: only listed images may run, and a template's image cannot be checked (an explicit image overrides it)"}
+		if req.Image == nil {
+			return &capError{g.imagesFlag(), "image is required: only listed images may run, and a template's image cannot be checked (an explicit image overrides it)"}
 		}
-		if req.Image != nil && !imageAllowed(g.Images, *req.Image) {
-			return &capError{flag, fmt.Sprintf("image %q is not on the operator's list", *req.Image)}
+		if err := g.checkImage("image", *req.Image); err != nil {
+			return err
+		}
+		if g.commandsBounded() {
+			for _, f := range []struct {
+				name string
+				set  bool
+			}{{"onstart", req.Onstart != nil}, {"args", req.Args != nil}, {"args_str", req.ArgsStr != nil}, {"template_hash_id", req.TemplateHashId != nil}} {
+				if f.set {
+					return &capError{g.commandsFlag(), f.name + " is not accepted: only the listed images' own entrypoints may run, and it runs commands of its own (a template carries an onstart and args this server cannot see)"}
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// checkImage refuses what is not an image reference before matching the
+// list, so that no control character, blank or odd spelling rides on an
+// allowed prefix.
+func (g *Guardrails) checkImage(what, image string) error {
+	if _, err := reference.Parse(image); err != nil {
+		return &capError{g.imagesFlag(), fmt.Sprintf("%s %q is not an image reference (name[:tag][@digest])", what, image)}
+	}
+	if !imageAllowed(g.Images, image) {
+		return &capError{g.imagesFlag(), fmt.Sprintf("%s %q is not on the operator's list", what, image)}
+	}
+	return nil
+}
+
+// checkCap reads a number from launch_args as the CLI would (a float, or
+// with whole an int) and holds it to the cap.
+func (g *Guardrails) checkCap(what, text string, limit float64, unit, flag string, whole bool) error {
+	var v float64
+	var err error
+	if whole {
+		var n int64
+		n, err = strconv.ParseInt(text, 10, 64)
+		v = float64(n)
+	} else {
+		v, err = strconv.ParseFloat(text, 64)
+	}
+	if err != nil || strings.ContainsAny(text, "xX_") {
+		return &capError{flag, fmt.Sprintf("%s %q is not a number", what, text)}
+	}
+	return g.checkCapValue(what, v, limit, unit, flag)
+}
+
+// checkCapValue holds v to the cap; NaN, infinities, zero and negative
+// values (including -0) are refused, since no comparison with them bounds
+// anything.
+func (g *Guardrails) checkCapValue(what string, v, limit float64, unit, flag string) error {
+	if !(v > 0) || math.IsInf(v, 0) {
+		return &capError{flag, fmt.Sprintf("%s %s is not a positive number", what, number(v))}
+	}
+	if v > limit {
+		return &capError{flag, fmt.Sprintf("%s %s %s is over the cap of %s %s", what, number(v), unit, number(limit), unit)}
+	}
+	return nil
+}
+
+func (g *Guardrails) instanceCaps() bool {
+	return len(g.Images) > 0 || g.MaxDisk > 0 || g.MaxPrice > 0
+}
+
+// commandsBounded is whether only the listed images' own entrypoints may run.
+func (g *Guardrails) commandsBounded() bool { return len(g.Images) > 0 && !g.AllowCommands }
+
+func (g *Guardrails) imagesFlag() string   { return "--allow-image " + strings.Join(g.Images, ",") }
+func (g *Guardrails) commandsFlag() string { return g.imagesFlag() + " without --allow-commands" }
+func (g *Guardrails) diskFlag() string     { return "--max-disk " + number(g.MaxDisk) }
+func (g *Guardrails) priceFlag() string    { return "--max-price " + number(g.MaxPrice) }
+
+// instanceFlags names the instance caps in force.
+func (g *Guardrails) instanceFlags() string {
+	var flags []string
+	if len(g.Images) > 0 {
+		flags = append(flags, g.imagesFlag())
+	}
+	if g.MaxDisk > 0 {
+		flags = append(flags, g.diskFlag())
+	}
+	if g.MaxPrice > 0 {
+		flags = append(flags, g.priceFlag())
+	}
+	return strings.Join(flags, ", ")
 }
 
 func imageAllowed(allowed []string, image string) bool {

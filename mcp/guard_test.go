@@ -48,7 +48,7 @@ func TestCapsRefuseAndNameTheCap(t *testing.T) {
 		{"workergroup launch_args image not listed", "create_workergroup", `{"endpoint_id": 1, "search_params": "gpu_name=RTX_4090", "max_workers": 1, "launch_args": "--image evil/miner --disk 20"}`, []string{`launch_args: image "evil/miner" is not on the operator's list`}},
 		{"workergroup launch_args disk over", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--disk=5000"}`, []string{"launch_args: disk 5000 GB is over the cap of 100 GB"}},
 		{"workergroup launch_args bid over", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--bid_price 9"}`, []string{"launch_args: price 9 $/hour is over the cap of 1.5"}},
-		{"workergroup launch_args template", "create_workergroup", `{"endpoint_id": 1, "search_params": "x", "max_workers": 1, "launch_args": "--template_hash abc"}`, []string{"launch_args names a template"}},
+		{"workergroup launch_args template", "create_workergroup", `{"endpoint_id": 1, "search_params": "x", "max_workers": 1, "launch_args": "--template_hash abc"}`, []string{"launch_args --template_hash names a template"}},
 		{"workergroup launch_args unreadable", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--image 'unclosed"}`, []string{"launch_args cannot be checked"}},
 	}
 	for _, tt := range tests {
@@ -66,16 +66,23 @@ func TestCapsRefuseAndNameTheCap(t *testing.T) {
 		})
 	}
 
-	within := []struct{ tool, args, fixture string }{
-		{"create_endpoint", `{"max_workers": 4, "cold_workers": 4}`, "endpoint/200"},
-		{"create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1}`, "workergroup/200_id"},
-		{"create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--image pytorch/pytorch:2.5 --disk 50 --env '-e A=1'"}`, "workergroup/200_id"},
-		{"create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest", "disk": 100, "price": 1.5}`, "instance/200"},
-		{"create_instance", `{"offer_id": 1, "image": "pytorch/pytorch:2.5-cuda12", "template_hash_id": "abc", "disk": 8}`, "instance/200"},
+	withCommands := *caps
+	withCommands.AllowCommands = true
+	within := []struct {
+		tool, args, fixture string
+		caps                *mcp.Guardrails
+	}{
+		{"create_endpoint", `{"max_workers": 4, "cold_workers": 4}`, "endpoint/200", caps},
+		{"create_workergroup", `{"endpoint_id": 1, "search_params": "x", "max_workers": 1, "launch_args": "--image pytorch/pytorch:2.5"}`, "workergroup/200_id", caps},
+		{"create_workergroup", `{"endpoint_id": 1, "search_params": "x", "max_workers": 1, "launch_args": "--ima pytorch/pytorch:2.5 --dis=50 --env '-e A=1' --create-volume 3 --volume-size 100"}`, "workergroup/200_id", caps},
+		{"create_workergroup", `{"endpoint_id": 1, "template_id": 2, "max_workers": 1, "launch_args": "--image pytorch/pytorch:2.5 --disk 50 --onstart-cmd 'echo hi'"}`, "workergroup/200_id", &withCommands},
+		{"create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest", "disk": 100, "price": 1.5}`, "instance/200", caps},
+		{"create_instance", `{"offer_id": 1, "image": "vllm/vllm-openai:latest", "disk": 100, "volume_info": {"create_new": true, "volume_id": 3, "size": 100}}`, "instance/200", caps},
+		{"create_instance", `{"offer_id": 1, "image": "pytorch/pytorch:2.5-cuda12", "template_hash_id": "abc", "disk": 8, "onstart": "echo hi"}`, "instance/200", &withCommands},
 	}
 	for _, tt := range within {
 		t.Run("within caps "+tt.tool, func(t *testing.T) {
-			c, api := connectFake(t, mcp.Options{Guardrails: caps}, fakeapi.Fixture(t, tt.fixture))
+			c, api := connectFake(t, mcp.Options{Guardrails: tt.caps}, fakeapi.Fixture(t, tt.fixture))
 			res := call(t, c, tt.tool, tt.args)
 			assert.False(t, res.IsError, text(t, res))
 			assert.Len(t, api.Requests(), 1)
@@ -91,8 +98,12 @@ func TestCapsAreToldToAgentsInTheDescription(t *testing.T) {
 		if tool.Tool.Name == "create_instance" {
 			assert.Contains(t, tool.Tool.Description, "price at most 2 $/hour")
 			assert.Contains(t, tool.Tool.Description, "ubuntu:*")
+			assert.Contains(t, tool.Tool.Description, "onstart, args, args_str and template_hash_id are refused")
 		} else {
 			assert.Contains(t, tool.Tool.Description, "max_workers is required and at most 3")
+		}
+		if tool.Tool.Name == "create_workergroup" {
+			assert.Contains(t, tool.Tool.Description, "launch_args --image is required")
 		}
 	}
 }

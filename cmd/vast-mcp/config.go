@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -8,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +42,7 @@ type config struct {
 	maxPrice   float64
 	maxDisk    float64
 	images     list
+	commands   bool
 	confirm    bool
 
 	// Streamable HTTP.
@@ -66,7 +70,7 @@ brackets) or from a JSON --config file whose keys are the flag names, e.g.
 {"max-price": 2, "allow-image": ["vllm/vllm-openai:*"], "confirm": true}.
 A flag beats the environment, which beats the file.
 
-Guardrails (--tools, --max-*, --allow-image, --confirm) are the operator's:
+Guardrails (--tools, --max-*, --allow-image, --allow-commands, --confirm) are the operator's:
 no tool argument can override them. Logs go to stderr; stdout carries only MCP.
 Serving stdio from a pipe it can poll, it runs on one processor unless
 GOMAXPROCS is set.
@@ -88,8 +92,20 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 		fs.BoolVar(p, name, *p, usage(text, envName))
 	}
 	listing := func(p *list, name, envName, text string) {
-		_ = p.Set(defaults(envName, name))
+		if v := defaults(envName, name); v != "" {
+			if err := p.Set(v); err != nil {
+				cfg.problems = append(cfg.problems, fmt.Errorf("%s %q: %w", name, v, err))
+			}
+		}
 		fs.Var(p, name, usage(text, envName))
+	}
+	capping := func(c capValue, name, envName, text string) {
+		if v := defaults(envName, name); v != "" {
+			if err := c.Set(v); err != nil {
+				cfg.problems = append(cfg.problems, fmt.Errorf("%s %q: %w", name, v, err))
+			}
+		}
+		fs.Var(c, name, usage(text, envName))
 	}
 
 	str(&cfg.transport, "transport", "VAST_MCP_TRANSPORT", "stdio", "stdio, or http for streamable HTTP at /mcp")
@@ -105,13 +121,11 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 	fs.BoolVar(&cfg.version, "version", false, "print the version and exit")
 
 	listing(&cfg.tools, "tools", "VAST_MCP_TOOLS", "comma-separated tools to offer (default all: "+strings.Join(mcp.ToolNames(), ", ")+")")
-	cfg.maxWorkers = cfg.parseInt("max-workers", defaults("VAST_MCP_MAX_WORKERS", "max-workers"))
-	fs.IntVar(&cfg.maxWorkers, "max-workers", cfg.maxWorkers, usage("cap on max_workers and cold_workers of endpoints and workergroups; max_workers then required (0: no cap)", "VAST_MCP_MAX_WORKERS"))
-	cfg.maxPrice = cfg.parseFloat("max-price", defaults("VAST_MCP_MAX_PRICE", "max-price"))
-	fs.Float64Var(&cfg.maxPrice, "max-price", cfg.maxPrice, usage("cap on an interruptible instance's bid, $/hour (0: no cap)", "VAST_MCP_MAX_PRICE"))
-	cfg.maxDisk = cfg.parseFloat("max-disk", defaults("VAST_MCP_MAX_DISK", "max-disk"))
-	fs.Float64Var(&cfg.maxDisk, "max-disk", cfg.maxDisk, usage("cap on an instance's disk, GB; disk then required (0: no cap)", "VAST_MCP_MAX_DISK"))
-	listing(&cfg.images, "allow-image", "VAST_MCP_ALLOW_IMAGES", `comma-separated images an instance may run: exact names, or prefixes ending in "*"; image then required`)
+	capping(capValue{i: &cfg.maxWorkers}, "max-workers", "VAST_MCP_MAX_WORKERS", "cap on max_workers and cold_workers of endpoints and workergroups; max_workers then required (0: no cap)")
+	capping(capValue{f: &cfg.maxPrice}, "max-price", "VAST_MCP_MAX_PRICE", "cap on an interruptible instance's bid (price, launch_args --bid_price), $/hour (0: no cap)")
+	capping(capValue{f: &cfg.maxDisk}, "max-disk", "VAST_MCP_MAX_DISK", "cap on an instance's disk and a new volume's size, GB; disk then required (0: no cap)")
+	listing(&cfg.images, "allow-image", "VAST_MCP_ALLOW_IMAGES", `comma-separated images an instance may run: exact names, or prefixes ending in "*"; image then required, and only the image's own entrypoint runs unless --allow-commands`)
+	boolean(&cfg.commands, "allow-commands", "VAST_MCP_ALLOW_COMMANDS", "with --allow-image, also accept what runs commands of the agent's choosing in an allowed image: onstart, args, args_str, templates and their launch_args options")
 	boolean(&cfg.confirm, "confirm", "VAST_MCP_CONFIRM", "ask the human (MCP elicitation) before every create, showing the exact request")
 
 	str(&cfg.httpToken, "http-token", "VAST_MCP_HTTP_TOKEN", "", "bearer token clients must send to /mcp; required to bind a non-loopback address (prefer the env var: flags show in ps)")
@@ -129,13 +143,59 @@ type list []string
 
 func (l *list) String() string { return strings.Join(*l, ",") }
 
+// Set refuses an empty entry: an empty list would mean "any" or "all".
 func (l *list) Set(v string) error {
 	*l = nil
 	for _, item := range strings.Split(v, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			*l = append(*l, item)
+		if item = strings.TrimSpace(item); item == "" {
+			return errors.New("empty entry: list at least one, or leave the setting out for the default")
 		}
+		*l = append(*l, item)
 	}
+	return nil
+}
+
+// capValue is a numeric guardrail, f or i: a plain decimal number, or 0
+// for no cap. What no comparison could enforce (NaN, infinities, negative
+// numbers, a value that rounds to 0) is an error, not "no cap".
+type capValue struct {
+	f *float64
+	i *int
+}
+
+var (
+	plainNumber = regexp.MustCompile(`^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$`)
+	wholeNumber = regexp.MustCompile(`^[0-9]+$`)
+)
+
+func (c capValue) String() string {
+	switch {
+	case c.f != nil:
+		return strconv.FormatFloat(*c.f, 'g', -1, 64)
+	case c.i != nil:
+		return strconv.Itoa(*c.i)
+	}
+	return "0"
+}
+
+func (c capValue) Set(v string) error {
+	if c.i != nil {
+		n, err := strconv.Atoi(v)
+		if !wholeNumber.MatchString(v) || err != nil {
+			return errors.New("want a whole number, or 0 for no cap")
+		}
+		*c.i = n
+		return nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	mantissa, _, _ := strings.Cut(strings.ToLower(v), "e")
+	switch {
+	case !plainNumber.MatchString(v) || err != nil || math.IsInf(f, 0):
+		return errors.New("want a finite number written in decimal, or 0 for no cap")
+	case f == 0 && strings.ContainsAny(mantissa, "123456789"):
+		return errors.New("too small: it would round to 0, which means no cap")
+	}
+	*c.f = f
 	return nil
 }
 
@@ -148,28 +208,6 @@ func (c *config) parseBool(name, v string) bool {
 		c.problems = append(c.problems, fmt.Errorf("%s %q: want true or false", name, v))
 	}
 	return b
-}
-
-func (c *config) parseInt(name, v string) int {
-	if v == "" {
-		return 0
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		c.problems = append(c.problems, fmt.Errorf("%s %q: want a whole number", name, v))
-	}
-	return n
-}
-
-func (c *config) parseFloat(name, v string) float64 {
-	if v == "" {
-		return 0
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		c.problems = append(c.problems, fmt.Errorf("%s %q: want a number", name, v))
-	}
-	return f
 }
 
 func (c *config) parseDuration(name, v string) time.Duration {
@@ -188,7 +226,9 @@ func loadConfigFile(path string, known func(string) bool) (map[string]string, er
 		return nil, fmt.Errorf("--config: %w", err)
 	}
 	var raw map[string]any
-	if err := json.Unmarshal(data, &raw); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // a number as written: 1e-400 must not read as 0, "no cap"
+	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("--config %s: not a JSON object: %w", path, err)
 	}
 	values := map[string]string{}
@@ -196,20 +236,49 @@ func loadConfigFile(path string, known func(string) bool) (map[string]string, er
 		if !known(key) || key == "config" || key == "version" {
 			return nil, fmt.Errorf("--config %s: unknown setting %q", path, key)
 		}
-		switch v := v.(type) {
-		case []any:
-			var parts []string
-			for _, item := range v {
-				parts = append(parts, fmt.Sprint(item))
-			}
-			values[key] = strings.Join(parts, ",")
-		case float64:
-			values[key] = strconv.FormatFloat(v, 'g', -1, 64)
-		default:
-			values[key] = fmt.Sprint(v)
+		value, err := configValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("--config %s: %s: %w", path, key, err)
 		}
+		values[key] = value
 	}
 	return values, nil
+}
+
+// configValue is a config file's value as the flag would take it. An empty
+// value is an error: leaving a key out is how to get its default.
+func configValue(v any) (string, error) {
+	const useDefault = "leave the setting out for its default"
+	switch v := v.(type) {
+	case []any:
+		if len(v) == 0 {
+			return "", errors.New("empty list; " + useDefault)
+		}
+		parts := make([]string, len(v))
+		for i, item := range v {
+			s, ok := item.(string)
+			if !ok {
+				return "", fmt.Errorf("entry %d: want a string", i+1)
+			}
+			if strings.TrimSpace(s) == "" || strings.Contains(s, ",") {
+				return "", fmt.Errorf("entry %d %q: want a non-empty entry without commas", i+1, s)
+			}
+			parts[i] = s
+		}
+		return strings.Join(parts, ","), nil
+	case string:
+		if strings.TrimSpace(v) == "" {
+			return "", errors.New("empty; " + useDefault)
+		}
+		return v, nil
+	case json.Number:
+		return v.String(), nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	case nil:
+		return "", errors.New("null; " + useDefault)
+	}
+	return "", errors.New("want a string, number, true or false, or a list of strings")
 }
 
 func (c *config) validate() error {
@@ -237,8 +306,14 @@ func (c *config) validate() error {
 		errs = append(errs, errors.New("--max-workers, --max-price and --max-disk take a positive value, or 0 for no cap"))
 	}
 	for _, image := range c.images {
-		if strings.Contains(strings.TrimSuffix(image, "*"), "*") {
+		prefix := strings.TrimSuffix(image, "*")
+		switch {
+		case prefix == "":
+			errs = append(errs, fmt.Errorf("--allow-image %q: matches every image; leave --allow-image out instead", image))
+		case strings.Contains(prefix, "*"):
 			errs = append(errs, fmt.Errorf("--allow-image %q: \"*\" may only end an entry", image))
+		case strings.ContainsFunc(prefix, func(r rune) bool { return r <= ' ' || r > '~' }):
+			errs = append(errs, fmt.Errorf("--allow-image %q: an image name has no blanks, control or non-ASCII characters", image))
 		}
 	}
 	return errors.Join(errs...)
@@ -279,12 +354,13 @@ func (c *config) serverOptions(logger *slog.Logger) mcp.Options {
 		Sandbox:           c.sandbox,
 		Logger:            logger,
 		Guardrails: &mcp.Guardrails{
-			Tools:      c.tools,
-			MaxWorkers: c.maxWorkers,
-			MaxPrice:   c.maxPrice,
-			MaxDisk:    c.maxDisk,
-			Images:     c.images,
-			Confirm:    c.confirm,
+			Tools:         c.tools,
+			MaxWorkers:    c.maxWorkers,
+			MaxPrice:      c.maxPrice,
+			MaxDisk:       c.maxDisk,
+			Images:        c.images,
+			AllowCommands: c.commands,
+			Confirm:       c.confirm,
 		},
 	}
 }
@@ -302,7 +378,7 @@ func (c *config) describe() []any {
 	return []any{"version", gen.Version, "transport", c.transport, "mode", mode, "base_url", c.baseURL, "timeout", c.timeout,
 		"tools", cmp.Or(c.tools.String(), "all"),
 		"max_workers", none(capText(float64(c.maxWorkers))), "max_price", none(capText(c.maxPrice)), "max_disk", none(capText(c.maxDisk)),
-		"allowed_images", cmp.Or(c.images.String(), "any"), "confirm", c.confirm, "expose_instance_key", c.exposeInstanceKey}
+		"allowed_images", cmp.Or(c.images.String(), "any"), "allow_commands", c.commands, "confirm", c.confirm, "expose_instance_key", c.exposeInstanceKey}
 }
 
 func capText(v float64) string {
