@@ -23,6 +23,11 @@ import (
 // in the vastai CLI.
 const DefaultBaseURL = "https://console.vast.ai"
 
+// DefaultServerlessURL is where Vast.ai answers the serverless worker
+// queries; oapi-codegen ignores an operation's own servers, so Vast sends
+// those operations here itself.
+const DefaultServerlessURL = "https://run.vast.ai"
+
 // Version names this build in the User-Agent. Release builds set it with
 // -ldflags "-X github.com/vast-mcp/vast-mcp/gen.Version=v1.2.3".
 var Version = "dev"
@@ -35,6 +40,10 @@ type Config struct {
 	APIKey string
 	// BaseURL, when empty, comes from VAST_URL, then DefaultBaseURL.
 	BaseURL string
+	// ServerlessURL is where the serverless worker queries go (operations
+	// whose spec names their own server, such as getEndpointWorkers). When
+	// empty it comes from VAST_SERVERLESS_URL, then DefaultServerlessURL.
+	ServerlessURL string
 	// HTTPClient is copied, never modified; its redirect policy is replaced
 	// so that no redirect is ever followed. Nil means a new http.Client
 	// whose transport keeps up to 32 idle connections to the API.
@@ -71,12 +80,13 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	return p
 }
 
-// Vast calls the Vast.ai create operations. It is safe for concurrent use.
+// Vast calls the Vast.ai API. It is safe for concurrent use.
 type Vast struct {
-	api     *Client
-	baseURL string
-	key     string // only to scrub it from what comes back
-	dryRun  bool
+	api        *Client
+	serverless *Client // the same doer, for operations on the serverless host
+	baseURL    string
+	key        string // only to scrub it from what comes back
+	dryRun     bool
 }
 
 // New returns a client. A missing key is not an error here: calls then fail
@@ -87,14 +97,13 @@ func New(cfg Config) (*Vast, error) {
 	if key == "" {
 		key = apiKeyFromEnvironment()
 	}
-	baseURL := cmp.Or(cfg.BaseURL, os.Getenv("VAST_URL"), DefaultBaseURL)
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("base URL %q: want an absolute http or https URL such as %s", baseURL, DefaultBaseURL)
+	u, err := apiURL("base URL", cmp.Or(cfg.BaseURL, os.Getenv("VAST_URL"), DefaultBaseURL), DefaultBaseURL)
+	if err != nil {
+		return nil, err
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		// Plain HTTP would carry the key in clear across the network.
-		return nil, fmt.Errorf("base URL %q: http:// is allowed only for a loopback host; use https", baseURL)
+	serverlessURL, err := apiURL("serverless URL", cmp.Or(cfg.ServerlessURL, os.Getenv("VAST_SERVERLESS_URL"), DefaultServerlessURL), DefaultServerlessURL)
+	if err != nil {
+		return nil, err
 	}
 
 	httpClient := &http.Client{Transport: newTransport()}
@@ -102,9 +111,9 @@ func New(cfg Config) (*Vast, error) {
 		copied := *cfg.HTTPClient
 		httpClient = &copied
 	}
-	// net/http turns a 301/302 on POST or PUT into a GET without a body: a
-	// create would silently become a list. Every operation here is a
-	// create, so no redirect is followed; the 3xx comes back as an error.
+	// net/http turns a 301/302 on POST, PUT or DELETE into a GET without a
+	// body: a create would silently become a list, a destroy a read. No
+	// redirect is followed; the 3xx comes back as an error.
 	httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	// The doer bounds each attempt itself, with one shared timer
 	// (watchdog.go): http.Client.Timeout starts a goroutine and a timer for
@@ -142,7 +151,24 @@ func New(cfg Config) (*Vast, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Vast{api: api, baseURL: u.String(), key: key, dryRun: cfg.DryRun}, nil
+	serverless, err := NewClient(serverlessURL.String(), opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Vast{api: api, serverless: serverless, baseURL: u.String(), key: key, dryRun: cfg.DryRun}, nil
+}
+
+// apiURL checks a URL the key will be sent to.
+func apiURL(what, raw, example string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%s %q: want an absolute http or https URL such as %s", what, raw, example)
+	}
+	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		// Plain HTTP would carry the key in clear across the network.
+		return nil, fmt.Errorf("%s %q: http:// is allowed only for a loopback host; use https", what, raw)
+	}
+	return u, nil
 }
 
 // maxIdleConns bounds the connections kept open to the API between calls.
@@ -165,10 +191,10 @@ func (v *Vast) BaseURL() string { return v.baseURL }
 func (v *Vast) DryRun() *Vast {
 	doer := *v.api.Client.(*retryingDoer)
 	doer.dryRun = true
-	api := *v.api
-	api.Client = &doer
+	api, serverless := *v.api, *v.serverless
+	api.Client, serverless.Client = &doer, &doer
 	dry := *v
-	dry.api, dry.dryRun = &api, true
+	dry.api, dry.serverless, dry.dryRun = &api, &serverless, true
 	return &dry
 }
 
@@ -176,40 +202,68 @@ func (v *Vast) DryRun() *Vast {
 // ErrNoAPIKey (except in dry-run mode).
 func (v *Vast) HasAPIKey() bool { return v.key != "" }
 
-// CreateEndpoint creates a serverless endpoint. Only the fields set in req
-// are sent.
-func (v *Vast) CreateEndpoint(ctx context.Context, req CreateEndpointRequest) (*EndpointCreated, error) {
-	const op = "createEndpoint"
-	if err := v.ready(op); err != nil {
+// Call is one request the generated client builds: Do sends it with the
+// key, the retry policy and the checks every answer needs.
+type Call struct {
+	// Operation is the operationId, for errors and logs.
+	Operation string
+	// Serverless sends the call to the serverless host (ServerlessURL).
+	Serverless bool
+	// Idempotent marks a call that changes nothing, or nothing more when
+	// repeated: it may also be retried after a 5xx or a timeout. A create is
+	// never Idempotent: retried after an unknown outcome, it can rent a
+	// second machine.
+	Idempotent bool
+	// Send makes the request through api (one of the generated Client's
+	// methods).
+	Send func(ctx context.Context, api *Client) (*http.Response, error)
+}
+
+// Do sends call and returns the body of a successful answer: a 2xx whose
+// envelope does not say success:false. Otherwise the error is an
+// *APIError, a *RequestError (which says whether anything was sent) or,
+// in dry-run mode, a *DryRunError.
+func (v *Vast) Do(ctx context.Context, call Call) ([]byte, error) {
+	if err := v.ready(call.Operation); err != nil {
 		return nil, err
 	}
-	resp, err := v.api.CreateEndpoint(ctx, req)
-	created, err := decode[EndpointCreated](op, resp, err)
+	api := v.api
+	if call.Serverless {
+		api = v.serverless
+	}
+	if call.Idempotent {
+		ctx = context.WithValue(ctx, idempotentKey{}, true)
+	}
+	resp, err := call.Send(ctx, api)
+	body, err := answer(call.Operation, resp, err)
 	if err != nil {
 		return nil, v.scrub(err)
 	}
-	if created.Result == nil {
-		return nil, missingID(op, "result")
+	return body, nil
+}
+
+// CreateEndpoint creates a serverless endpoint. Only the fields set in req
+// are sent.
+func (v *Vast) CreateEndpoint(ctx context.Context, req CreateEndpointRequest) (*EndpointCreated, error) {
+	created, err := doInto[EndpointCreated](ctx, v, "createEndpoint", func(ctx context.Context, api *Client) (*http.Response, error) {
+		return api.CreateEndpoint(ctx, req)
+	})
+	if err == nil && !positive(created.Result) {
+		return nil, missingID("createEndpoint", "result")
 	}
-	return created, nil
+	return created, err
 }
 
 // CreateWorkergroup creates a workergroup under an endpoint. The new id is
 // in WorkergroupCreated.ID() whichever field the API used.
 func (v *Vast) CreateWorkergroup(ctx context.Context, req CreateWorkergroupRequest) (*WorkergroupCreated, error) {
-	const op = "createWorkergroup"
-	if err := v.ready(op); err != nil {
-		return nil, err
+	created, err := doInto[WorkergroupCreated](ctx, v, "createWorkergroup", func(ctx context.Context, api *Client) (*http.Response, error) {
+		return api.CreateWorkergroup(ctx, req)
+	})
+	if err == nil && !positive(created.Id) && !positive(created.Result) {
+		return nil, missingID("createWorkergroup", "id or result")
 	}
-	resp, err := v.api.CreateWorkergroup(ctx, req)
-	created, err := decode[WorkergroupCreated](op, resp, err)
-	if err != nil {
-		return nil, v.scrub(err)
-	}
-	if created.Id == nil && created.Result == nil {
-		return nil, missingID(op, "id or result")
-	}
-	return created, nil
+	return created, err
 }
 
 // ID is the new workergroup's id: `id` as the current API sends it, or
@@ -227,20 +281,31 @@ func (w *WorkergroupCreated) ID() int {
 // CreateInstance rents the offer offerID. The offer id goes in the path
 // only; the new instance id is InstanceCreated.NewContract.
 func (v *Vast) CreateInstance(ctx context.Context, offerID int, req CreateInstanceRequest) (*InstanceCreated, error) {
-	const op = "createInstance"
-	if err := v.ready(op); err != nil {
+	created, err := doInto[InstanceCreated](ctx, v, "createInstance", func(ctx context.Context, api *Client) (*http.Response, error) {
+		return api.CreateInstance(ctx, offerID, req)
+	})
+	if err == nil && !positive(created.NewContract) {
+		return nil, missingID("createInstance", "new_contract")
+	}
+	return created, err
+}
+
+// doInto sends a create and decodes its answer into T. An answer that is
+// not T leaves the outcome unknown: the request was sent.
+func doInto[T any](ctx context.Context, v *Vast, op string, send func(context.Context, *Client) (*http.Response, error)) (*T, error) {
+	body, err := v.Do(ctx, Call{Operation: op, Send: send})
+	if err != nil {
 		return nil, err
 	}
-	resp, err := v.api.CreateInstance(ctx, offerID, req)
-	created, err := decode[InstanceCreated](op, resp, err)
-	if err != nil {
-		return nil, v.scrub(err)
+	var out T
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("an answer of the wrong shape: %w", err)}
 	}
-	if created.NewContract == nil {
-		return nil, missingID(op, "new_contract")
-	}
-	return created, nil
+	return &out, nil
 }
+
+// positive reports an id the API could have assigned.
+func positive(id *int) bool { return id != nil && *id > 0 }
 
 // scrub keeps the key out of what came back: a hostile or broken API, or a
 // proxy, could echo the Authorization header into its message.
@@ -278,12 +343,9 @@ func (v *Vast) ready(op string) error {
 	return nil
 }
 
-// decode turns a sent request's outcome into the success body or an error
+// answer turns a sent request's outcome into the success body or an error
 // that says whether the API may have acted.
-func decode[T any, PT interface {
-	*T
-	enveloped
-}](op string, resp *http.Response, err error) (*T, error) {
+func answer(op string, resp *http.Response, err error) ([]byte, error) {
 	if err != nil {
 		var dry *DryRunError
 		if errors.As(err, &dry) {
@@ -304,29 +366,22 @@ func decode[T any, PT interface {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, newAPIError(op, resp, body)
 	}
-	// A 2xx can still be a failure: {"success": false, "error": ..., "msg": ...}.
-	var out T
-	if err := json.Unmarshal(body, &out); err != nil {
-		if !json.Valid(body) {
-			err = fmt.Errorf("a body that is not JSON: %s", describeNonJSON(resp.Header.Get("Content-Type"), body))
-		}
-		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("HTTP %d with %w", resp.StatusCode, err)}
+	if !json.Valid(body) {
+		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("HTTP %d with a body that is not JSON: %s",
+			resp.StatusCode, describeNonJSON(resp.Header.Get("Content-Type"), body))}
 	}
-	if ok := PT(&out).succeeded(); ok != nil && !*ok {
+	// A 2xx can still be a failure: {"success": false, "error": ..., "msg": ...}.
+	var envelope struct {
+		Success *bool `json:"success"`
+	}
+	if json.Unmarshal(body, &envelope) == nil && envelope.Success != nil && !*envelope.Success {
 		return nil, newAPIError(op, resp, body)
 	}
-	return &out, nil
+	return body, nil
 }
 
-// enveloped is every success body: each carries the API's "success" flag.
-type enveloped interface{ succeeded() *bool }
-
-func (r *EndpointCreated) succeeded() *bool    { return r.Success }
-func (r *WorkergroupCreated) succeeded() *bool { return r.Success }
-func (r *InstanceCreated) succeeded() *bool    { return r.Success }
-
 func missingID(op, field string) error {
-	return &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("the API answered success without an integer %s", field)}
+	return &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("the API answered success without a positive integer %s", field)}
 }
 
 // bufferedBody is the response body after retryingDoer has read it whole.
@@ -342,7 +397,9 @@ func (bufferedBody) Close() error { return nil }
 // Bytes returns the whole body regardless of how much was read.
 func (b bufferedBody) Bytes() []byte { return b.data }
 
-func isLoopback(host string) bool {
+// IsLoopback reports whether host names this machine: plain HTTP to it
+// carries nothing across a network.
+func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}

@@ -17,7 +17,8 @@ import (
 // retries only when the API certainly did not act: a 429, or a connection
 // that never opened. Anything after a connection opened, a timeout, a
 // reset or a 5xx, is returned as is, because retrying a create whose outcome
-// is unknown can rent a second machine.
+// is unknown can rent a second machine; only a call marked idempotent (a
+// read) is retried after those too.
 //
 // go-retryablehttp was considered: its default policy retries 5xx and
 // connection errors on POST, exactly what must not happen here, and it reads
@@ -54,7 +55,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		resp, body, sent, err := d.attempt(ctx, req)
 		d.logAttempt(ctx, req, attempt, statusOf(resp), err)
 		if err != nil {
-			if !sent && ctx.Err() == nil {
+			if (!sent || idempotent(ctx)) && ctx.Err() == nil {
 				// The connection never opened: the API cannot have acted.
 				if delay, ok := d.nextDelay(attempt, waited, d.backoff(attempt)); ok {
 					if err := d.sleep(ctx, delay); err != nil {
@@ -67,6 +68,15 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 			return nil, &RequestError{Sent: sent, Err: err}
 		}
 
+		if resp.StatusCode >= 500 && idempotent(ctx) {
+			if delay, ok := d.nextDelay(attempt, waited, d.backoff(attempt)); ok {
+				if err := d.sleep(ctx, delay); err != nil {
+					return nil, &RequestError{Sent: true, Err: err}
+				}
+				waited += delay
+				continue
+			}
+		}
 		if resp.StatusCode == http.StatusTooManyRequests {
 			hint := newAPIError("", resp, body).RetryAfter
 			if delay, ok := d.nextDelay(attempt, waited, cmpDuration(hint, d.backoff(attempt))); ok {
@@ -81,6 +91,12 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 }
+
+// idempotentKey marks a context whose call may be repeated after an
+// unknown outcome (Call.Idempotent).
+type idempotentKey struct{}
+
+func idempotent(ctx context.Context) bool { return ctx.Value(idempotentKey{}) != nil }
 
 // attempt sends req once and reads the whole answer within d.timeout.
 // sent is false only when no connection opened, so the API cannot have

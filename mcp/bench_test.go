@@ -100,7 +100,7 @@ func BenchmarkValidateArguments(b *testing.B) {
 		b.Run(spec.Name+"/decode", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := operations[spec.OperationID](raw); err != nil {
+				if _, err := spec.decodeCall(raw); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -51,15 +51,15 @@ func newConfirmer() *confirmer {
 
 // confirm returns nil when the human approved this exact request, and
 // otherwise the result to answer with: the question, or why nothing was sent.
-func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.CallToolRequest, vast *gen.Vast, c call) *mcpgo.CallToolResult {
-	shown, digest, err := exactRequest(ctx, vast, c)
+func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.CallToolRequest, vast *gen.Vast, op operation) *mcpgo.CallToolResult {
+	shown, digest, err := exactRequest(ctx, spec, vast, op)
 	if err != nil {
 		return mcpgo.NewToolResultError(fmt.Sprintf("%s: cannot show the request for confirmation (%v); nothing was sent.", spec.Name, err))
 	}
 	round := req.Params.MultiRoundTripParams
 	if round.RequestState == "" {
 		if !clientCanElicit(ctx) {
-			return mcpgo.NewToolResultError(fmt.Sprintf("%s needs a human's confirmation (the operator started vast-mcp with --confirm), "+
+			return mcpgo.NewToolResultError(fmt.Sprintf("%s needs a human's confirmation (the operator's --confirm setting), "+
 				"but this MCP client cannot ask its user (it has no elicitation support). Nothing was sent.", spec.Name))
 		}
 		state, err := cf.remember(digest)
@@ -100,9 +100,9 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 	}
 }
 
-// exactRequest renders the request c would send, key redacted, and its digest.
-func exactRequest(ctx context.Context, vast *gen.Vast, c call) (string, [sha256.Size]byte, error) {
-	_, err := c.send(ctx, vast.DryRun())
+// exactRequest renders the request op would send, key redacted, and its digest.
+func exactRequest(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation) (string, [sha256.Size]byte, error) {
+	_, err := vast.DryRun().Do(ctx, gen.Call{Operation: spec.OperationID, Serverless: spec.Serverless, Send: op.send})
 	var dry *gen.DryRunError
 	if !errors.As(err, &dry) {
 		return "", [sha256.Size]byte{}, fmt.Errorf("dry run did not produce a request: %w", err)

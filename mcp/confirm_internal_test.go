@@ -15,23 +15,23 @@ import (
 func TestConfirmationStateIsSingleUseBoundAndExpiring(t *testing.T) {
 	vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: "http://127.0.0.1:1"})
 	require.NoError(t, err)
-	spec := &toolSpecs[0]
+	spec := specNamed("create_instance")
 	image, other := "img", "other-img"
-	shownCall := &instanceCall{offerID: 1, req: gen.CreateInstanceRequest{Image: &image}}
-	changedCall := &instanceCall{offerID: 1, req: gen.CreateInstanceRequest{Image: &other}}
+	shownCall := &createInstanceCall{OfferID: 1, CreateInstanceJSONRequestBody: gen.CreateInstanceRequest{Image: &image}}
+	changedCall := &createInstanceCall{OfferID: 1, CreateInstanceJSONRequestBody: gen.CreateInstanceRequest{Image: &other}}
 	ctx := context.Background()
 
 	now := time.Unix(1_700_000_000, 0)
 	cf := newConfirmer()
 	cf.now = func() time.Time { return now }
-	ask := func(c call) string {
-		_, digest, err := exactRequest(ctx, vast, c)
+	ask := func(c operation) string {
+		_, digest, err := exactRequest(ctx, spec, vast, c)
 		require.NoError(t, err)
 		state, err := cf.remember(digest)
 		require.NoError(t, err)
 		return state
 	}
-	answer := func(state string, c call) *mcpgo.CallToolResult {
+	answer := func(state string, c operation) *mcpgo.CallToolResult {
 		req := mcpgo.CallToolRequest{}
 		req.Params.RequestState = state
 		req.Params.InputResponses = mcpgo.InputResponses{confirmInputID: mcpgo.NewElicitationInputResponse(mcpgo.ElicitationResult{

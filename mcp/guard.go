@@ -35,8 +35,16 @@ type Guardrails struct {
 	// AllowCommands lets instances run commands of the caller's choosing
 	// under Images.
 	AllowCommands bool
-	// Confirm asks the human, through MCP elicitation, before every create.
-	Confirm bool
+	// Confirm is which calls a human approves, through MCP elicitation,
+	// before they are sent; the zero value asks before removals.
+	Confirm ConfirmPolicy
+}
+
+func (g *Guardrails) confirmPolicy() ConfirmPolicy {
+	if g == nil {
+		return ConfirmDestructive
+	}
+	return g.Confirm
 }
 
 // capError names the guardrail a call broke.
@@ -52,10 +60,21 @@ func (g *Guardrails) allows(tool string) bool {
 }
 
 // describe tells agents, in the tool description, the bounds that apply.
-func (g *Guardrails) describe(operationID string) string {
-	if g == nil {
+func (g *Guardrails) describe(spec *toolSpec) string {
+	var limits []string
+	if g != nil {
+		limits = g.operationLimits(spec.OperationID)
+	}
+	if g.confirmPolicy().asks(spec.Kind) {
+		limits = append(limits, "a human confirms each call before it is sent")
+	}
+	if len(limits) == 0 {
 		return ""
 	}
+	return " Operator limits: " + strings.Join(limits, "; ") + "."
+}
+
+func (g *Guardrails) operationLimits(operationID string) []string {
 	var limits []string
 	switch operationID {
 	case "createEndpoint", "createWorkergroup":
@@ -85,39 +104,35 @@ func (g *Guardrails) describe(operationID string) string {
 			limits = append(limits, "onstart, args, args_str and template_hash_id are refused: only the image's own entrypoint runs")
 		}
 	}
-	if g.Confirm {
-		limits = append(limits, "a human confirms each call before it is sent")
-	}
-	if len(limits) == 0 {
-		return ""
-	}
-	return " Operator limits: " + strings.Join(limits, "; ") + "."
+	return limits
 }
 
-func (c *endpointCall) check(g *Guardrails) error {
+// checkEndpoint is create_endpoint's guardrail (overlay.yaml hooks.check).
+func checkEndpoint(g *Guardrails, c *createEndpointCall) error {
 	if g == nil {
 		return nil
 	}
-	return g.checkWorkers(c.req.MaxWorkers, c.req.ColdWorkers)
+	return g.checkWorkers(c.MaxWorkers, c.ColdWorkers)
 }
 
-func (c *workergroupCall) check(g *Guardrails) error {
+// checkWorkergroup is create_workergroup's guardrail.
+func checkWorkergroup(g *Guardrails, c *createWorkergroupCall) error {
 	if g == nil {
 		return nil
 	}
-	if err := g.checkWorkers(c.req.MaxWorkers, c.req.ColdWorkers); err != nil {
+	if err := g.checkWorkers(c.MaxWorkers, c.ColdWorkers); err != nil {
 		return err
 	}
 	var launchArgs string
-	if c.req.LaunchArgs != nil {
-		launchArgs = *c.req.LaunchArgs
+	if c.LaunchArgs != nil {
+		launchArgs = *c.LaunchArgs
 	}
 	image, err := g.scanLaunchArgs(launchArgs)
 	if err != nil {
 		return err
 	}
 	if len(g.Images) > 0 {
-		if g.commandsBounded() && (c.req.TemplateHash != nil || c.req.TemplateId != nil) {
+		if g.commandsBounded() && (c.TemplateHash != nil || c.TemplateId != nil) {
 			return &capError{g.commandsFlag(), "a template cannot be used: its onstart and args are commands this server cannot see; use search_params with launch_args --image"}
 		}
 		if !image {
@@ -225,13 +240,14 @@ func (g *Guardrails) checkWorkers(maxWorkers, coldWorkers *int) error {
 	return nil
 }
 
-// check applies the instance caps. A capped field must be set: a template
-// or the service's default could otherwise exceed the cap unseen.
-func (c *instanceCall) check(g *Guardrails) error {
+// checkInstance applies the instance caps (create_instance's guardrail). A
+// capped field must be set: a template or the service's default could
+// otherwise exceed the cap unseen.
+func checkInstance(g *Guardrails, c *createInstanceCall) error {
 	if g == nil {
 		return nil
 	}
-	req := c.req
+	req := c.CreateInstanceJSONRequestBody
 	if g.MaxPrice > 0 && req.Price != nil {
 		if err := g.checkCapValue("price", *req.Price, g.MaxPrice, "$/hour", g.priceFlag()); err != nil {
 			return err

@@ -91,7 +91,7 @@ func TestCapsRefuseAndNameTheCap(t *testing.T) {
 }
 
 func TestCapsAreToldToAgentsInTheDescription(t *testing.T) {
-	tools := mcp.Tools(nil, mcp.Options{Guardrails: &mcp.Guardrails{MaxWorkers: 3, MaxPrice: 2, Images: []string{"ubuntu:*"}, Confirm: true}})
+	tools := mcp.Tools(nil, mcp.Options{Guardrails: &mcp.Guardrails{MaxWorkers: 3, MaxPrice: 2, Images: []string{"ubuntu:*"}, Confirm: mcp.ConfirmAll}})
 	for _, tool := range tools {
 		assert.Contains(t, tool.Tool.Description, "Operator limits:")
 		assert.Contains(t, tool.Tool.Description, "a human confirms each call")
@@ -132,7 +132,7 @@ func connectWithHuman(t *testing.T, h *human, protocol string) (*client.Client, 
 	if h != nil {
 		opts = append(opts, client.WithElicitationHandler(h))
 	}
-	c, err := client.NewInProcessClientWithOptions(mcp.NewServer(vast, mcp.Options{Guardrails: &mcp.Guardrails{Confirm: true}}), opts...)
+	c, err := client.NewInProcessClientWithOptions(mcp.NewServer(vast, mcp.Options{Guardrails: &mcp.Guardrails{Confirm: mcp.ConfirmAll}}), opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	require.NoError(t, c.Start(context.Background()))

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
-	"maps"
+	"net/http"
 	"slices"
 	"testing"
 
@@ -17,43 +18,57 @@ import (
 	"github.com/vast-mcp/vast-mcp/gen"
 )
 
-func TestEveryToolHasAnOperationAndASandboxReply(t *testing.T) {
-	var ids []string
+// Every operation a tool calls is answered in the sandbox: the generator
+// builds a reply for every operation the client includes.
+func TestEveryToolHasASandboxReply(t *testing.T) {
 	for _, spec := range toolSpecs {
-		ids = append(ids, spec.OperationID)
+		found := slices.ContainsFunc(sandboxReplies, func(r sandboxReply) bool {
+			return r.Method == spec.Method && r.Path == spec.Path && json.Valid([]byte(r.Body))
+		})
+		assert.True(t, found, "%s (%s %s) has no sandbox reply", spec.Name, spec.Method, spec.Path)
 	}
-	assert.ElementsMatch(t, ids, slices.Collect(maps.Keys(operations)))
-	assert.ElementsMatch(t, ids, slices.Collect(maps.Keys(sandboxReplies)))
 }
 
-// The spec names the path argument and the arguments that take Docker
-// flags; the decoders must handle exactly those.
+// The spec names the path argument and the argument that takes Docker
+// flags; the generated decoders handle exactly those.
 func TestDecodersHandleWhatTheSpecDeclares(t *testing.T) {
 	spec := specNamed("create_instance")
 	require.Equal(t, "offer_id", spec.PathArgument)
-	require.Equal(t, []string{"env"}, spec.DockerFlagArguments)
-	c, err := operations[spec.OperationID]([]byte(`{"offer_id": 7, "image": "img", "env": "-e A=1 -p 80:80"}`))
+	op, err := spec.decodeCall([]byte(`{"offer_id": 7, "image": "img", "env": "-e A=1 -p 80:80"}`))
 	require.NoError(t, err)
-	ic := c.(*instanceCall)
+	ic := op.(*createInstanceCall)
 	assert.Equal(t, 7, ic.pathID())
-	assert.Equal(t, &map[string]string{"A": "1", "-p 80:80": "1"}, ic.req.Env)
+	_, err = ic.send(context.Background(), recordingClient(t))
+	require.ErrorIs(t, err, errRecorded)
+	assert.Equal(t, &map[string]string{"A": "1", "-p 80:80": "1"}, ic.CreateInstanceJSONRequestBody.Env, "send converts the flag string")
 
-	for _, other := range []string{"create_endpoint", "create_workergroup"} {
-		spec := specNamed(other)
-		assert.Empty(t, spec.PathArgument)
-		assert.Empty(t, spec.DockerFlagArguments)
-		c, err := operations[spec.OperationID]([]byte(`{}`))
-		require.NoError(t, err)
-		assert.Zero(t, c.pathID())
+	for _, spec := range toolSpecs {
+		if spec.PathArgument != "" {
+			continue
+		}
+		op, err := spec.decodeCall([]byte(`{}`))
+		require.NoError(t, err, spec.Name)
+		assert.Zero(t, op.pathID(), spec.Name)
 	}
 }
 
+var errRecorded = errors.New("recorded")
+
+type refusingDoer struct{}
+
+func (refusingDoer) Do(*http.Request) (*http.Response, error) { return nil, errRecorded }
+
+func recordingClient(t *testing.T) *gen.Client {
+	c, err := gen.NewClient("http://127.0.0.1:1", gen.WithHTTPClient(refusingDoer{}))
+	require.NoError(t, err)
+	return c
+}
+
 func TestPanicInAHandlerBecomesAnErrorResult(t *testing.T) {
-	saved := operations["createEndpoint"]
-	operations["createEndpoint"] = func([]byte) (call, error) {
-		panic("boom: secret-looking detail")
-	}
-	t.Cleanup(func() { operations["createEndpoint"] = saved })
+	spec := specNamed("create_endpoint")
+	saved := spec.decode
+	spec.decode = func([]byte) (operation, error) { panic("boom: secret-looking detail") }
+	t.Cleanup(func() { spec.decode = saved })
 
 	var logs bytes.Buffer
 	vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: "http://127.0.0.1:1"})

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
-	"slices"
 	"strings"
 	"time"
 
@@ -19,83 +17,76 @@ import (
 const (
 	MetaSandbox = "vast-mcp/sandbox"
 	MetaDryRun  = "vast-mcp/dryRun"
+	MetaOutcome = "vast-mcp/outcome" // one of the Outcome constants
 )
 
-func success(spec *toolSpec, out created, opts Options) *mcpgo.CallToolResult {
-	text := out.text
-	if !opts.ExposeInstanceKey {
-		if hidden := withhold(out.body, spec.SensitiveOutputs); len(hidden) > 0 {
-			text += fmt.Sprintf(" (%s withheld: a credential; the operator can show it with --expose-instance-key)", strings.Join(hidden, ", "))
-		}
+// withOutcome records what happened in the result's _meta, and that the
+// answer was canned in sandbox mode.
+func withOutcome(result *mcpgo.CallToolResult, outcome string, opts Options) *mcpgo.CallToolResult {
+	if result.Meta == nil {
+		result.Meta = &mcpgo.Meta{AdditionalFields: map[string]any{}}
 	}
-	result := &mcpgo.CallToolResult{Content: []mcpgo.Content{mcpgo.NewTextContent(text)}, StructuredContent: out.body}
+	if result.Meta.AdditionalFields == nil {
+		result.Meta.AdditionalFields = map[string]any{}
+	}
+	result.Meta.AdditionalFields[MetaOutcome] = outcome
 	if opts.Sandbox {
-		markSandbox(result)
+		result.Meta.AdditionalFields[MetaSandbox] = true
+		if outcome == OutcomeDone && len(result.Content) > 0 {
+			if text, ok := result.Content[0].(mcpgo.TextContent); ok {
+				text.Text = "[sandbox: canned response, nothing was created, changed or billed] " + text.Text
+				result.Content[0] = text
+			}
+		}
 	}
 	return result
 }
 
-// withhold clears the named JSON fields (pointers in a generated struct)
-// and reports those that held a value.
-func withhold(body any, fields []string) []string {
-	if len(fields) == 0 {
-		return nil
-	}
-	v := reflect.ValueOf(body).Elem()
-	var hidden []string
-	for i := range v.NumField() {
-		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
-		if f := v.Field(i); slices.Contains(fields, name) && f.Kind() == reflect.Pointer && !f.IsNil() {
-			f.SetZero()
-			hidden = append(hidden, name)
-		}
-	}
-	return hidden
-}
-
-func markSandbox(result *mcpgo.CallToolResult) {
-	text := result.Content[0].(mcpgo.TextContent)
-	text.Text = "[sandbox: canned response, nothing was created or billed] " + text.Text
-	result.Content[0] = text
-	result.Meta = &mcpgo.Meta{AdditionalFields: map[string]any{MetaSandbox: true}}
+func errorResult(text, outcome string) *mcpgo.CallToolResult {
+	return withOutcome(mcpgo.NewToolResultError(text), outcome, Options{})
 }
 
 func argumentError(spec *toolSpec, err error) *mcpgo.CallToolResult {
-	return mcpgo.NewToolResultError(fmt.Sprintf("Invalid arguments for %s: %v. Nothing was sent; fix the argument and call again.", spec.Name, err))
+	return errorResult(fmt.Sprintf("Invalid arguments for %s: %v. Nothing was sent; fix the argument and call again.", spec.Name, err), OutcomeInvalid)
 }
 
 // refused says which operator guardrail stopped the call.
 func refused(spec *toolSpec, err error) *mcpgo.CallToolResult {
-	return mcpgo.NewToolResultError(fmt.Sprintf("%s refused: %v. Nothing was sent. The person running vast-mcp sets this limit; "+
-		"no tool argument can change it. Stay within it, or ask the human to change the setting.", spec.Name, err))
+	return errorResult(fmt.Sprintf("%s refused: %v. Nothing was sent. The person running vast-mcp sets this limit; "+
+		"no tool argument can change it. Stay within it, or ask the human to change the setting.", spec.Name, err), OutcomeRefused)
 }
 
-func failure(spec *toolSpec, c call, err error, opts Options) *mcpgo.CallToolResult {
+func failure(spec *toolSpec, op operation, err error, opts Options) *mcpgo.CallToolResult {
 	var (
 		dry    *gen.DryRunError
 		apiErr *gen.APIError
 		reqErr *gen.RequestError
 	)
+	rules := spec.Kind.rules()
 	var result *mcpgo.CallToolResult
 	switch {
 	case errors.As(err, &dry):
-		return dryRun(spec, dry)
+		return withOutcome(dryRun(spec, dry), OutcomeDryRun, opts)
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && spec.Kind == kindDestroy:
+		// Idempotent undo: what is already gone need not be removed again.
+		result = mcpgo.NewToolResultText(fmt.Sprintf("%s: %s %d is already gone (HTTP 404); nothing more to do.", spec.Name, spec.PathArgument, op.pathID()))
+		return withOutcome(result, OutcomeDone, opts)
 	case errors.As(err, &apiErr):
-		result = mcpgo.NewToolResultError(fmt.Sprintf("%s failed: %s. %s", spec.Name, describeAPIError(apiErr), nextStep(spec, c.pathID(), apiErr)))
+		outcome := OutcomeNotSent
+		if apiErr.StatusCode >= 500 {
+			outcome = OutcomeUnknown
+		}
+		result = withOutcome(mcpgo.NewToolResultError(fmt.Sprintf("%s failed: %s. %s", spec.Name, describeAPIError(apiErr), nextStep(spec, op.pathID(), apiErr))), outcome, opts)
 	case errors.Is(err, gen.ErrNoAPIKey):
-		result = mcpgo.NewToolResultError("No Vast.ai API key is configured, so nothing was sent. Set VAST_API_KEY in the environment " +
-			"vast-mcp starts with (or save the key with `vastai set api-key`), then restart the server. " +
-			"--dry-run and --sandbox work without a key.")
+		result = withOutcome(mcpgo.NewToolResultError("No Vast.ai API key is configured, so nothing was sent. Set VAST_API_KEY in the environment "+
+			"vast-mcp starts with (or save the key with `vastai set api-key`), then restart the server. "+
+			"--dry-run and --sandbox work without a key."), OutcomeNotSent, opts)
 	case errors.As(err, &reqErr) && reqErr.Sent:
-		result = mcpgo.NewToolResultError(fmt.Sprintf("%s: no usable answer after the request was sent (%v). The create may or may not have happened: "+
-			"check the Vast.ai console before calling again, or it may be created and billed twice.", spec.Name, reqErr.Err))
+		result = withOutcome(mcpgo.NewToolResultError(fmt.Sprintf("%s: no usable answer after the request was sent (%v). %s", spec.Name, reqErr.Err, rules.unknown)), OutcomeUnknown, opts)
 	case errors.As(err, &reqErr):
-		result = mcpgo.NewToolResultError(fmt.Sprintf("%s: the request was not sent (%v). Nothing was created; it is safe to call again.", spec.Name, reqErr.Err))
+		result = withOutcome(mcpgo.NewToolResultError(fmt.Sprintf("%s: the request was not sent (%v). %s", spec.Name, reqErr.Err, rules.notSent)), OutcomeNotSent, opts)
 	default:
-		result = mcpgo.NewToolResultError(fmt.Sprintf("%s failed: %v", spec.Name, err))
-	}
-	if opts.Sandbox {
-		result.Meta = &mcpgo.Meta{AdditionalFields: map[string]any{MetaSandbox: true}}
+		result = withOutcome(mcpgo.NewToolResultError(fmt.Sprintf("%s failed: %v", spec.Name, err)), OutcomeUnknown, opts)
 	}
 	return result
 }
@@ -117,7 +108,7 @@ func describeAPIError(e *gen.APIError) string {
 // nextStep tells the agent what to do about a failure, in words it can act
 // on.
 func nextStep(spec *toolSpec, pathID int, e *gen.APIError) string {
-	const nothing = " Nothing was created."
+	nothing := " " + spec.Kind.rules().notSent
 	switch status := e.StatusCode; {
 	case status == http.StatusTooManyRequests:
 		wait := e.RetryAfter
@@ -129,14 +120,16 @@ func nextStep(spec *toolSpec, pathID int, e *gen.APIError) string {
 		return "The API key was refused: check VAST_API_KEY (or the vastai CLI key file) where vast-mcp runs, then restart it." + nothing
 	case status == http.StatusForbidden:
 		return "This key may not do this (see the message); calling again will not help." + nothing
-	case (status == http.StatusNotFound || status == http.StatusGone) && spec.PathArgument != "" && pathID > 0:
+	case (status == http.StatusNotFound || status == http.StatusGone) && spec.PathArgument == "offer_id" && pathID > 0:
 		return fmt.Sprintf("Offer %d is gone or taken: search offers again and call %s with another %s.%s", pathID, spec.Name, spec.PathArgument, nothing)
+	case (status == http.StatusNotFound || status == http.StatusGone) && spec.PathArgument != "" && pathID > 0:
+		return fmt.Sprintf("%s %d was not found: check the id with the read tools.%s", spec.PathArgument, pathID, nothing)
 	case status == http.StatusNotFound:
 		return "The API path was not found: check --base-url / VAST_URL (normally " + gen.DefaultBaseURL + ")." + nothing
 	case status >= 300 && status < 400:
-		return "vast-mcp never follows a redirect on a create (it would be re-sent as a GET). Check --base-url / VAST_URL (normally " + gen.DefaultBaseURL + ")." + nothing
+		return "vast-mcp never follows a redirect (net/http would re-send it as a GET). Check --base-url / VAST_URL (normally " + gen.DefaultBaseURL + ")." + nothing
 	case status >= 500:
-		return "The create may or may not have happened: check the Vast.ai console before calling again, or it may be created and billed twice."
+		return spec.Kind.rules().unknown
 	case e.Code == "insufficient_credit":
 		return "Add credit to the Vast.ai account, then call again." + nothing
 	case e.Code == "no_ssh_key_for_vm":

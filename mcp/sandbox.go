@@ -9,10 +9,9 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/vast-mcp/vast-mcp/gen"
 )
 
-// SandboxTransport answers the create operations with canned successes
+// SandboxTransport answers every operation with its documented success
 // instead of reaching Vast.ai, so the whole server (validation, client,
 // results) runs with no account. Requests go through the real client first:
 // a sandbox call is checked and shaped exactly like a real one.
@@ -22,16 +21,12 @@ func SandboxTransport() http.RoundTripper {
 
 type sandbox struct{ next atomic.Int64 }
 
-// sandboxReplies builds each operation's success body from the generated
-// types, so it has the shape the spec documents.
-var sandboxReplies = map[string]func(id int) any{
-	"createEndpoint": func(id int) any { return gen.EndpointCreated{Success: ptr(true), Result: &id} },
-	"createWorkergroup": func(id int) any {
-		return gen.WorkergroupCreated{Success: ptr(true), Id: &id}
-	},
-	"createInstance": func(id int) any {
-		return gen.InstanceCreated{Success: ptr(true), NewContract: &id, InstanceApiKey: ptr("sandbox-instance-key")}
-	},
+// sandboxReply is an operation's documented success (tools.gen.go builds
+// them from the spec's examples).
+type sandboxReply struct {
+	Method, Path string
+	IDFields     []string // filled with a fresh id for each create
+	Body         string
 }
 
 func (s *sandbox) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -39,17 +34,37 @@ func (s *sandbox) RoundTrip(req *http.Request) (*http.Response, error) {
 		_, _ = io.Copy(io.Discard, req.Body)
 		_ = req.Body.Close()
 	}
-	for i := range toolSpecs {
-		spec := &toolSpecs[i]
-		if !strings.EqualFold(req.Method, spec.Method) || !pathMatches(spec.Path, req.URL.Path) {
+	for i := range sandboxReplies {
+		r := &sandboxReplies[i]
+		if !strings.EqualFold(req.Method, r.Method) || !pathMatches(r.Path, req.URL.Path) {
 			continue
 		}
-		id := 9_000_001 + int(s.next.Add(1)-1)
-		body, _ := json.Marshal(sandboxReplies[spec.OperationID](id))
+		body := []byte(r.Body)
+		if len(r.IDFields) > 0 && req.Method != http.MethodGet {
+			body = withID(body, r.IDFields[0], 9_000_001+int(s.next.Add(1)-1))
+		}
 		return reply(req, http.StatusOK, body), nil
 	}
 	body := fmt.Sprintf(`{"success": false, "error": "not_found", "msg": "the sandbox does not serve %s %s"}`, req.Method, req.URL.Path)
 	return reply(req, http.StatusNotFound, []byte(body)), nil
+}
+
+// withID gives each sandbox create an id of its own, so a session reads
+// like a real one.
+func withID(body []byte, field string, id int) []byte {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	if _, ok := m[field]; !ok {
+		return body
+	}
+	m[field] = id
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // pathMatches compares a spec path such as /api/v0/asks/{id}/ with a

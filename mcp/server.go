@@ -59,7 +59,7 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 		server.WithToolHandlerMiddleware(recoverPanics(opts.Logger)),
 		server.WithHooks(hooks),
 	}
-	if opts.Guardrails != nil && opts.Guardrails.Confirm {
+	if asksAnyone(opts.Guardrails) {
 		serverOpts = append(serverOpts, server.WithElicitation())
 	}
 	s := server.NewMCPServer("vast-mcp", gen.Version, serverOpts...)
@@ -95,4 +95,14 @@ func recoverPanics(logger *slog.Logger) server.ToolHandlerMiddleware {
 			return next(ctx, req)
 		}
 	}
+}
+
+// asksAnyone reports whether some tool on offer waits for a human.
+func asksAnyone(g *Guardrails) bool {
+	for i := range toolSpecs {
+		if g.allows(toolSpecs[i].Name) && g.confirmPolicy().asks(toolSpecs[i].Kind) {
+			return true
+		}
+	}
+	return false
 }

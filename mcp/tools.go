@@ -1,9 +1,11 @@
 package mcp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
+	"net/http"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -11,113 +13,58 @@ import (
 	"github.com/vast-mcp/vast-mcp/gen"
 )
 
-// toolSpec is what a tool takes from the spec; tools.gen.go holds one per
-// operation that carries x-mcp-tool.
+// toolSpec is one tool as overlay.yaml declares it on its operation;
+// tools.gen.go holds one per declaration, with its schemas, its typed
+// arguments and the hooks it names.
 type toolSpec struct {
 	Name, Title, Description string
+	Kind                     kind
+	Toolset                  string
 	OperationID              string
 	Method, Path             string
-	PathArgument             string   // argument that fills the path's one parameter
-	DockerFlagArguments      []string // arguments that may be a Docker flag string
-	SensitiveOutputs         []string // result fields hidden unless the operator opts in
+	Serverless               bool     // sent to the serverless host
+	PathArgument             string   // argument that fills the path's id, if any
+	Line                     string   // what the agent can quote: {field} from arguments or answer
+	IDFields                 []string // the resource's id; the first is canonical
+	Show                     []string // answer fields shown; all when empty
+	Hide                     []string // field names never shown
+	Sensitive                []string // credentials shown only with --expose-instance-key
+	Fixed                    string   // JSON object of body fields the tool sets itself
+	Pages                    *pages   // cursor pagination, followed up to Max pages
 	InputSchema              string
 	OutputSchema             string
+
+	decode   func(args []byte) (operation, error)
+	check    func(g *Guardrails, op operation) error                                 // a guardrail
+	prepare  func(op operation) error                                                // a conversion before sending
+	handler  func(spec *toolSpec, vast *gen.Vast, opts Options) server.ToolHandlerFunc
 }
 
-// created is what a successful operation hands back to the handler.
-type created struct {
-	body any    // the API's success body, as a generated type
-	text string // one line an agent can quote
+// pages describes a cursor-paginated answer.
+type pages struct {
+	Cursor string // answer field holding the next page's token
+	Param  string // query parameter that takes it
+	Items  string // answer field whose list is concatenated
+	Max    int    // pages followed at most
 }
 
-// call is one decoded create request, ready to be checked and sent.
-type call interface {
-	// check applies the operator's guardrails; it returns a *capError.
-	check(g *Guardrails) error
-	send(ctx context.Context, vast *gen.Vast) (created, error)
-	// pathID is the path parameter's value, or 0 for an operation without one.
-	pathID() int
+// operation is one call's decoded arguments: the generated request type
+// plus the path and query parameters (tools.gen.go).
+type operation interface {
+	send(ctx context.Context, api *gen.Client) (*http.Response, error)
+	pathID() int // the path's id, or 0 for an operation without one
 }
 
-// operations decode a tool's arguments, in one pass, into the generated
-// request type, keyed by operationId. Tests check that they match toolSpecs,
-// including the path argument and the arguments that take Docker flags.
-var operations = map[string]func(args []byte) (call, error){
-	"createEndpoint": func(args []byte) (call, error) {
-		var c endpointCall
-		return &c, decodeArguments(args, &c.req)
-	},
-	"createWorkergroup": func(args []byte) (call, error) {
-		var c workergroupCall
-		return &c, decodeArguments(args, &c.req)
-	},
-	"createInstance": func(args []byte) (call, error) {
-		var a struct {
-			OfferID int         `json:"offer_id"`
-			Env     envArgument `json:"env"` // shadows the request's Env
-			gen.CreateInstanceRequest
-		}
-		if err := decodeArguments(args, &a); err != nil {
-			return nil, err
-		}
-		if a.OfferID < 1 {
-			return nil, &argError{arg: "offer_id", reason: "required: a positive offer id"}
-		}
-		a.CreateInstanceRequest.Env = a.Env.vars
-		return &instanceCall{offerID: a.OfferID, req: a.CreateInstanceRequest}, nil
-	},
-}
-
-type endpointCall struct{ req gen.CreateEndpointRequest }
-
-func (*endpointCall) pathID() int { return 0 }
-
-func (c *endpointCall) send(ctx context.Context, vast *gen.Vast) (created, error) {
-	resp, err := vast.CreateEndpoint(ctx, c.req)
-	if err != nil {
-		return created{}, err
+// decodeAs decodes arguments into an operation's generated argument type.
+func decodeAs[T any, PT interface {
+	*T
+	operation
+}](args []byte) (operation, error) {
+	op := PT(new(T))
+	if err := decodeArguments(args, op); err != nil {
+		return nil, err
 	}
-	text := fmt.Sprintf("Created endpoint %d", *resp.Result)
-	if c.req.EndpointName != nil {
-		text += fmt.Sprintf(" (%q)", *c.req.EndpointName)
-	}
-	return created{body: resp, text: text}, nil
-}
-
-type workergroupCall struct{ req gen.CreateWorkergroupRequest }
-
-func (*workergroupCall) pathID() int { return 0 }
-
-func (c *workergroupCall) send(ctx context.Context, vast *gen.Vast) (created, error) {
-	resp, err := vast.CreateWorkergroup(ctx, c.req)
-	if err != nil {
-		return created{}, err
-	}
-	id := resp.ID()
-	resp.Id = &id // one field for agents, whichever the API used
-	text := fmt.Sprintf("Created workergroup %d", id)
-	switch {
-	case c.req.EndpointName != nil:
-		text += fmt.Sprintf(" for endpoint %q", *c.req.EndpointName)
-	case c.req.EndpointId != nil:
-		text += fmt.Sprintf(" for endpoint %d", *c.req.EndpointId)
-	}
-	return created{body: resp, text: text}, nil
-}
-
-type instanceCall struct {
-	offerID int
-	req     gen.CreateInstanceRequest
-}
-
-func (c *instanceCall) pathID() int { return c.offerID }
-
-func (c *instanceCall) send(ctx context.Context, vast *gen.Vast) (created, error) {
-	resp, err := vast.CreateInstance(ctx, c.offerID, c.req)
-	if err != nil {
-		return created{}, err
-	}
-	return created{body: resp, text: fmt.Sprintf("Created instance %d from offer %d", *resp.NewContract, c.offerID)}, nil
+	return op, nil
 }
 
 // ToolNames lists every tool the server can offer.
@@ -129,8 +76,8 @@ func ToolNames() []string {
 	return names
 }
 
-// Tools returns the server tools wired to vast: all of them, or those named
-// in opts.Guardrails.Tools.
+// Tools returns the server tools wired to vast: those the operator's
+// guardrails (tools, toolsets, read-only) leave.
 func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 	tools := make([]server.ServerTool, 0, len(toolSpecs))
 	confirmations := newConfirmer()
@@ -139,52 +86,162 @@ func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 		if !opts.Guardrails.allows(spec.Name) {
 			continue
 		}
-		tools = append(tools, server.ServerTool{Tool: newTool(spec, opts.Guardrails), Handler: handler(spec, vast, opts, confirmations)})
+		h := handler(spec, vast, opts, confirmations)
+		if spec.handler != nil {
+			h = spec.handler(spec, vast, opts)
+		}
+		tools = append(tools, server.ServerTool{Tool: newTool(spec, opts.Guardrails), Handler: h})
 	}
 	return tools
 }
 
 func newTool(spec *toolSpec, g *Guardrails) mcpgo.Tool {
-	no, yes := false, true
 	return mcpgo.Tool{
 		Name:            spec.Name,
 		Title:           spec.Title,
-		Description:     spec.Description + g.describe(spec.OperationID),
+		Description:     spec.Description + g.describe(spec),
 		RawInputSchema:  json.RawMessage(spec.InputSchema),
 		RawOutputSchema: json.RawMessage(spec.OutputSchema),
-		Annotations: mcpgo.ToolAnnotation{
-			Title:           spec.Title,
-			ReadOnlyHint:    &no,  // it creates a resource
-			DestructiveHint: &no,  // it only adds; nothing is changed or removed
-			IdempotentHint:  &no,  // a second call creates (and bills) a second one
-			OpenWorldHint:   &yes, // it acts on the Vast.ai cloud
-		},
+		Annotations:     spec.Kind.annotations(spec.Title),
 	}
 }
 
 func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confirmer) server.ToolHandlerFunc {
-	decode := operations[spec.OperationID]
 	return func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
 		args, err := rawArguments(req)
 		if err != nil {
 			return argumentError(spec, err), nil
 		}
-		c, err := decode(args)
+		op, err := spec.decodeCall(args)
 		if err != nil {
 			return argumentError(spec, err), nil
 		}
-		if err := c.check(opts.Guardrails); err != nil {
-			return refused(spec, err), nil
+		if spec.check != nil {
+			if err := spec.check(opts.Guardrails, op); err != nil {
+				return refused(spec, err), nil
+			}
 		}
-		if opts.Guardrails != nil && opts.Guardrails.Confirm {
-			if result := confirmations.confirm(ctx, spec, req, vast, c); result != nil {
+		if opts.Guardrails.confirmPolicy().asks(spec.Kind) {
+			if result := confirmations.confirm(ctx, spec, req, vast, op); result != nil {
 				return result, nil // asking, declined, or not confirmable
 			}
 		}
-		out, err := c.send(ctx, vast)
+		body, err := spec.send(ctx, vast, op, args)
 		if err != nil {
-			return failure(spec, c, err, opts), nil
+			return failure(spec, op, err, opts), nil
 		}
-		return success(spec, out, opts), nil
+		result, err := present(spec, body, args, opts)
+		if err != nil {
+			return failure(spec, op, err, opts), nil
+		}
+		return result, nil
 	}
+}
+
+// decodeCall turns a call's arguments into its operation: the tool's fixed
+// fields merged in, decoded into the generated types, converted.
+func (spec *toolSpec) decodeCall(args []byte) (operation, error) {
+	if spec.Fixed != "" {
+		merged, err := withFields(args, []byte(spec.Fixed))
+		if err != nil {
+			return nil, err
+		}
+		args = merged
+	}
+	op, err := spec.decode(args)
+	if err != nil {
+		return nil, err
+	}
+	if spec.PathArgument != "" && op.pathID() < 1 {
+		return nil, &argError{arg: spec.PathArgument, reason: "required: a positive id"}
+	}
+	if spec.prepare != nil {
+		if err := spec.prepare(op); err != nil {
+			return nil, err
+		}
+	}
+	return op, nil
+}
+
+// send makes the call, following pages when the answer has them.
+func (spec *toolSpec) send(ctx context.Context, vast *gen.Vast, op operation, args []byte) ([]byte, error) {
+	call := gen.Call{
+		Operation:  spec.OperationID,
+		Serverless: spec.Serverless,
+		Idempotent: spec.Kind.rules().retryUnknown,
+		Send:       op.send,
+	}
+	body, err := vast.Do(ctx, call)
+	if err != nil || spec.Pages == nil {
+		return body, err
+	}
+	return followPages(ctx, spec, vast, call, body, args)
+}
+
+// followPages concatenates the pages' item lists, up to the declared bound;
+// the last cursor stays in the answer when the bound cut the list short.
+func followPages(ctx context.Context, spec *toolSpec, vast *gen.Vast, call gen.Call, first, args []byte) ([]byte, error) {
+	var answer map[string]any
+	if err := json.Unmarshal(first, &answer); err != nil {
+		return first, nil // present reports an answer of the wrong shape
+	}
+	items, _ := answer[spec.Pages.Items].([]any)
+	for page := 1; page < spec.Pages.Max; page++ {
+		cursor, _ := answer[spec.Pages.Cursor].(string)
+		if cursor == "" {
+			break
+		}
+		next, err := withFields(args, mustJSON(map[string]string{spec.Pages.Param: cursor}))
+		if err != nil {
+			return nil, err
+		}
+		op, err := spec.decodeCall(next)
+		if err != nil {
+			return nil, err
+		}
+		call.Send = op.send
+		body, err := vast.Do(ctx, call)
+		if err != nil {
+			return nil, err
+		}
+		answer = map[string]any{}
+		if err := json.Unmarshal(body, &answer); err != nil {
+			return nil, &gen.RequestError{Operation: spec.OperationID, Sent: true, Err: errors.New("a page that is not a JSON object")}
+		}
+		more, _ := answer[spec.Pages.Items].([]any)
+		items = append(items, more...)
+	}
+	answer[spec.Pages.Items] = items
+	return json.Marshal(answer)
+}
+
+// withFields sets fields (a JSON object) in the arguments object.
+func withFields(args, fields []byte) ([]byte, error) {
+	var merged map[string]json.RawMessage
+	trimmed := bytes.TrimSpace(args)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+		trimmed = []byte("{}")
+	}
+	if err := json.Unmarshal(trimmed, &merged); err != nil {
+		return nil, &argError{reason: "arguments must be a JSON object"}
+	}
+	var extra map[string]json.RawMessage
+	if err := json.Unmarshal(fields, &extra); err != nil {
+		return nil, err
+	}
+	for k, v := range extra {
+		if _, given := merged[k]; given {
+			return nil, &argError{arg: k, reason: "set by this tool itself; leave it out"}
+		}
+		merged[k] = v
+	}
+	return json.Marshal(merged)
+}
+
+func mustJSON(v any) []byte {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return data
 }

@@ -14,7 +14,7 @@ import (
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	schemakind "github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
@@ -114,20 +114,20 @@ func describeValidation(v *jsonschema.ValidationError, spec *toolSpec) []string 
 		return path
 	}
 	switch k := v.ErrorKind.(type) {
-	case *kind.AnyOf, *kind.OneOf:
+	case *schemakind.AnyOf, *schemakind.OneOf:
 		if names, ok := allRequired(v.Causes); ok {
 			return []string{fmt.Sprintf("%s: give one of %s", at(), strings.Join(names, " or "))}
 		}
 		if wants, got, ok := allTypes(v.Causes); ok {
 			return []string{fmt.Sprintf("%s: must be %s, got %s", at(), strings.Join(wants, " or "), got)}
 		}
-	case *kind.Required:
+	case *schemakind.Required:
 		var out []string
 		for _, name := range k.Missing {
 			out = append(out, at(name)+": required")
 		}
 		return out
-	case *kind.AdditionalProperties:
+	case *schemakind.AdditionalProperties:
 		var out []string
 		for _, name := range k.Properties {
 			if len(v.InstanceLocation) == 0 {
@@ -137,20 +137,20 @@ func describeValidation(v *jsonschema.ValidationError, spec *toolSpec) []string 
 			}
 		}
 		return out
-	case *kind.Type:
+	case *schemakind.Type:
 		return []string{fmt.Sprintf("%s: must be %s, got %s", at(), strings.Join(k.Want, " or "), k.Got)}
-	case *kind.Enum:
+	case *schemakind.Enum:
 		return []string{fmt.Sprintf("%s: must be one of %s, got %s", at(), joinJSON(k.Want), jsonText(k.Got))}
-	case *kind.Minimum:
+	case *schemakind.Minimum:
 		return []string{fmt.Sprintf("%s: must be at least %s, got %s", at(), ratText(k.Want), ratText(k.Got))}
-	case *kind.Maximum:
+	case *schemakind.Maximum:
 		return []string{fmt.Sprintf("%s: must be at most %s, got %s", at(), ratText(k.Want), ratText(k.Got))}
-	case *kind.MinLength:
+	case *schemakind.MinLength:
 		if k.Got == 0 {
 			return []string{at() + ": must not be empty"}
 		}
 		return []string{fmt.Sprintf("%s: must be at least %d characters, got %d", at(), k.Want, k.Got)}
-	case *kind.MaxLength:
+	case *schemakind.MaxLength:
 		return []string{fmt.Sprintf("%s: must be at most %d characters, got %d", at(), k.Want, k.Got)}
 	}
 	if len(v.Causes) == 0 {
@@ -167,7 +167,7 @@ func describeValidation(v *jsonschema.ValidationError, spec *toolSpec) []string 
 func allRequired(causes []*jsonschema.ValidationError) ([]string, bool) {
 	var names []string
 	for _, c := range causes {
-		r, ok := c.ErrorKind.(*kind.Required)
+		r, ok := c.ErrorKind.(*schemakind.Required)
 		if !ok {
 			return nil, false
 		}
@@ -179,7 +179,7 @@ func allRequired(causes []*jsonschema.ValidationError) ([]string, bool) {
 // allTypes recognises an argument that may take several types (env).
 func allTypes(causes []*jsonschema.ValidationError) (wants []string, got string, ok bool) {
 	for _, c := range causes {
-		t, ok := c.ErrorKind.(*kind.Type)
+		t, ok := c.ErrorKind.(*schemakind.Type)
 		if !ok {
 			return nil, "", false
 		}

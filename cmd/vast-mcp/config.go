@@ -43,7 +43,7 @@ type config struct {
 	maxDisk    float64
 	images     list
 	commands   bool
-	confirm    bool
+	confirm    confirmValue
 
 	// Streamable HTTP.
 	httpToken    string
@@ -126,7 +126,12 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 	capping(capValue{f: &cfg.maxDisk}, "max-disk", "VAST_MCP_MAX_DISK", "cap on an instance's disk and a new volume's size, GB; disk then required (0: no cap)")
 	listing(&cfg.images, "allow-image", "VAST_MCP_ALLOW_IMAGES", `comma-separated images an instance may run: exact names, or prefixes ending in "*"; image then required, and only the image's own entrypoint runs unless --allow-commands`)
 	boolean(&cfg.commands, "allow-commands", "VAST_MCP_ALLOW_COMMANDS", "with --allow-image, also accept what runs commands of the agent's choosing in an allowed image: onstart, args, args_str, templates and their launch_args options")
-	boolean(&cfg.confirm, "confirm", "VAST_MCP_CONFIRM", "ask the human (MCP elicitation) before every create, showing the exact request")
+	if v := defaults("VAST_MCP_CONFIRM", "confirm"); v != "" {
+		if err := cfg.confirm.Set(v); err != nil {
+			cfg.problems = append(cfg.problems, fmt.Errorf("confirm %q: %w", v, err))
+		}
+	}
+	fs.Var(&cfg.confirm, "confirm", usage("which calls a human approves (MCP elicitation) before they are sent: destructive (destroys and deletes; the default), all (also creates, stops and starts), or none; a bare --confirm or true means all", "VAST_MCP_CONFIRM"))
 
 	str(&cfg.httpToken, "http-token", "VAST_MCP_HTTP_TOKEN", "", "bearer token clients must send to /mcp; required to bind a non-loopback address (prefer the env var: flags show in ps)")
 	listing(&cfg.allowOrigins, "allow-origin", "VAST_MCP_ALLOW_ORIGINS", "comma-separated browser origins allowed to call /mcp (default: loopback origins only)")
@@ -196,6 +201,29 @@ func (c capValue) Set(v string) error {
 		return errors.New("too small: it would round to 0, which means no cap")
 	}
 	*c.f = f
+	return nil
+}
+
+// confirmValue is --confirm: none, destructive or all. A bare --confirm,
+// and true in the environment or the config file, keep the meaning they
+// had before there was a choice: ask before everything that is not a read.
+type confirmValue mcp.ConfirmPolicy
+
+func (c *confirmValue) String() string { return mcp.ConfirmPolicy(*c).String() }
+
+func (c *confirmValue) IsBoolFlag() bool { return true }
+
+func (c *confirmValue) Set(v string) error {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "all", "true", "1":
+		*c = confirmValue(mcp.ConfirmAll)
+	case "destructive", "false", "0":
+		*c = confirmValue(mcp.ConfirmDestructive)
+	case "none":
+		*c = confirmValue(mcp.ConfirmNone)
+	default:
+		return errors.New("want none, destructive or all")
+	}
 	return nil
 }
 
@@ -360,7 +388,7 @@ func (c *config) serverOptions(logger *slog.Logger) mcp.Options {
 			MaxDisk:       c.maxDisk,
 			Images:        c.images,
 			AllowCommands: c.commands,
-			Confirm:       c.confirm,
+			Confirm:       mcp.ConfirmPolicy(c.confirm),
 		},
 	}
 }
@@ -378,7 +406,7 @@ func (c *config) describe() []any {
 	return []any{"version", gen.Version, "transport", c.transport, "mode", mode, "base_url", c.baseURL, "timeout", c.timeout,
 		"tools", cmp.Or(c.tools.String(), "all"),
 		"max_workers", none(capText(float64(c.maxWorkers))), "max_price", none(capText(c.maxPrice)), "max_disk", none(capText(c.maxDisk)),
-		"allowed_images", cmp.Or(c.images.String(), "any"), "allow_commands", c.commands, "confirm", c.confirm, "expose_instance_key", c.exposeInstanceKey}
+		"allowed_images", cmp.Or(c.images.String(), "any"), "allow_commands", c.commands, "confirm", mcp.ConfirmPolicy(c.confirm).String(), "expose_instance_key", c.exposeInstanceKey}
 }
 
 func capText(v float64) string {

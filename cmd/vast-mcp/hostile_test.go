@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
 func TestStdioSurvivesHostileInput(t *testing.T) {
@@ -150,7 +152,7 @@ func TestConfigFileEnvAndFlagPrecedence(t *testing.T) {
 	assert.Equal(t, 80.0, cfg.maxDisk, "the environment beats the file")
 	assert.Equal(t, list{"vllm/*", "ubuntu:24.04"}, cfg.images, "the file fills the rest")
 	assert.Equal(t, list{"create_instance"}, cfg.tools)
-	assert.True(t, cfg.confirm)
+	assert.Equal(t, mcp.ConfirmAll, mcp.ConfirmPolicy(cfg.confirm), "true in the file means all, as before")
 
 	// --config on the command line beats VAST_MCP_CONFIG.
 	other := filepath.Join(dir, "other.json")
@@ -158,7 +160,7 @@ func TestConfigFileEnvAndFlagPrecedence(t *testing.T) {
 	cfg, _, exit = parse([]string{"--config=" + other}, func(k string) string { return env[k] }, io.Discard, &stderr)
 	require.Equal(t, -1, exit, stderr.String())
 	assert.Equal(t, 7.0, cfg.maxPrice)
-	assert.False(t, cfg.confirm)
+	assert.Equal(t, mcp.ConfirmDestructive, mcp.ConfirmPolicy(cfg.confirm))
 
 	require.NoError(t, os.WriteFile(file, []byte(`{"max-prize": 2}`), 0o600))
 	code := run(context.Background(), []string{}, nil, io.Discard, &stderr, func(k string) string { return env[k] })
@@ -181,7 +183,7 @@ func TestGuardrailFlagsReachTheServer(t *testing.T) {
 		{nil, []string{"--allow-image", "a*b"}, 2, "", `may only end an entry`},
 		{nil, []string{"--max-workers", "many"}, 2, "", `invalid value "many" for flag -max-workers`},
 		{map[string]string{"VAST_MCP_MAX_WORKERS": "many"}, nil, 2, "", `max-workers "many": want a whole number`},
-		{map[string]string{"VAST_MCP_CONFIRM": "yes please"}, nil, 2, "", `confirm "yes please": want true or false`},
+		{map[string]string{"VAST_MCP_CONFIRM": "yes please"}, nil, 2, "", `confirm "yes please": want none, destructive or all`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -199,7 +201,7 @@ func TestGuardrailSummaryIsLoggedAtStartUp(t *testing.T) {
 	require.NoError(t, s.stdin.Close())
 	require.NoError(t, s.cmd.Wait())
 	log := s.stderr.String()
-	for _, want := range []string{"max_price=3", "allowed_images=vllm/*", "confirm=true", "tools=create_instance", "max_workers=none"} {
+	for _, want := range []string{"max_price=3", "allowed_images=vllm/*", "confirm=all", "tools=create_instance", "max_workers=none"} {
 		assert.Contains(t, log, want)
 	}
 }

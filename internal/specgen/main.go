@@ -1,7 +1,10 @@
-// Command specgen derives the MCP tools' JSON Schemas from openapi.yaml with
-// overlay.yaml applied, at generate time, so the server does no YAML parsing
-// or spec walking at start-up. It also writes the effective (overlaid) spec
-// for the linter.
+// Command specgen turns the tools declared in overlay.yaml (x-mcp-tool on
+// an operation) into mcp/tools.gen.go at generate time: each tool's input
+// and output JSON Schemas, its typed arguments (the generated request type
+// plus path and query parameters), the call to the generated client, the
+// hooks it names, and the sandbox reply from the spec's examples. The
+// server parses no YAML and walks no spec at start-up. It also writes the
+// effective (overlaid) spec for the linter.
 //
 //	go run ./internal/specgen -spec openapi.yaml -overlay overlay.yaml -out mcp/tools.gen.go
 //	go run ./internal/specgen -spec openapi.yaml -overlay overlay.yaml -effective /tmp/openapi.json
@@ -21,22 +24,24 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/util"
+	"gopkg.in/yaml.v3"
 )
 
 func main() {
 	specPath := flag.String("spec", "openapi.yaml", "the vendored spec")
 	overlayPath := flag.String("overlay", "overlay.yaml", "corrections applied to it")
-	out := flag.String("out", "", "write the tool definitions (Go) here")
+	codegenConfig := flag.String("codegen-config", "oapi-codegen.yaml", "the operations the client includes")
+	out := flag.String("out", "", "write the tool definitions (Go) here; hooks are looked up beside it")
 	effective := flag.String("effective", "", "write the overlaid spec (JSON) here")
 	flag.Parse()
 
-	if err := run(*specPath, *overlayPath, *out, *effective); err != nil {
+	if err := run(*specPath, *overlayPath, *codegenConfig, *out, *effective); err != nil {
 		fmt.Fprintln(os.Stderr, "specgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(specPath, overlayPath, out, effective string) error {
+func run(specPath, overlayPath, codegenConfig, out, effective string) error {
 	if err := checkProvenance(specPath); err != nil {
 		return err
 	}
@@ -57,103 +62,287 @@ func run(specPath, overlayPath, out, effective string) error {
 	if out == "" {
 		return nil
 	}
-	tools, err := toolsFrom(doc)
+	included, err := includedOperations(codegenConfig)
 	if err != nil {
 		return err
 	}
-	src, err := render(tools)
+	hooks, err := declaredFuncs(filepath.Dir(out))
+	if err != nil {
+		return err
+	}
+	g, err := collect(doc, included, hooks)
+	if err != nil {
+		return err
+	}
+	src, err := g.render()
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(out, src, 0o644)
 }
 
-// tool is one MCP tool derived from an operation carrying x-mcp-tool.
-type tool struct {
-	Name, Title, Description string
-	OperationID              string
-	Method, Path             string
-	Input, Output            string // JSON Schemas
-	PathArgument             string // tool argument holding the path parameter, if any
-	DockerFlagArguments      []string
-	SensitiveOutputs         []string
+// generated is everything tools.gen.go holds.
+type generated struct {
+	tools      []tool
+	operations map[string]*operation // by operationId, for the tools' glue
+	replies    []sandboxReply
 }
 
-func toolsFrom(doc *openapi3.T) ([]tool, error) {
-	var tools []tool
-	for path, item := range doc.Paths.Map() {
+// operation is what the glue for one operation needs; several tools may
+// share it.
+type operation struct {
+	ID, GoName         string
+	Method, Path       string
+	Serverless         bool
+	PathParams         []pathParam
+	HasQuery, HasBody  bool
+	DockerFlagArgument string // body field that also takes a Docker flag string
+}
+
+type pathParam struct{ Name, Argument, Field string }
+
+// tool is one MCP tool: a declaration on an operation.
+type tool struct {
+	declaration
+	Operation     *operation
+	Input, Output string // JSON Schemas
+	Sensitive     []string
+	FixedJSON     string
+}
+
+type sandboxReply struct {
+	Method, Path string
+	IDFields     []string
+	Body         string
+}
+
+func collect(doc *openapi3.T, included []string, hooks map[string]bool) (*generated, error) {
+	g := &generated{operations: map[string]*operation{}}
+	seen := map[string]bool{}
+	for _, path := range doc.Paths.InMatchingOrder() {
+		item := doc.Paths.Value(path)
 		for method, op := range item.Operations() {
-			raw, ok := op.Extensions["x-mcp-tool"]
-			if !ok {
+			raw, declared := op.Extensions["x-mcp-tool"]
+			if !slices.Contains(included, op.OperationID) {
+				if declared {
+					return nil, fmt.Errorf("%s %s declares x-mcp-tool but %s is not in oapi-codegen.yaml's include-operation-ids", method, path, op.OperationID)
+				}
 				continue
 			}
-			t, err := toolFrom(op, raw)
+			seen[op.OperationID] = true
+			reply, err := sandboxReplyFor(method, path, op)
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %w", method, path, err)
 			}
-			t.Method, t.Path = method, path
-			tools = append(tools, t)
+			if !declared {
+				g.replies = append(g.replies, reply)
+				continue
+			}
+			var decls []declaration
+			if err := remarshal(raw, &decls); err != nil {
+				var one declaration
+				if err := remarshal(raw, &one); err != nil {
+					return nil, fmt.Errorf("%s %s: x-mcp-tool: %w", method, path, err)
+				}
+				decls = []declaration{one}
+			}
+			o, err := operationFrom(method, path, op, decls)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", method, path, err)
+			}
+			g.operations[o.ID] = o
+			for _, d := range decls {
+				if err := d.validate(hooks); err != nil {
+					return nil, fmt.Errorf("%s %s: x-mcp-tool %w", method, path, err)
+				}
+				t, err := toolFrom(d, o, op)
+				if err != nil {
+					return nil, fmt.Errorf("%s %s: %s: %w", method, path, d.Name, err)
+				}
+				g.tools = append(g.tools, t)
+			}
+			reply.IDFields = decls[0].Result.ID
+			g.replies = append(g.replies, reply)
 		}
 	}
-	if len(tools) == 0 {
-		return nil, fmt.Errorf("no operation carries x-mcp-tool")
+	for _, id := range included {
+		if !seen[id] {
+			return nil, fmt.Errorf("oapi-codegen.yaml includes %s, which the spec does not define", id)
+		}
 	}
-	slices.SortFunc(tools, func(a, b tool) int { return strings.Compare(a.Name, b.Name) })
-	return tools, nil
+	if len(g.tools) == 0 {
+		return nil, fmt.Errorf("no operation declares x-mcp-tool")
+	}
+	names := map[string]bool{}
+	for _, t := range g.tools {
+		if names[t.Name] {
+			return nil, fmt.Errorf("two tools are named %s", t.Name)
+		}
+		names[t.Name] = true
+	}
+	slices.SortFunc(g.tools, func(a, b tool) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(g.replies, func(a, b sandboxReply) int { return strings.Compare(a.Method+a.Path, b.Method+b.Path) })
+	return g, nil
 }
 
-func toolFrom(op *openapi3.Operation, raw any) (tool, error) {
-	var meta struct{ Name, Title, Description string }
-	if err := remarshal(raw, &meta); err != nil || meta.Name == "" || meta.Description == "" {
-		return tool{}, fmt.Errorf("x-mcp-tool needs name and description (%v)", err)
+// operationFrom reads what the call to the generated client needs, and
+// refuses what the glue cannot translate.
+func operationFrom(method, path string, op *openapi3.Operation, decls []declaration) (*operation, error) {
+	o := &operation{ID: op.OperationID, GoName: exported(op.OperationID), Method: method, Path: path}
+	if op.Servers != nil && len(*op.Servers) > 0 {
+		o.Serverless = true // the serverless host is the only other server the API documents
 	}
-	t := tool{Name: meta.Name, Title: meta.Title, Description: meta.Description, OperationID: op.OperationID}
+	rename := map[string]string{}
+	for _, d := range decls {
+		for param, arg := range d.Arguments {
+			if prev, ok := rename[param]; ok && prev != arg {
+				return nil, fmt.Errorf("tools on one operation name parameter %s differently (%s, %s)", param, prev, arg)
+			}
+			rename[param] = arg
+		}
+	}
+	for _, p := range op.Parameters {
+		param := p.Value
+		switch param.In {
+		case openapi3.ParameterInPath:
+			if param.Schema == nil || !param.Schema.Value.Type.Is(openapi3.TypeInteger) {
+				return nil, fmt.Errorf("path parameter %s: only integer ids are translated", param.Name)
+			}
+			arg := cmpOr(rename[param.Name], param.Name)
+			o.PathParams = append(o.PathParams, pathParam{Name: param.Name, Argument: arg, Field: exported(arg)})
+		case openapi3.ParameterInQuery:
+			if _, renamed := rename[param.Name]; renamed {
+				return nil, fmt.Errorf("query parameter %s cannot be renamed: it decodes into the generated params type", param.Name)
+			}
+			o.HasQuery = true
+		case openapi3.ParameterInHeader:
+			if !strings.EqualFold(param.Name, "Authorization") {
+				return nil, fmt.Errorf("header parameter %s is not translated", param.Name)
+			}
+		default:
+			return nil, fmt.Errorf("parameter %s in %s is not translated", param.Name, param.In)
+		}
+	}
+	if op.RequestBody != nil {
+		if op.RequestBody.Value.Content.Get("application/json") == nil {
+			return nil, fmt.Errorf("only JSON request bodies are translated")
+		}
+		o.HasBody = true
+	}
+	if o.HasBody && o.HasQuery {
+		return nil, fmt.Errorf("an operation with both a body and query parameters is not translated")
+	}
+	return o, nil
+}
 
-	body := op.RequestBody.Value.Content.Get("application/json").Schema.Value
-	input, err := convert(body)
+func toolFrom(d declaration, o *operation, op *openapi3.Operation) (tool, error) {
+	t := tool{declaration: d, Operation: o}
+	input, err := inputSchema(d, o, op)
 	if err != nil {
-		return tool{}, fmt.Errorf("request body: %w", err)
+		return t, err
+	}
+	if len(d.Fixed) > 0 {
+		if t.FixedJSON, err = marshal(d.Fixed); err != nil {
+			return t, err
+		}
+	}
+	output, sensitive, err := outputSchema(d, op)
+	if err != nil {
+		return t, err
+	}
+	t.Sensitive = sensitive
+	properties := input["properties"].(map[string]any)
+	outProps := output["properties"].(map[string]any)
+	for _, field := range d.lineFields() {
+		top, _, _ := strings.Cut(field, ".")
+		if properties[top] == nil && outProps[top] == nil && !slices.Contains(d.Result.ID, top) {
+			return t, fmt.Errorf("result.line names {%s}, neither an argument nor a shown answer field", field)
+		}
+	}
+	for _, id := range d.Result.ID {
+		if outProps[id] == nil {
+			return t, fmt.Errorf("result.id %s is not a field of the answer shown", id)
+		}
+	}
+	if t.Input, err = marshal(input); err != nil {
+		return t, err
+	}
+	if t.Output, err = marshal(output); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+// inputSchema is the request body's schema (less the fixed fields) plus
+// the path and query parameters, every object closed to unknown names.
+func inputSchema(d declaration, o *operation, op *openapi3.Operation) (map[string]any, error) {
+	input := map[string]any{"type": "object", "properties": map[string]any{}}
+	var body *openapi3.Schema
+	if o.HasBody {
+		body = op.RequestBody.Value.Content.Get("application/json").Schema.Value
+		var err error
+		if input, err = convert(body); err != nil {
+			return nil, fmt.Errorf("request body: %w", err)
+		}
 	}
 	closeObjects(input)
 	properties := input["properties"].(map[string]any)
 	required, _ := input["required"].([]string)
-
+	for name := range d.Fixed {
+		if properties[name] == nil {
+			return nil, fmt.Errorf("fixed argument %s is not a body field", name)
+		}
+		delete(properties, name)
+		required = slices.DeleteFunc(required, func(r string) bool { return r == name })
+	}
 	for _, p := range op.Parameters {
 		param := p.Value
-		if param.In != openapi3.ParameterInPath {
-			return tool{}, fmt.Errorf("parameter %q in %s: only path parameters are supported", param.Name, param.In)
-		}
-		name := param.Name
-		if alias, ok := param.Extensions["x-mcp-argument"].(string); ok {
-			name = alias
+		if param.In != openapi3.ParameterInPath && param.In != openapi3.ParameterInQuery {
+			continue
 		}
 		schema, err := convert(param.Schema.Value)
 		if err != nil {
-			return tool{}, fmt.Errorf("parameter %q: %w", param.Name, err)
+			return nil, fmt.Errorf("parameter %q: %w", param.Name, err)
 		}
 		if param.Description != "" {
 			schema["description"] = strings.TrimSpace(param.Description)
 		}
+		name := param.Name
+		if param.In == openapi3.ParameterInPath {
+			name = cmpOr(d.Arguments[param.Name], param.Name)
+			if _, ok := schema["minimum"]; !ok {
+				schema["minimum"] = 1 // ids are positive
+			}
+		}
+		if properties[name] != nil {
+			return nil, fmt.Errorf("parameter %s collides with a body field", name)
+		}
 		properties[name] = schema
-		required = append(required, name)
-		t.PathArgument = name
+		if param.Required {
+			required = append(required, name)
+		}
 	}
 	if len(required) > 0 {
 		input["required"] = required
+	} else {
+		delete(input, "required")
+	}
+	if body == nil {
+		return input, nil
 	}
 
 	// Rules the docs state only in prose: each group needs one member.
 	if raw, ok := body.Extensions["x-required-any-of"]; ok {
 		var groups [][]string
 		if err := remarshal(raw, &groups); err != nil {
-			return tool{}, fmt.Errorf("x-required-any-of: %w", err)
+			return nil, fmt.Errorf("x-required-any-of: %w", err)
 		}
 		var all []any
 		for _, group := range groups {
 			var anyOf []any
 			for _, name := range group {
 				if _, ok := properties[name]; !ok {
-					return tool{}, fmt.Errorf("x-required-any-of names unknown property %q", name)
+					return nil, fmt.Errorf("x-required-any-of names unknown property %q", name)
 				}
 				anyOf = append(anyOf, map[string]any{"required": []string{name}})
 			}
@@ -161,43 +350,72 @@ func toolFrom(op *openapi3.Operation, raw any) (tool, error) {
 		}
 		input["allOf"] = all
 	}
-
 	for name, prop := range body.Properties {
 		if prop.Value.Deprecated {
 			// Fields the service ignores are not offered to agents.
 			delete(properties, name)
 		}
 		if prop.Value.Extensions["x-mcp-accepts-docker-flags"] == true {
-			t.DockerFlagArguments = append(t.DockerFlagArguments, name)
+			if o.DockerFlagArgument != "" && o.DockerFlagArgument != name {
+				return nil, fmt.Errorf("only one argument may take Docker flags")
+			}
+			o.DockerFlagArgument = name
 			properties[name] = acceptDockerFlags(properties[name].(map[string]any))
 		}
 	}
-	slices.Sort(t.DockerFlagArguments)
+	return input, nil
+}
 
+// outputSchema describes what a successful call shows: the 200 answer's
+// schema, narrowed to result.show, without the fields result.hide names,
+// and with its constraints dropped (it describes what the API sent; the
+// server conforms each answer to it rather than refuse the call).
+func outputSchema(d declaration, op *openapi3.Operation) (map[string]any, []string, error) {
 	success := op.Responses.Status(200)
-	if success == nil {
-		return tool{}, fmt.Errorf("no 200 response")
+	if success == nil || success.Value.Content.Get("application/json") == nil {
+		return nil, nil, fmt.Errorf("no JSON 200 response")
 	}
 	okSchema := success.Value.Content.Get("application/json").Schema.Value
 	output, err := convert(okSchema)
 	if err != nil {
-		return tool{}, fmt.Errorf("200 response: %w", err)
+		return nil, nil, fmt.Errorf("200 response: %w", err)
 	}
-	output["properties"].(map[string]any)["dry_run"] = dryRunSchema
-	for name, prop := range okSchema.Properties {
-		if prop.Value.Extensions["x-vast-sensitive"] == true {
-			t.SensitiveOutputs = append(t.SensitiveOutputs, name)
+	if t, _ := output["type"].(string); t != "object" {
+		return nil, nil, fmt.Errorf("200 response: an object is required (structuredContent is one)")
+	}
+	dropConstraints(output)
+	if len(d.Result.Show) > 0 {
+		if output, err = project(output, d.Result.Show); err != nil {
+			return nil, nil, err
 		}
 	}
-	slices.Sort(t.SensitiveOutputs)
+	for _, name := range d.Result.Hide {
+		removeProperty(output, name)
+	}
+	sensitive := sensitiveNames(okSchema, map[*openapi3.Schema]bool{})
+	slices.Sort(sensitive)
+	sensitive = slices.Compact(sensitive)
+	output["properties"].(map[string]any)["dry_run"] = dryRunSchema
+	return output, sensitive, nil
+}
 
-	if t.Input, err = marshal(input); err != nil {
-		return tool{}, err
+// sensitiveNames lists the properties marked x-vast-sensitive, at any depth.
+func sensitiveNames(s *openapi3.Schema, seen map[*openapi3.Schema]bool) []string {
+	if s == nil || seen[s] {
+		return nil
 	}
-	if t.Output, err = marshal(output); err != nil {
-		return tool{}, err
+	seen[s] = true
+	var names []string
+	for name, p := range s.Properties {
+		if p.Value.Extensions["x-vast-sensitive"] == true {
+			names = append(names, name)
+		}
+		names = append(names, sensitiveNames(p.Value, seen)...)
 	}
-	return t, nil
+	if s.Items != nil {
+		names = append(names, sensitiveNames(s.Items.Value, seen)...)
+	}
+	return names
 }
 
 // dryRunSchema is the part of every tool's output that only vast-mcp
@@ -205,7 +423,7 @@ func toolFrom(op *openapi3.Operation, raw any) (tool, error) {
 // check structuredContent against outputSchema then accept a dry run too.
 var dryRunSchema = map[string]any{
 	"type":        "object",
-	"description": "Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was created.",
+	"description": "Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.",
 	"properties": map[string]any{
 		"method":  map[string]any{"type": "string"},
 		"url":     map[string]any{"type": "string"},
@@ -251,22 +469,20 @@ func acceptDockerFlags(object map[string]any) map[string]any {
 	}
 }
 
-func marshal(v any) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(buf.String()), nil
-}
-
-func remarshal(in, out any) error {
-	data, err := json.Marshal(in)
+func includedOperations(configPath string) ([]string, error) {
+	data, err := os.ReadFile(configPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return json.Unmarshal(data, out)
+	var cfg struct {
+		OutputOptions struct {
+			IncludeOperationIDs []string `yaml:"include-operation-ids"`
+		} `yaml:"output-options"`
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", configPath, err)
+	}
+	return cfg.OutputOptions.IncludeOperationIDs, nil
 }
 
 // checkProvenance refuses a spec whose bytes are not the ones its
@@ -296,4 +512,45 @@ func checkProvenance(specPath string) error {
 			specPath, recordPath, got, len(data), record.SHA256, record.Size)
 	}
 	return nil
+}
+
+func marshal(v any) (string, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(buf.String()), nil
+}
+
+func remarshal(in, out any) error {
+	data, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, out)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// exported turns offer_id or createInstance into OfferID or CreateInstance.
+func exported(name string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(name, "_") {
+		if part == "" {
+			continue
+		}
+		if strings.EqualFold(part, "id") {
+			b.WriteString("ID")
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
 }
