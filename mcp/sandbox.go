@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
-
 )
 
 // SandboxTransport answers every operation with its documented success

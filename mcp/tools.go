@@ -34,10 +34,10 @@ type toolSpec struct {
 	InputSchema              string
 	OutputSchema             string
 
-	decode   func(args []byte) (operation, error)
-	check    func(g *Guardrails, op operation) error                                 // a guardrail
-	prepare  func(op operation) error                                                // a conversion before sending
-	handler  func(spec *toolSpec, vast *gen.Vast, opts Options) server.ToolHandlerFunc
+	decode  func(args []byte) (operation, error)
+	check   func(g *Guardrails, op operation) error // a guardrail
+	prepare func(op operation) error                // a conversion before sending
+	handler func(spec *toolSpec, vast *gen.Vast, opts Options) server.ToolHandlerFunc
 }
 
 // pages describes a cursor-paginated answer.
