@@ -3,7 +3,8 @@
 GO       ?= go
 SPECTRAL ?= npx --yes @stoplight/spectral-cli@6.16.3
 BIN      := bin/vast-mcp
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The one version (gen/VERSION): --version, User-Agent, server.json, image tag.
+VERSION  := $(shell cat gen/VERSION)
 GENERATED := gen mcp README.md
 
 FUZZTIME ?= 30s
@@ -38,7 +39,7 @@ test:
 
 ## build: the vast-mcp binary in bin/, static on Linux: no C library to load at each spawn (BENCHMARKS.md)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/vast-mcp/vast-mcp/gen.Version=$(VERSION)" -o $(BIN) ./cmd/vast-mcp
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/vast-mcp
 
 ## bench: Go benchmarks (ns/op, allocs/op), then the process-level harness against the bare mcp-go floor (BENCHMARKS.md)
 bench:

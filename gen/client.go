@@ -23,10 +23,6 @@ import (
 // in the vastai CLI.
 const DefaultBaseURL = "https://console.vast.ai"
 
-// Version names this build in the User-Agent. Release builds set it with
-// -ldflags "-X github.com/vast-mcp/vast-mcp/gen.Version=v1.2.3".
-var Version = "dev"
-
 // Config configures New. The zero value reads the key and base URL the way
 // the vastai CLI does and applies safe defaults.
 type Config struct {
