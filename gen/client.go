@@ -51,6 +51,9 @@ type Config struct {
 	// DryRun builds every request but sends none: each call returns a
 	// *DryRunError describing the request, with the key redacted.
 	DryRun bool
+	// Observe, when set, is called once per attempt (a retried call
+	// makes several), for metrics. It must not block.
+	Observe func(Attempt)
 }
 
 // RetryPolicy bounds retries. Zero fields take the defaults in brackets.
@@ -134,6 +137,7 @@ func New(cfg Config) (*Vast, error) {
 		opts = append(opts, WithRequestEditorFn(bearer.Intercept))
 	}
 	doer.dryRun, doer.hasKey = cfg.DryRun, key != ""
+	doer.observer = cfg.Observe
 	api, err := NewClient(u.String(), opts...)
 	if err != nil {
 		return nil, err
@@ -179,7 +183,7 @@ func (v *Vast) CreateEndpoint(ctx context.Context, req CreateEndpointRequest) (*
 	if err := v.ready(op); err != nil {
 		return nil, err
 	}
-	resp, err := v.api.CreateEndpoint(ctx, req)
+	resp, err := v.api.CreateEndpoint(withOperation(ctx, op), req)
 	created, err := decode[EndpointCreated](op, resp, err)
 	if err != nil {
 		return nil, v.scrub(err)
@@ -197,7 +201,7 @@ func (v *Vast) CreateWorkergroup(ctx context.Context, req CreateWorkergroupReque
 	if err := v.ready(op); err != nil {
 		return nil, err
 	}
-	resp, err := v.api.CreateWorkergroup(ctx, req)
+	resp, err := v.api.CreateWorkergroup(withOperation(ctx, op), req)
 	created, err := decode[WorkergroupCreated](op, resp, err)
 	if err != nil {
 		return nil, v.scrub(err)
@@ -227,7 +231,7 @@ func (v *Vast) CreateInstance(ctx context.Context, offerID int, req CreateInstan
 	if err := v.ready(op); err != nil {
 		return nil, err
 	}
-	resp, err := v.api.CreateInstance(ctx, offerID, req)
+	resp, err := v.api.CreateInstance(withOperation(ctx, op), offerID, req)
 	created, err := decode[InstanceCreated](op, resp, err)
 	if err != nil {
 		return nil, v.scrub(err)
