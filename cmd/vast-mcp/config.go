@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/metrics"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -46,6 +47,8 @@ type config struct {
 	allowOrigins list
 
 	problems []error // settings that did not parse
+
+	metrics *metrics.Metrics // served at /metrics with --transport http; nil: none collected
 }
 
 const usageHead = `vast-mcp: create Vast.ai serverless endpoints, workergroups and GPU instances from an AI agent, over MCP.
@@ -265,6 +268,9 @@ func (c *config) clientConfig(logger *slog.Logger) gen.Config {
 		DryRun:  c.dryRun,
 		Logger:  logger,
 	}
+	if c.metrics != nil {
+		cfg.Observe = c.metrics.APIAttempt
+	}
 	if c.sandbox {
 		// The sandbox answers in process; no real key ever goes to it.
 		cfg.APIKey = "sandbox"
@@ -274,7 +280,7 @@ func (c *config) clientConfig(logger *slog.Logger) gen.Config {
 }
 
 func (c *config) serverOptions(logger *slog.Logger) mcp.Options {
-	return mcp.Options{
+	opts := mcp.Options{
 		ExposeInstanceKey: c.exposeInstanceKey,
 		Sandbox:           c.sandbox,
 		Logger:            logger,
@@ -287,6 +293,10 @@ func (c *config) serverOptions(logger *slog.Logger) mcp.Options {
 			Confirm:    c.confirm,
 		},
 	}
+	if c.metrics != nil {
+		opts.OnToolCall, opts.OnConfirmation = c.metrics.ToolCall, c.metrics.Confirmation
+	}
+	return opts
 }
 
 // describe is the start-up log line: what is active, never a secret.
