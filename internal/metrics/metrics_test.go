@@ -37,10 +37,15 @@ func TestEachRecordShowsInTheScrape(t *testing.T) {
 			[]string{`vast_mcp_api_request_duration_seconds_count{operation="createInstance",status="429"} 1`,
 				`vast_mcp_api_rate_limited_total{operation="createInstance"} 1`}},
 		{"an attempt without an answer has status 0",
-			func(m *metrics.Metrics) { m.APIAttempt(gen.Attempt{Operation: "createEndpoint", Duration: time.Second}) },
+			func(m *metrics.Metrics) {
+				m.APIAttempt(gen.Attempt{Operation: "createEndpoint", Duration: time.Second})
+			},
 			[]string{`vast_mcp_api_request_duration_seconds_count{operation="createEndpoint",status="0"} 1`}},
 		{"a tool call",
-			func(m *metrics.Metrics) { m.ToolCall("create_endpoint", "error"); m.ToolCall("create_endpoint", "error") },
+			func(m *metrics.Metrics) {
+				m.ToolCall("create_endpoint", "error")
+				m.ToolCall("create_endpoint", "error")
+			},
 			[]string{`vast_mcp_tool_calls_total{outcome="error",tool="create_endpoint"} 2`}},
 		{"a confirmation",
 			func(m *metrics.Metrics) { m.Confirmation("redeemed") },
