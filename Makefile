@@ -10,7 +10,7 @@ GENERATED := gen mcp README.md
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./gen:FuzzDecodeResponse ./mcp:FuzzToolCall ./mcp:FuzzParseDockerFlags
 
-.PHONY: all generate check-generated lint test build bench demo fuzz spec-change-check clean
+.PHONY: all generate check-generated lint test build check-deploy image bench demo fuzz spec-change-check clean
 
 all: generate lint test build
 
@@ -40,6 +40,14 @@ test:
 ## build: the vast-mcp binary in bin/, static on Linux: no C library to load at each spawn (BENCHMARKS.md)
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/vast-mcp
+
+## check-deploy: the Kubernetes manifests, Dockerfile and server.json, checked offline (deploy/, a module of its own)
+check-deploy:
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+## image: the container image, tagged with the version (needs Docker; CI has none, so check-deploy checks the Dockerfile instead)
+image:
+	docker build -t ghcr.io/vast-mcp/vast-mcp:$(VERSION) .
 
 ## bench: Go benchmarks (ns/op, allocs/op), then the process-level harness against the bare mcp-go floor (BENCHMARKS.md)
 bench:
