@@ -117,7 +117,7 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 	listing(&cfg.images, "allow-image", "VAST_MCP_ALLOW_IMAGES", `comma-separated images an instance may run: exact names, or prefixes ending in "*"; image then required`)
 	boolean(&cfg.confirm, "confirm", "VAST_MCP_CONFIRM", "ask the human (MCP elicitation) before every create, showing the exact request")
 
-	str(&cfg.httpToken, "http-token", "VAST_MCP_HTTP_TOKEN", "", "bearer token clients must send to /mcp; required to bind a non-loopback address (prefer the env var: flags show in ps)")
+	str(&cfg.httpToken, "http-token", "VAST_MCP_HTTP_TOKEN", "", "bearer token clients must send to /mcp and /metrics; required to bind a non-loopback address (prefer the env var: flags show in ps)")
 	listing(&cfg.allowOrigins, "allow-origin", "VAST_MCP_ALLOW_ORIGINS", "comma-separated browser origins allowed to call /mcp (default: loopback origins only)")
 
 	fs.Usage = func() {
