@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"time"
@@ -45,7 +47,27 @@ func opsRoutes(mux *http.ServeMux, cfg *config, m *metrics.Metrics, checks ...re
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	mux.Handle("GET "+pathMetrics, httpGuard(cfg.httpToken, cfg.allowOrigins, m.Handler()))
+	mux.Handle("GET "+pathMetrics, refuseRebinding(httpGuard(cfg.httpToken, cfg.allowOrigins, m.Handler())))
+}
+
+// refuseRebinding refuses a request that came in over loopback naming a
+// host that is not loopback: a web page whose domain was rebound to
+// 127.0.0.1 (DNS rebinding). mcp-go does the same for /mcp.
+func refuseRebinding(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+		if tcp, ok := local.(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+			host, _, err := net.SplitHostPort(r.Host)
+			if err != nil {
+				host = r.Host
+			}
+			if !isLoopback(host) {
+				http.Error(w, fmt.Sprintf("host %q is not allowed on a loopback address", r.Host), http.StatusForbidden)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // forHTTP collects metrics for cfg and returns logger with each HTTP

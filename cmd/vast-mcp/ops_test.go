@@ -27,18 +27,19 @@ import (
 func TestOperationsEndpoints(t *testing.T) {
 	const token = "t0ken-for-ops-tests"
 	tests := []struct {
-		name, path, token, auth string
-		status                  int
-		body                    string
+		name, path, token, auth, host string
+		status                        int
+		body                          string
 	}{
-		{"liveness without a token", "/healthz", token, "", http.StatusOK, "ok"},
-		{"readiness without a token", "/readyz", token, "", http.StatusOK, "ready"},
-		{"metrics without the token", "/metrics", token, "", http.StatusUnauthorized, "bearer token"},
-		{"metrics with a wrong token", "/metrics", token, "Bearer guess", http.StatusUnauthorized, "bearer token"},
-		{"metrics with the token", "/metrics", token, "Bearer " + token, http.StatusOK, "vast_mcp_tool_calls_total"},
-		{"metrics on loopback without a token configured", "/metrics", "", "", http.StatusOK, "go_goroutines"},
-		{"liveness on loopback without a token configured", "/healthz", "", "", http.StatusOK, "ok"},
-		{"an unknown path", "/elsewhere", token, "Bearer " + token, http.StatusNotFound, ""},
+		{"liveness without a token", "/healthz", token, "", "", http.StatusOK, "ok"},
+		{"readiness without a token", "/readyz", token, "", "", http.StatusOK, "ready"},
+		{"metrics without the token", "/metrics", token, "", "", http.StatusUnauthorized, "bearer token"},
+		{"metrics with a wrong token", "/metrics", token, "Bearer guess", "", http.StatusUnauthorized, "bearer token"},
+		{"metrics with the token", "/metrics", token, "Bearer " + token, "", http.StatusOK, "vast_mcp_tool_calls_total"},
+		{"metrics on loopback without a token configured", "/metrics", "", "", "", http.StatusOK, "go_goroutines"},
+		{"metrics through DNS rebinding", "/metrics", "", "", "evil.example:8080", http.StatusForbidden, "not allowed"},
+		{"liveness on loopback without a token configured", "/healthz", "", "", "", http.StatusOK, "ok"},
+		{"an unknown path", "/elsewhere", token, "Bearer " + token, "", http.StatusNotFound, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,6 +48,9 @@ func TestOperationsEndpoints(t *testing.T) {
 			require.NoError(t, err)
 			if tt.auth != "" {
 				req.Header.Set("Authorization", tt.auth)
+			}
+			if tt.host != "" {
+				req.Host = tt.host
 			}
 			resp, err := http.DefaultClient.Do(req)
 			require.NoError(t, err)
