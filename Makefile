@@ -3,13 +3,14 @@
 GO       ?= go
 SPECTRAL ?= npx --yes @stoplight/spectral-cli@6.16.3
 BIN      := bin/vast-mcp
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The one version (gen/VERSION): --version, User-Agent, server.json, image tag.
+VERSION  := $(shell cat gen/VERSION)
 GENERATED := gen mcp README.md
 
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./gen:FuzzDecodeResponse ./mcp:FuzzToolCall ./mcp:FuzzParseDockerFlags
 
-.PHONY: all generate check-generated lint test build bench demo fuzz spec-change-check vendor vendor-check clean
+.PHONY: all generate check-generated lint test build check-deploy image bench demo fuzz spec-change-check vendor vendor-check clean
 
 all: generate lint test build
 
@@ -51,7 +52,15 @@ test:
 
 ## build: the vast-mcp binary in bin/, static on Linux: no C library to load at each spawn (BENCHMARKS.md)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/vast-mcp/vast-mcp/gen.Version=$(VERSION)" -o $(BIN) ./cmd/vast-mcp
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/vast-mcp
+
+## check-deploy: the Kubernetes manifests, Dockerfile and server.json, checked offline (deploy/, a module of its own)
+check-deploy:
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+## image: the container image, tagged with the version (needs Docker; CI has none, so check-deploy checks the Dockerfile instead)
+image:
+	docker build -t ghcr.io/vast-mcp/vast-mcp:$(VERSION) .
 
 ## bench: Go benchmarks (ns/op, allocs/op), then the process-level harness against the bare mcp-go floor (BENCHMARKS.md)
 bench:

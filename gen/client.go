@@ -28,10 +28,6 @@ const DefaultBaseURL = "https://console.vast.ai"
 // those operations here itself.
 const DefaultServerlessURL = "https://run.vast.ai"
 
-// Version names this build in the User-Agent. Release builds set it with
-// -ldflags "-X github.com/vast-mcp/vast-mcp/gen.Version=v1.2.3".
-var Version = "dev"
-
 // Config configures New. The zero value reads the key and base URL the way
 // the vastai CLI does and applies safe defaults.
 type Config struct {
@@ -64,6 +60,9 @@ type Config struct {
 	// DryRun builds every request but sends none: each call returns a
 	// *DryRunError describing the request, with the key redacted.
 	DryRun bool
+	// Observe, when set, is called once per attempt (a retried call
+	// makes several), for metrics. It must not block.
+	Observe func(Attempt)
 }
 
 // RetryPolicy bounds retries. Zero fields take the defaults in brackets.
@@ -147,6 +146,7 @@ func New(cfg Config) (*Vast, error) {
 		opts = append(opts, WithRequestEditorFn(bearer.Intercept))
 	}
 	doer.dryRun, doer.hasKey = cfg.DryRun, key != ""
+	doer.observer = cfg.Observe
 	api, err := NewClient(u.String(), opts...)
 	if err != nil {
 		return nil, err
@@ -234,7 +234,7 @@ func (v *Vast) Do(ctx context.Context, call Call) ([]byte, error) {
 	if call.Idempotent {
 		ctx = context.WithValue(ctx, idempotentKey{}, true)
 	}
-	resp, err := call.Send(ctx, api)
+	resp, err := call.Send(withOperation(ctx, call.Operation), api)
 	body, err := answer(call.Operation, resp, err)
 	if err != nil {
 		return nil, v.scrub(err)

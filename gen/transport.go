@@ -34,6 +34,8 @@ type retryingDoer struct {
 	dryRun  bool
 	hasKey  bool // for the dry run's Authorization line
 	sleep   func(context.Context, time.Duration) error
+
+	observer func(Attempt) // Config.Observe; nil observes nothing
 }
 
 func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
@@ -52,8 +54,10 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 
+		start := time.Now()
 		resp, body, sent, err := d.attempt(ctx, req)
 		d.logAttempt(ctx, req, attempt, statusOf(resp), err)
+		d.observe(ctx, req.Method, req.URL.Path, statusOf(resp), time.Since(start))
 		if err != nil {
 			if (!sent || idempotent(ctx)) && ctx.Err() == nil {
 				// The connection never opened: the API cannot have acted.

@@ -38,6 +38,8 @@ type confirmer struct {
 	mu      sync.Mutex
 	pending map[string]pendingConfirmation
 	now     func() time.Time
+
+	observe func(event string) // Options.OnConfirmation; may be nil
 }
 
 type pendingConfirmation struct {
@@ -66,6 +68,7 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 		if err != nil {
 			return mcpgo.NewToolResultError(fmt.Sprintf("%s: %v; nothing was sent.", spec.Name, err))
 		}
+		cf.event(ConfirmationAsked)
 		return server.NewInputRequestBuilder(state).Elicit(confirmInputID, mcpgo.ElicitationParams{
 			Message: fmt.Sprintf("An AI agent asks vast-mcp to %s on Vast.ai. This can spend money. Exactly this will be sent:\n\n%s\n\nSend it?", spec.Title, shown),
 			RequestedSchema: map[string]any{
@@ -87,6 +90,7 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 	case pending.request != digest:
 		return mcpgo.NewToolResultError(spec.Name + ": the arguments changed after the human was asked; nothing was sent. Call the tool again to ask anew.")
 	}
+	cf.event(ConfirmationRedeemed)
 	answer := server.ElicitationResponse(round.InputResponses, confirmInputID)
 	switch {
 	case answer == nil:
@@ -149,4 +153,10 @@ func (cf *confirmer) redeem(state string) (pendingConfirmation, bool) {
 	p, ok := cf.pending[state]
 	delete(cf.pending, state)
 	return p, ok
+}
+
+func (cf *confirmer) event(name string) {
+	if cf.observe != nil {
+		cf.observe(name)
+	}
 }

@@ -32,6 +32,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Guardrails bound what an agent can do; nil means none.
 	Guardrails *Guardrails
+	// OnToolCall, when set, is told each tool call's outcome (Outcome*),
+	// for metrics. Tool is a declared tool's name, or UnknownTool.
+	OnToolCall func(tool, outcome string)
+	// OnConfirmation, when set, is told of each Confirmation* event.
+	OnConfirmation func(event string)
 }
 
 const instructions = `Tools to create Vast.ai resources. Every call that succeeds spends money ` +
@@ -48,6 +53,9 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 	hooks := &server.Hooks{}
 	hooks.AddBeforeCallTool(keepRawArguments)
 	hooks.AddAfterCallTool(explainValidationFailures(specs))
+	if opts.OnToolCall != nil {
+		observeToolCalls(hooks, specs, opts.OnToolCall)
+	}
 	serverOpts := []server.ServerOption{
 		server.WithTitle("Vast.ai"),
 		server.WithInstructions(instructions),

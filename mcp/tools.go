@@ -81,6 +81,7 @@ func ToolNames() []string {
 func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 	tools := make([]server.ServerTool, 0, len(toolSpecs))
 	confirmations := newConfirmer()
+	confirmations.observe = opts.OnConfirmation
 	for i := range toolSpecs {
 		spec := &toolSpecs[i]
 		if !opts.Guardrails.allows(spec.Name) {

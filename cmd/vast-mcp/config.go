@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/metrics"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -50,6 +51,8 @@ type config struct {
 	allowOrigins list
 
 	problems []error // settings that did not parse
+
+	metrics *metrics.Metrics // served at /metrics with --transport http; nil: none collected
 }
 
 const usageHead = `vast-mcp: create Vast.ai serverless endpoints, workergroups and GPU instances from an AI agent, over MCP.
@@ -133,7 +136,7 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 	}
 	fs.Var(&cfg.confirm, "confirm", usage("which calls a human approves (MCP elicitation) before they are sent: destructive (destroys and deletes; the default), all (also creates, stops and starts), or none; a bare --confirm or true means all", "VAST_MCP_CONFIRM"))
 
-	str(&cfg.httpToken, "http-token", "VAST_MCP_HTTP_TOKEN", "", "bearer token clients must send to /mcp; required to bind a non-loopback address (prefer the env var: flags show in ps)")
+	str(&cfg.httpToken, "http-token", "VAST_MCP_HTTP_TOKEN", "", "bearer token clients must send to /mcp and /metrics; required to bind a non-loopback address (prefer the env var: flags show in ps)")
 	listing(&cfg.allowOrigins, "allow-origin", "VAST_MCP_ALLOW_ORIGINS", "comma-separated browser origins allowed to call /mcp (default: loopback origins only)")
 
 	fs.Usage = func() {
@@ -368,6 +371,9 @@ func (c *config) clientConfig(logger *slog.Logger) gen.Config {
 		DryRun:  c.dryRun,
 		Logger:  logger,
 	}
+	if c.metrics != nil {
+		cfg.Observe = c.metrics.APIAttempt
+	}
 	if c.sandbox {
 		// The sandbox answers in process; no real key ever goes to it.
 		cfg.APIKey = "sandbox"
@@ -377,7 +383,7 @@ func (c *config) clientConfig(logger *slog.Logger) gen.Config {
 }
 
 func (c *config) serverOptions(logger *slog.Logger) mcp.Options {
-	return mcp.Options{
+	opts := mcp.Options{
 		ExposeInstanceKey: c.exposeInstanceKey,
 		Sandbox:           c.sandbox,
 		Logger:            logger,
@@ -391,6 +397,10 @@ func (c *config) serverOptions(logger *slog.Logger) mcp.Options {
 			Confirm:       mcp.ConfirmPolicy(c.confirm),
 		},
 	}
+	if c.metrics != nil {
+		opts.OnToolCall, opts.OnConfirmation = c.metrics.ToolCall, c.metrics.Confirmation
+	}
+	return opts
 }
 
 // describe is the start-up log line: what is active, never a secret.

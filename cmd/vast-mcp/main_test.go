@@ -20,6 +20,8 @@ import (
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vast-mcp/vast-mcp/gen"
 )
 
 // binary is vast-mcp built once for the tests that run it as agents do.
@@ -272,7 +274,7 @@ func TestFlagsAndHelp(t *testing.T) {
 		code int
 		out  string
 	}{
-		{args: []string{"--version"}, code: 0, out: "vast-mcp dev"},
+		{args: []string{"--version"}, code: 0, out: "vast-mcp " + gen.Version},
 		{args: []string{"--transport", "carrier-pigeon"}, code: 2, out: "--transport"},
 		{args: []string{"--log-level", "loud"}, code: 2, out: "--log-level"},
 		{args: []string{"--dry-run", "--sandbox"}, code: 2, out: "choose one"},

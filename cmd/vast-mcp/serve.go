@@ -38,6 +38,9 @@ func newServer(cfg *config, logger *slog.Logger) (*server.MCPServer, error) {
 }
 
 func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reader, stdout io.Writer) int {
+	if cfg.transport == "http" {
+		logger = forHTTP(cfg, logger)
+	}
 	s, err := newServer(cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "error", err)
@@ -119,7 +122,12 @@ func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *ser
 	)
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", httpGuard(cfg.httpToken, cfg.allowOrigins, streamable))
-	httpServer.Handler = mux
+	m := cfg.metrics
+	if m == nil {
+		m = newMetrics()
+	}
+	opsRoutes(mux, cfg, m)
+	httpServer.Handler = withRequestID(logger, mux)
 
 	logger.Info("streamable HTTP listening", "url", "http://"+listener.Addr().String()+"/mcp", "token_required", cfg.httpToken != "")
 	served := make(chan error, 1)
