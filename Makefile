@@ -10,7 +10,7 @@ GENERATED := gen mcp README.md
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./gen:FuzzDecodeResponse ./mcp:FuzzToolCall ./mcp:FuzzParseDockerFlags
 
-.PHONY: all generate check-generated lint test build check-deploy image bench demo fuzz spec-change-check vendor vendor-check clean
+.PHONY: all generate check-generated lint test build check-deploy image bench demo fuzz spec-change-check declare-check vendor vendor-check clean
 
 all: generate lint test build
 
@@ -25,6 +25,10 @@ vendor:
 		-repo "$(SOURCE_REPO)" -path "$(SOURCE_PATH)" -commit "$(SOURCE_COMMIT)" -date "$(SOURCE_DATE)"
 	$(MAKE) --no-print-directory generate
 	$(GO) test ./mcp -run '^TestToolSnapshots$$' -update >/dev/null
+
+## declare-check: prove a new GET and a new DELETE become working tools with an overlay entry and make generate alone
+declare-check:
+	scripts/declare-check.sh
 
 ## vendor-check: vendoring the vendored document changes nothing; the older one fails with a readable report
 vendor-check:

@@ -87,7 +87,7 @@ func (c *createInstanceCall) send(ctx context.Context, api *gen.Client) (*http.R
 	return api.CreateInstance(ctx, c.OfferID, c.CreateInstanceJSONRequestBody)
 }
 
-func (c *createInstanceCall) pathID() int { return c.OfferID }
+func (c *createInstanceCall) pathID() int { return int(c.OfferID) }
 
 // createWorkergroupCall holds the arguments of POST /api/v0/workergroups/: the generated request body.
 type createWorkergroupCall struct {

@@ -99,7 +99,7 @@ type operation struct {
 	DockerFlagArgument string // body field that also takes a Docker flag string
 }
 
-type pathParam struct{ Name, Argument, Field string }
+type pathParam struct{ Name, Argument, Field, GoType string }
 
 // tool is one MCP tool: a declaration on an operation.
 type tool struct {
@@ -209,7 +209,11 @@ func operationFrom(method, path string, op *openapi3.Operation, decls []declarat
 				return nil, fmt.Errorf("path parameter %s: only integer ids are translated", param.Name)
 			}
 			arg := cmpOr(rename[param.Name], param.Name)
-			o.PathParams = append(o.PathParams, pathParam{Name: param.Name, Argument: arg, Field: exported(arg)})
+			goType := "int" // oapi-codegen's mapping of an integer by its format
+			if f := param.Schema.Value.Format; f == "int64" || f == "int32" {
+				goType = f
+			}
+			o.PathParams = append(o.PathParams, pathParam{Name: param.Name, Argument: arg, Field: exported(arg), GoType: goType})
 		case openapi3.ParameterInQuery:
 			if _, renamed := rename[param.Name]; renamed {
 				return nil, fmt.Errorf("query parameter %s cannot be renamed: it decodes into the generated params type", param.Name)

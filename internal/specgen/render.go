@@ -115,7 +115,7 @@ func renderOperation(b *bytes.Buffer, o *operation) {
 	b.WriteString(".\n")
 	fmt.Fprintf(b, "type %s struct {\n", call)
 	for _, p := range o.PathParams {
-		fmt.Fprintf(b, "\t%s int `json:%q`\n", p.Field, p.Argument)
+		fmt.Fprintf(b, "\t%s %s `json:%q`\n", p.Field, p.GoType, p.Argument)
 	}
 	if o.DockerFlagArgument != "" {
 		fmt.Fprintf(b, "\t%s envArgument `json:%q` // also a Docker flag string; shadows the body's field\n", exported(o.DockerFlagArgument), o.DockerFlagArgument+",omitempty")
@@ -147,7 +147,7 @@ func renderOperation(b *bytes.Buffer, o *operation) {
 
 	id := "0"
 	if len(o.PathParams) > 0 {
-		id = "c." + o.PathParams[0].Field
+		id = "int(c." + o.PathParams[0].Field + ")"
 	}
 	fmt.Fprintf(b, "func (c *%s) pathID() int { return %s }\n\n", call, id)
 }
