@@ -377,7 +377,7 @@ func lookup(path string, sources ...map[string]any) (string, bool) {
 		case string:
 			return cleanString(v), true
 		case float64:
-			return strconv.FormatFloat(v, 'f', -1, 64), true
+			return FormatNumber(v), true
 		case bool:
 			return strconv.FormatBool(v), true
 		}

@@ -9,12 +9,12 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 )
 
 const benchArgs = `{"offer_id": 4242, "image": "vllm/vllm-openai:latest", "disk": 40, "price": 0.5, "env": {"HF_TOKEN": "hf_x", "-p 8000:8000": "1"}}`
@@ -43,17 +43,9 @@ func BenchmarkToolCall(b *testing.B) {
 
 // benchCalls times create_instance calls through an in-process client.
 func benchCalls(b *testing.B, s *server.MCPServer) {
-	c, err := client.NewInProcessClient(s)
-	if err != nil {
-		b.Fatal(err)
-	}
 	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	var init mcpgo.InitializeRequest
-	init.Params.ProtocolVersion = "2025-06-18"
-	if _, err := c.Initialize(ctx, init); err != nil {
+	c, err := inprocess.Connect(ctx, s, inprocess.Options{Protocol: "2025-06-18"})
+	if err != nil {
 		b.Fatal(err)
 	}
 	req := mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_instance", Arguments: json.RawMessage(benchArgs)}}

@@ -16,6 +16,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 )
 
 // recorder is an API that accepts every create and remembers the last one.
@@ -57,17 +58,8 @@ func fuzzClient(t *testing.T) (*client.Client, *recorder) {
 		if err != nil {
 			panic(err)
 		}
-		c, err := client.NewInProcessClient(NewServer(vast, Options{}))
+		c, err := inprocess.Connect(context.Background(), NewServer(vast, Options{}), inprocess.Options{})
 		if err != nil {
-			panic(err)
-		}
-		ctx := context.Background()
-		if err := c.Start(ctx); err != nil {
-			panic(err)
-		}
-		var init mcpgo.InitializeRequest
-		init.Params.ProtocolVersion = mcpgo.LATEST_PROTOCOL_VERSION
-		if _, err := c.Initialize(ctx, init); err != nil {
 			panic(err)
 		}
 		fuzzServer.client, fuzzServer.api = c, api

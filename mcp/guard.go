@@ -92,10 +92,10 @@ func (g *Guardrails) operationLimits(operationID string) []string {
 		}
 	case "createInstance":
 		if g.MaxPrice > 0 {
-			limits = append(limits, "price at most "+number(g.MaxPrice)+" $/hour")
+			limits = append(limits, "price at most "+FormatNumber(g.MaxPrice)+" $/hour")
 		}
 		if g.MaxDisk > 0 {
-			limits = append(limits, "disk is required and at most "+number(g.MaxDisk)+" GB; a new volume's volume_info.size likewise")
+			limits = append(limits, "disk is required and at most "+FormatNumber(g.MaxDisk)+" GB; a new volume's volume_info.size likewise")
 		}
 		if len(g.Images) > 0 {
 			limits = append(limits, "image is required and must be one of: "+strings.Join(g.Images, ", "))
@@ -328,10 +328,10 @@ func (g *Guardrails) checkCap(what, text string, limit float64, unit, flag strin
 // anything.
 func (g *Guardrails) checkCapValue(what string, v, limit float64, unit, flag string) error {
 	if !(v > 0) || math.IsInf(v, 0) {
-		return &capError{flag, fmt.Sprintf("%s %s is not a positive number", what, number(v))}
+		return &capError{flag, fmt.Sprintf("%s %s is not a positive number", what, FormatNumber(v))}
 	}
 	if v > limit {
-		return &capError{flag, fmt.Sprintf("%s %s %s is over the cap of %s %s", what, number(v), unit, number(limit), unit)}
+		return &capError{flag, fmt.Sprintf("%s %s %s is over the cap of %s %s", what, FormatNumber(v), unit, FormatNumber(limit), unit)}
 	}
 	return nil
 }
@@ -345,8 +345,8 @@ func (g *Guardrails) commandsBounded() bool { return len(g.Images) > 0 && !g.All
 
 func (g *Guardrails) imagesFlag() string   { return "--allow-image " + strings.Join(g.Images, ",") }
 func (g *Guardrails) commandsFlag() string { return g.imagesFlag() + " without --allow-commands" }
-func (g *Guardrails) diskFlag() string     { return "--max-disk " + number(g.MaxDisk) }
-func (g *Guardrails) priceFlag() string    { return "--max-price " + number(g.MaxPrice) }
+func (g *Guardrails) diskFlag() string     { return "--max-disk " + FormatNumber(g.MaxDisk) }
+func (g *Guardrails) priceFlag() string    { return "--max-price " + FormatNumber(g.MaxPrice) }
 
 // instanceFlags names the instance caps in force.
 func (g *Guardrails) instanceFlags() string {
@@ -376,4 +376,12 @@ func imageAllowed(allowed []string, image string) bool {
 	return false
 }
 
-func number(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+// FormatNumber writes a number the way people read one: 12345678, 0.35,
+// never 1.2345678e+07. Every figure an agent or an operator reads goes
+// through it.
+func FormatNumber(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vast-mcp/vast-mcp/gen"
 	"github.com/vast-mcp/vast-mcp/internal/fakeapi"
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -128,22 +129,13 @@ func connectWithHuman(t *testing.T, h *human, protocol string) (*client.Client, 
 	api := fakeapi.New(t, fakeapi.Fixture(t, "instance/200"))
 	vast, err := gen.New(gen.Config{APIKey: testKey, BaseURL: api.URL})
 	require.NoError(t, err)
-	var opts []client.ClientOption
+	o := inprocess.Options{Protocol: protocol}
 	if h != nil {
-		opts = append(opts, client.WithElicitationHandler(h))
+		o.Elicitation = h
 	}
-	c, err := client.NewInProcessClientWithOptions(mcp.NewServer(vast, mcp.Options{Guardrails: &mcp.Guardrails{Confirm: mcp.ConfirmAll}}), opts...)
+	c, err := inprocess.Connect(context.Background(), mcp.NewServer(vast, mcp.Options{Guardrails: &mcp.Guardrails{Confirm: mcp.ConfirmAll}}), o)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
-	require.NoError(t, c.Start(context.Background()))
-	var init mcpgo.InitializeRequest
-	init.Params.ProtocolVersion = protocol
-	init.Params.ClientInfo = mcpgo.Implementation{Name: "test", Version: "0"}
-	if h != nil {
-		init.Params.Capabilities.Elicitation = &mcpgo.ElicitationCapability{}
-	}
-	_, err = c.Initialize(context.Background(), init)
-	require.NoError(t, err)
 	return c, api
 }
 

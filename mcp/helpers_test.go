@@ -20,6 +20,7 @@ import (
 
 	"github.com/vast-mcp/vast-mcp/gen"
 	"github.com/vast-mcp/vast-mcp/internal/fakeapi"
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -78,16 +79,9 @@ func connect(t *testing.T, cfg gen.Config, opts mcp.Options) *client.Client {
 	}
 	vast, err := gen.New(cfg)
 	require.NoError(t, err)
-	c, err := client.NewInProcessClient(mcp.NewServer(vast, opts))
+	c, err := inprocess.Connect(context.Background(), mcp.NewServer(vast, opts), inprocess.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
-	ctx := context.Background()
-	require.NoError(t, c.Start(ctx))
-	var init mcpgo.InitializeRequest
-	init.Params.ProtocolVersion = mcpgo.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcpgo.Implementation{Name: "test", Version: "0"}
-	_, err = c.Initialize(ctx, init)
-	require.NoError(t, err)
 	return c
 }
 

@@ -10,12 +10,12 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 )
 
 // Every operation a tool calls is answered in the sandbox: the generator
@@ -73,15 +73,10 @@ func TestPanicInAHandlerBecomesAnErrorResult(t *testing.T) {
 	var logs bytes.Buffer
 	vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: "http://127.0.0.1:1"})
 	require.NoError(t, err)
-	c, err := client.NewInProcessClient(NewServer(vast, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
+	ctx := context.Background()
+	c, err := inprocess.Connect(ctx, NewServer(vast, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}), inprocess.Options{})
 	require.NoError(t, err)
 	defer c.Close()
-	ctx := context.Background()
-	require.NoError(t, c.Start(ctx))
-	var init mcpgo.InitializeRequest
-	init.Params.ProtocolVersion = mcpgo.LATEST_PROTOCOL_VERSION
-	_, err = c.Initialize(ctx, init)
-	require.NoError(t, err)
 
 	res, err := c.CallTool(ctx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_endpoint", Arguments: json.RawMessage(`{}`)}})
 	require.NoError(t, err, "a panic must not become a JSON-RPC error")

@@ -5,13 +5,13 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vast-mcp/vast-mcp/gen"
 	"github.com/vast-mcp/vast-mcp/internal/fakeapi"
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -74,16 +74,9 @@ func TestConfirmationsAskedAndRedeemedAreReported(t *testing.T) {
 	vast, err := gen.New(gen.Config{APIKey: testKey, BaseURL: api.URL})
 	require.NoError(t, err)
 	h := &human{answer: mcpgo.ElicitationResponse{Action: mcpgo.ElicitationResponseActionAccept, Content: map[string]any{"approve": true}}}
-	c, err := client.NewInProcessClientWithOptions(mcp.NewServer(vast, r.options(mcp.Options{Guardrails: &mcp.Guardrails{Confirm: mcp.ConfirmAll}})), client.WithElicitationHandler(h))
+	c, err := inprocess.Connect(context.Background(), mcp.NewServer(vast, r.options(mcp.Options{Guardrails: &mcp.Guardrails{Confirm: mcp.ConfirmAll}})), inprocess.Options{Elicitation: h})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
-	require.NoError(t, c.Start(context.Background()))
-	var init mcpgo.InitializeRequest
-	init.Params.ProtocolVersion = mcpgo.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcpgo.Implementation{Name: "test", Version: "0"}
-	init.Params.Capabilities.Elicitation = &mcpgo.ElicitationCapability{}
-	_, err = c.Initialize(context.Background(), init)
-	require.NoError(t, err)
 
 	res := call(t, c, "create_instance", `{"offer_id": 4242, "image": "img"}`)
 	require.False(t, res.IsError, text(t, res))

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -206,7 +205,7 @@ func ratText(r *big.Rat) string {
 		return r.Num().String()
 	}
 	f, _ := r.Float64()
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	return FormatNumber(f)
 }
 
 func jsonText(v any) string {

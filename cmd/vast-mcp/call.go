@@ -10,6 +10,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 )
 
 // callTool runs one tool through an in-process MCP client, so a shell user
@@ -65,23 +67,5 @@ func callTool(ctx context.Context, cfg *config, logger *slog.Logger, args []stri
 }
 
 func connectInProcess(ctx context.Context, s *server.MCPServer) (*client.Client, error) {
-	c, err := client.NewInProcessClient(s)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Start(ctx); err != nil {
-		return nil, err
-	}
-	if _, err := c.Initialize(ctx, initializeRequest()); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
-}
-
-func initializeRequest() mcpgo.InitializeRequest {
-	var req mcpgo.InitializeRequest
-	req.Params.ProtocolVersion = mcpgo.LATEST_PROTOCOL_VERSION
-	req.Params.ClientInfo = mcpgo.Implementation{Name: "vast-mcp", Version: "cli"}
-	return req
+	return inprocess.Connect(ctx, s, inprocess.Options{})
 }

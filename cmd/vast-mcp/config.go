@@ -179,7 +179,7 @@ var (
 func (c capValue) String() string {
 	switch {
 	case c.f != nil:
-		return strconv.FormatFloat(*c.f, 'g', -1, 64)
+		return mcp.FormatNumber(*c.f)
 	case c.i != nil:
 		return strconv.Itoa(*c.i)
 	}
@@ -423,7 +423,7 @@ func capText(v float64) string {
 	if v <= 0 {
 		return ""
 	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	return mcp.FormatNumber(v)
 }
 
 func environ(name string) string { return strings.TrimSpace(os.Getenv(name)) }

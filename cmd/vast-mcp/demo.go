@@ -13,6 +13,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 )
 
 // demoCalls are the calls the demo makes: one per tool, then one an agent
@@ -99,7 +101,7 @@ func startChild(ctx context.Context, self string, cfg *config, mode string) (*cl
 	if err != nil {
 		return nil, nil, err
 	}
-	info, err := c.Initialize(ctx, initializeRequest())
+	info, err := c.Initialize(ctx, inprocess.InitializeRequest())
 	if err != nil {
 		c.Close()
 		return nil, nil, fmt.Errorf("initialize: %w", err)

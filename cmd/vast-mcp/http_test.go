@@ -24,6 +24,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -205,7 +206,7 @@ func TestLoadOverStreamableHTTP(t *testing.T) {
 		c, err := client.NewStreamableHttpClient(url, transport.WithHTTPBasicClient(&http.Client{Transport: clientTransport}))
 		require.NoError(t, err)
 		require.NoError(t, c.Start(ctx))
-		_, err = c.Initialize(ctx, initializeRequest())
+		_, err = c.Initialize(ctx, inprocess.InitializeRequest())
 		require.NoError(t, err)
 		clients = append(clients, c)
 		for j := range callsPerSession {
@@ -261,7 +262,7 @@ func TestHTTPClientGoingAwayCancelsTheAPIRequest(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	require.NoError(t, c.Start(ctx))
-	_, err = c.Initialize(ctx, initializeRequest())
+	_, err = c.Initialize(ctx, inprocess.InitializeRequest())
 	require.NoError(t, err)
 
 	callCtx, cancelCall := context.WithCancel(ctx)

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 )
 
 // binary is vast-mcp built once for the tests that run it as agents do.
@@ -152,7 +153,7 @@ func TestBinaryWithoutKeyStartsAndSaysHowToProvideOne(t *testing.T) {
 	c, err := client.NewStdioMCPClient(binary, []string{"HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir(), "VAST_URL=http://127.0.0.1:1"})
 	require.NoError(t, err)
 	defer c.Close()
-	_, err = c.Initialize(ctx, initializeRequest())
+	_, err = c.Initialize(ctx, inprocess.InitializeRequest())
 	require.NoError(t, err)
 	list, err := c.ListTools(ctx, mcpgo.ListToolsRequest{})
 	require.NoError(t, err)
@@ -186,7 +187,7 @@ func TestBinaryOverStreamableHTTP(t *testing.T) {
 	c, err := client.NewStreamableHttpClient(url)
 	require.NoError(t, err)
 	require.NoError(t, c.Start(ctx))
-	_, err = c.Initialize(ctx, initializeRequest())
+	_, err = c.Initialize(ctx, inprocess.InitializeRequest())
 	require.NoError(t, err)
 	list, err := c.ListTools(ctx, mcpgo.ListToolsRequest{})
 	require.NoError(t, err)

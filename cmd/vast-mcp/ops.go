@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/vast-mcp/vast-mcp/gen"
 	"github.com/vast-mcp/vast-mcp/internal/metrics"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
@@ -61,7 +62,7 @@ func refuseRebinding(next http.Handler) http.Handler {
 			if err != nil {
 				host = r.Host
 			}
-			if !isLoopback(host) {
+			if !gen.IsLoopback(host) {
 				http.Error(w, fmt.Sprintf("host %q is not allowed on a loopback address", r.Host), http.StatusForbidden)
 				return
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vast-mcp/vast-mcp/internal/fakeapi"
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 )
 
 // TestOperationsEndpoints: probes answer without the token, so that a
@@ -88,7 +89,7 @@ func TestAToolCallIsCountedAndLoggedWithItsRequestID(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	require.NoError(t, c.Start(ctx))
-	_, err = c.Initialize(ctx, initializeRequest())
+	_, err = c.Initialize(ctx, inprocess.InitializeRequest())
 	require.NoError(t, err)
 	res, err := c.CallTool(ctx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_endpoint", Arguments: map[string]any{"endpoint_name": "e"}}})
 	require.NoError(t, err)

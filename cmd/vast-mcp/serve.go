@@ -9,13 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -164,19 +162,11 @@ func checkBind(addr, token string) error {
 	if err != nil {
 		return fmt.Errorf("--addr %q: %w", addr, err)
 	}
-	if isLoopback(host) || token != "" {
+	if gen.IsLoopback(host) || token != "" {
 		return nil
 	}
 	return fmt.Errorf("--addr %s is not a loopback address: anyone who can reach it could rent GPUs with your key. "+
 		"Set VAST_MCP_HTTP_TOKEN (or --http-token) to require a bearer token, or bind 127.0.0.1", addr)
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	return err == nil && ip.IsLoopback()
 }
 
 // httpGuard checks what mcp-go leaves to the application: the bearer token,
@@ -204,5 +194,5 @@ func originAllowed(origin string, allowed []string) bool {
 		return slices.Contains(allowed, origin)
 	}
 	u, err := url.Parse(origin)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && isLoopback(u.Hostname())
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && gen.IsLoopback(u.Hostname())
 }
