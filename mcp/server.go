@@ -46,6 +46,7 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 		specs[toolSpecs[i].Name] = &toolSpecs[i]
 	}
 	hooks := &server.Hooks{}
+	hooks.AddOnRequestInitialization(refuseAmbiguousKeys)
 	hooks.AddBeforeCallTool(keepRawArguments)
 	hooks.AddAfterCallTool(explainValidationFailures(specs))
 	serverOpts := []server.ServerOption{
