@@ -32,6 +32,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Guardrails bound what an agent can do; nil means none.
 	Guardrails *Guardrails
+	// Shutdown, when set, lets running calls finish when the server stops
+	// (see Shutdown); nil leaves each call bound to its session.
+	Shutdown *Shutdown
+	// MaxCallsInFlight bounds the tool calls running at once; past it a
+	// call is refused at once. 0 means no bound.
+	MaxCallsInFlight int
 }
 
 const instructions = `Tools to create Vast.ai resources. Every call that succeeds spends money ` +
@@ -57,6 +63,7 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 		// No WithOutputSchemaValidation: results are built from the generated
 		// types, and tests check every one against its output schema, so
 		// re-validating each call in production would only cost time.
+		server.WithToolHandlerMiddleware(newCallGate(opts).middleware),
 		server.WithToolHandlerMiddleware(recoverPanics(opts.Logger)),
 		server.WithHooks(hooks),
 	}
