@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -135,6 +136,13 @@ func serveHTTP(ctx context.Context, cfg *config, s *server.MCPServer, shutdown *
 // maxRequestBody bounds one HTTP request to /mcp.
 const maxRequestBody = 1 << 20
 
+// Streamable HTTP sessions live until idle for defaultSessionTTL, and at
+// most defaultMaxSessions at once: about 12 MB of session state.
+const (
+	defaultSessionTTL  = 30 * time.Minute
+	defaultMaxSessions = 1000
+)
+
 // httpTimeouts bound slow or idle clients. Calls can wait on the API
 // (--timeout, retries) or on a human confirming, so writes get minutes.
 var httpTimeouts = struct{ readHeader, read, write, idle time.Duration }{
@@ -158,13 +166,17 @@ func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *ser
 	}
 	// mcp-go also refuses a non-loopback Host on a loopback connection (DNS
 	// rebinding); httpGuard adds the token, Origin and body-size checks.
+	ttl := cmp.Or(cfg.httpSessionTTL, defaultSessionTTL)
+	sessions := newSessionRegistry(cmp.Or(cfg.httpMaxSessions, defaultMaxSessions), ttl)
 	streamable := server.NewStreamableHTTPServer(s,
 		server.WithEndpointPath("/mcp"),
 		server.WithStreamableHTTPServer(httpServer),
 		server.WithStreamableHTTPLogger(logger),
+		server.WithSessionIdManager(sessions),
+		server.WithSessionIdleTTL(ttl),
 	)
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", httpGuard(cfg.httpToken, cfg.allowOrigins, streamable))
+	mux.Handle("/mcp", httpGuard(cfg.httpToken, cfg.allowOrigins, sessions.guard(streamable)))
 	httpServer.Handler = mux
 
 	logger.Info("streamable HTTP listening", "url", "http://"+listener.Addr().String()+"/mcp", "token_required", cfg.httpToken != "")
