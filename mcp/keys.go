@@ -26,10 +26,17 @@ func refuseAmbiguousKeys(_ context.Context, _ any, message any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	return walkKeys(dec, "", true)
+	return walkKeys(dec, "", true, 0)
 }
 
-func walkKeys(dec *json.Decoder, path string, foldCase bool) error {
+// maxKeyDepth stops the walk where encoding/json stops decoding (mcp-go
+// refuses deeper messages before this hook runs).
+const maxKeyDepth = 10000
+
+func walkKeys(dec *json.Decoder, path string, foldCase bool, depth int) error {
+	if depth > maxKeyDepth {
+		return nil
+	}
 	tok, err := dec.Token()
 	if err != nil {
 		return nil
@@ -37,7 +44,7 @@ func walkKeys(dec *json.Decoder, path string, foldCase bool) error {
 	switch tok {
 	case json.Delim('['):
 		for dec.More() {
-			if err := walkKeys(dec, path+"[]", foldCase); err != nil {
+			if err := walkKeys(dec, path+"[]", foldCase, depth+1); err != nil {
 				return err
 			}
 		}
@@ -58,7 +65,7 @@ func walkKeys(dec *json.Decoder, path string, foldCase bool) error {
 			}
 			seen[id] = key
 			child := strings.TrimPrefix(path+"."+key, ".")
-			if err := walkKeys(dec, child, foldCase && child != "params.arguments"); err != nil {
+			if err := walkKeys(dec, child, foldCase && child != "params.arguments", depth+1); err != nil {
 				return err
 			}
 		}

@@ -68,13 +68,19 @@ func (r *sessionRegistry) count() int {
 }
 
 // guard admits the requests that create a session: an initialize while
-// there is room, and no GET without a session (mcp-go would mint one).
+// there is room, and no GET but in a live session (mcp-go would mint one,
+// or keep state for an id it never issued).
 func (r *sessionRegistry) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		switch req.Method {
 		case http.MethodGet:
-			if req.Header.Get(server.HeaderKeySessionID) == "" {
+			id := req.Header.Get(server.HeaderKeySessionID)
+			if id == "" {
 				http.Error(w, "GET /mcp needs the "+server.HeaderKeySessionID+" header that initialize returned", http.StatusBadRequest)
+				return
+			}
+			if _, err := r.Validate(id); err != nil {
+				http.Error(w, "Invalid session ID", http.StatusNotFound)
 				return
 			}
 		case http.MethodPost:
@@ -108,7 +114,7 @@ func (r *sessionRegistry) refuse(w http.ResponseWriter, id json.RawMessage, live
 		"jsonrpc": "2.0",
 		"id":      id,
 		"error": map[string]any{
-			"code": mcpgo.INTERNAL_ERROR,
+			"code": serverBusy,
 			"message": fmt.Sprintf("vast-mcp already serves %d sessions, the most it keeps (--http-max-sessions); "+
 				"idle ones expire (--http-session-ttl). Retry in %d s, or reuse an open session.", live, int(r.retry/time.Second)),
 		},
@@ -118,6 +124,9 @@ func (r *sessionRegistry) refuse(w http.ResponseWriter, id json.RawMessage, live
 	w.WriteHeader(http.StatusServiceUnavailable)
 	_, _ = w.Write(body)
 }
+
+// serverBusy is a JSON-RPC error code of the range left to servers.
+const serverBusy = -32000
 
 type errorReader struct{ err error }
 

@@ -121,6 +121,12 @@ func TestHTTPSessionsAreBounded(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "a GET may not open a session")
+	req.Header.Set(server.HeaderKeySessionID, "mcp-session-6f1c1d8e-2b7a-4d0e-9a53-5c8f3b2e1a07")
+	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "nor keep one the server never opened")
 
 	// A session the client ends frees its place.
 	req, err = http.NewRequest(http.MethodDelete, url, nil)
