@@ -3,6 +3,7 @@ package mcp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -108,4 +109,27 @@ func TestCallsPastTheBoundAreRefusedAtOnce(t *testing.T) {
 	}
 	again, _ := slow(context.Background(), req)
 	assert.False(t, again.IsError, "a slot is free again")
+}
+
+// The shutdown log names the tool and the new id, and nothing the API
+// answered besides: not the instance's key, not a failure's text.
+func TestShutdownLogLineHoldsNoCredential(t *testing.T) {
+	id, key := 4242, "ik-SECRET-DO-NOT-LEAK"
+	tests := []struct {
+		name   string
+		result *mcpgo.CallToolResult
+		want   []any
+	}{
+		{"created", &mcpgo.CallToolResult{StructuredContent: &gen.InstanceCreated{NewContract: &id, InstanceApiKey: &key}},
+			[]any{"tool", "create_instance", "outcome", "created", "id", 4242}},
+		{"failed", mcpgo.NewToolResultError("create_instance failed: the API said " + key),
+			[]any{"tool", "create_instance", "outcome", "failed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			attrs := finishedDuringShutdown("create_instance", tt.result, nil)
+			assert.Equal(t, tt.want, attrs[:len(tt.want)])
+			assert.NotContains(t, fmt.Sprint(attrs...), key)
+		})
+	}
 }

@@ -129,23 +129,13 @@ func (g *callGate) middleware(next server.ToolHandlerFunc) server.ToolHandlerFun
 }
 
 // finishedDuringShutdown describes a call's outcome for the log: the tool,
-// the new resource's id or the error the agent was given. Never the
-// structured result, which may hold a credential.
+// and the new resource's id or that it failed. Nothing the API answered:
+// the structured result may hold instance_api_key, and a failure's text
+// quotes the API.
 func finishedDuringShutdown(tool string, result *mcpgo.CallToolResult, err error) []any {
 	attrs := []any{"tool", tool}
-	switch {
-	case err != nil:
-		return append(attrs, "outcome", "error", "error", err.Error())
-	case result == nil:
-		return append(attrs, "outcome", "no result")
-	case result.IsError:
-		text := ""
-		if len(result.Content) > 0 {
-			if c, ok := result.Content[0].(mcpgo.TextContent); ok {
-				text = c.Text
-			}
-		}
-		return append(attrs, "outcome", "error", "error", text)
+	if err != nil || result == nil || result.IsError {
+		return append(attrs, "outcome", "failed", "next", "the agent got the reason if it still listened; otherwise check the Vast.ai console")
 	}
 	if id, ok := createdID(result.StructuredContent); ok {
 		return append(attrs, "outcome", "created", "id", id)

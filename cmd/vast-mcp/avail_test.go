@@ -183,6 +183,7 @@ func resultText(t *testing.T, msg map[string]any) (text string, isError bool) {
 // refuse the calls past its bound at once, and at the end of input answer
 // every waiting call with "nothing was sent" and stop.
 func TestStdioConfirmationsCannotWedgeTheServer(t *testing.T) {
+	noLeaks(t)
 	s := startInProcess(t, nil, "--sandbox", "--confirm")
 	s.initialize(`{"elicitation":{}}`)
 
@@ -274,6 +275,7 @@ const createdDuringShutdown = `msg="call finished during shutdown" tool=create_e
 // A create sent before end of input gets its answer to the agent, and its
 // id to the log, before the server exits.
 func TestStdioEndOfInputLetsASentCreateFinish(t *testing.T) {
+	noLeaks(t)
 	const key = "vk-TESTKEY-ab12cd34ef56-DO-NOT-LEAK"
 	t.Setenv("VAST_API_KEY", key)
 	api := newSlowAPI(t)
@@ -305,6 +307,7 @@ func TestStdioEndOfInputLetsASentCreateFinish(t *testing.T) {
 // Over HTTP, the signal stops new work, and a create already sent gets its
 // answer to its client and its id to the log before the server returns.
 func TestHTTPShutdownLetsASentCreateFinish(t *testing.T) {
+	noLeaks(t)
 	api := newSlowAPI(t)
 	vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: api.url, Timeout: time.Minute})
 	require.NoError(t, err)
