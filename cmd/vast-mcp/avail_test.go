@@ -32,6 +32,7 @@ type inProcessStdio struct {
 	messages chan map[string]any // every line the server writes, decoded
 	exited   chan int
 	log      *logWatch
+	signal   context.CancelFunc // as SIGINT or SIGTERM does
 }
 
 const noAnswer = 30 * time.Second // only ever reached when the server is stuck
@@ -41,9 +42,11 @@ func startInProcess(t *testing.T, env map[string]string, args ...string) *inProc
 	t.Setenv("GOMAXPROCS", "")
 	stdinR, stdinW := io.Pipe()
 	stdoutR, stdoutW := io.Pipe()
-	s := &inProcessStdio{t: t, stdin: stdinW, messages: make(chan map[string]any, 4096), exited: make(chan int, 1), log: &logWatch{}}
+	ctx, signal := context.WithCancel(context.Background())
+	t.Cleanup(signal)
+	s := &inProcessStdio{t: t, stdin: stdinW, messages: make(chan map[string]any, 4096), exited: make(chan int, 1), log: &logWatch{}, signal: signal}
 	go func() {
-		s.exited <- run(context.Background(), args, stdinR, stdoutW, s.log, func(k string) string { return env[k] })
+		s.exited <- run(ctx, args, stdinR, stdoutW, s.log, func(k string) string { return env[k] })
 		stdoutW.Close()
 	}()
 	go func() {
@@ -272,36 +275,47 @@ func (a *slowAPI) awaitShutdownThenAnswer(t *testing.T, log *logWatch, stopped <
 
 const createdDuringShutdown = `msg="call finished during shutdown" tool=create_endpoint outcome=created id=7`
 
-// A create sent before end of input gets its answer to the agent, and its
-// id to the log, before the server exits.
-func TestStdioEndOfInputLetsASentCreateFinish(t *testing.T) {
-	noLeaks(t)
-	const key = "vk-TESTKEY-ab12cd34ef56-DO-NOT-LEAK"
-	t.Setenv("VAST_API_KEY", key)
-	api := newSlowAPI(t)
-	s := startInProcess(t, nil, "--base-url", api.url, "--timeout", "1m")
-	s.initialize(`{}`)
-	s.send(`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"e"}}}`)
-	select {
-	case <-api.arrived:
-	case <-time.After(noAnswer):
-		require.FailNow(t, "the call never reached the API", "log:\n%s", s.log)
-	}
-	require.NoError(t, s.stdin.Close())
-	exited := make(chan struct{})
-	go func() {
-		<-s.log.when("vast-mcp stopped")
-		close(exited)
-	}()
-	api.awaitShutdownThenAnswer(t, s.log, exited)
+// A create sent before end of input, or before a signal, gets its answer
+// to the agent, and its id to the log, before the server exits; a call
+// made after that is refused, and sends nothing.
+func TestStdioStoppingLetsASentCreateFinish(t *testing.T) {
+	for _, how := range []string{"end of input", "signal"} {
+		t.Run(how, func(t *testing.T) {
+			noLeaks(t)
+			const key = "vk-TESTKEY-ab12cd34ef56-DO-NOT-LEAK"
+			t.Setenv("VAST_API_KEY", key)
+			api := newSlowAPI(t)
+			s := startInProcess(t, nil, "--base-url", api.url, "--timeout", "1m")
+			s.initialize(`{}`)
+			s.send(`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"e"}}}`)
+			select {
+			case <-api.arrived:
+			case <-time.After(noAnswer):
+				require.FailNow(t, "the call never reached the API", "log:\n%s", s.log)
+			}
+			if how == "signal" {
+				s.signal()
+			} else {
+				require.NoError(t, s.stdin.Close())
+			}
+			exited := make(chan struct{})
+			go func() {
+				<-s.log.when("vast-mcp stopped")
+				close(exited)
+			}()
+			api.awaitShutdownThenAnswer(t, s.log, exited)
 
-	answer, _ := s.answerTo(5)
-	text, isError := resultText(t, answer)
-	assert.False(t, isError, text)
-	assert.Contains(t, text, "Created endpoint 7")
-	assert.Zero(t, s.exitCode())
-	assert.Contains(t, s.log.String(), createdDuringShutdown)
-	assert.NotContains(t, s.log.String(), key)
+			answer, _ := s.answerTo(5)
+			text, isError := resultText(t, answer)
+			assert.False(t, isError, text)
+			assert.Contains(t, text, "Created endpoint 7")
+			require.NoError(t, s.stdin.Close())
+			assert.Zero(t, s.exitCode())
+			assert.Contains(t, s.log.String(), createdDuringShutdown)
+			assert.Contains(t, s.log.String(), map[string]string{"signal": "reason=signal", "end of input": `reason="end of input"`}[how])
+			assert.NotContains(t, s.log.String(), key)
+		})
+	}
 }
 
 // Over HTTP, the signal stops new work, and a create already sent gets its
