@@ -20,8 +20,9 @@ import (
 // showing exactly the request that will be sent. The handler is written in
 // the multi round-trip form (SEP-2322): it returns an input-required result
 // carrying an opaque state; the client asks the user and calls again with
-// the answer and the state. mcp-go performs the older server-initiated
-// elicitation for clients that predate it, so one flow serves both.
+// the answer and the state. A client that predates it is asked with the
+// older server-initiated elicitation, within confirmTTL, by the handler
+// itself: the redemption below serves both.
 //
 // The state is a random token the server alone can redeem, once, within
 // confirmTTL, and only for the very request that was shown: the agent cannot
@@ -34,12 +35,17 @@ const (
 	maxPendingConfirm = 1024
 )
 
+// confirmWait bounds how long an older client's human may take to answer;
+// a variable for tests.
+var confirmWait = confirmTTL
+
 type confirmer struct {
 	mu      sync.Mutex
 	pending map[string]pendingConfirmation
 	now     func() time.Time
 
 	observe func(event string) // Options.OnConfirmation; may be nil
+	wait    time.Duration // for an older client's human to answer
 }
 
 type pendingConfirmation struct {
@@ -48,7 +54,7 @@ type pendingConfirmation struct {
 }
 
 func newConfirmer() *confirmer {
-	return &confirmer{pending: map[string]pendingConfirmation{}, now: time.Now}
+	return &confirmer{pending: map[string]pendingConfirmation{}, now: time.Now, wait: confirmWait}
 }
 
 // confirm returns nil when the human approved this exact request, and
@@ -69,7 +75,7 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 			return mcpgo.NewToolResultError(fmt.Sprintf("%s: %v; nothing was sent.", spec.Name, err))
 		}
 		cf.event(ConfirmationAsked)
-		return server.NewInputRequestBuilder(state).Elicit(confirmInputID, mcpgo.ElicitationParams{
+		ask := server.NewInputRequestBuilder(state).Elicit(confirmInputID, mcpgo.ElicitationParams{
 			Message: fmt.Sprintf("An AI agent asks vast-mcp to %s on Vast.ai. This can spend money. Exactly this will be sent:\n\n%s\n\nSend it?", spec.Title, shown),
 			RequestedSchema: map[string]any{
 				"type": "object",
@@ -79,6 +85,20 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 				"required": []string{"approve"},
 			},
 		}).ToolResult()
+		if mcpgo.IsModernProtocol(server.RequestProtocolVersion(ctx)) {
+			return ask
+		}
+		// An older client is asked here, with a server-initiated request and a
+		// time limit: mcp-go's bridge for such clients waits without one.
+		answer, err := cf.askNow(ctx, *ask.InputRequests[confirmInputID].Elicitation)
+		if err != nil {
+			cf.redeem(state)
+			if errors.Is(err, context.DeadlineExceeded) {
+				return mcpgo.NewToolResultError(fmt.Sprintf("%s: no answer from the human within %s; nothing was sent. Call the tool again to ask anew.", spec.Name, cf.wait))
+			}
+			return mcpgo.NewToolResultError(fmt.Sprintf("%s: the human's confirmation did not arrive (%v); nothing was sent.", spec.Name, err))
+		}
+		round = mcpgo.MultiRoundTripParams{RequestState: state, InputResponses: mcpgo.InputResponses{confirmInputID: mcpgo.NewElicitationInputResponse(*answer)}}
 	}
 
 	pending, ok := cf.redeem(round.RequestState)
@@ -102,6 +122,21 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 	default:
 		return mcpgo.NewToolResultError(spec.Name + ": the human declined; nothing was sent. Do not retry unless the human asks for it.")
 	}
+}
+
+// askNow asks the human through the client's elicitation/create and waits
+// at most cf.wait, and not past the server's shutdown.
+func (cf *confirmer) askNow(ctx context.Context, params mcpgo.ElicitationParams) (*mcpgo.ElicitationResult, error) {
+	s := server.ServerFromContext(ctx)
+	if s == nil {
+		return nil, errors.New("no MCP server in the call's context")
+	}
+	wait, cancel := context.WithTimeout(humanContext(ctx), cf.wait)
+	defer cancel()
+	return s.RequestElicitation(wait, mcpgo.ElicitationRequest{
+		Request: mcpgo.Request{Method: string(mcpgo.MethodElicitationCreate)},
+		Params:  params,
+	})
 }
 
 // exactRequest renders the request op would send, key redacted, and its digest.

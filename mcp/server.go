@@ -37,6 +37,12 @@ type Options struct {
 	OnToolCall func(tool, outcome string)
 	// OnConfirmation, when set, is told of each Confirmation* event.
 	OnConfirmation func(event string)
+	// Shutdown, when set, lets running calls finish when the server stops
+	// (see Shutdown); nil leaves each call bound to its session.
+	Shutdown *Shutdown
+	// MaxCallsInFlight bounds the tool calls running at once; past it a
+	// call is refused at once. 0 means no bound.
+	MaxCallsInFlight int
 }
 
 const instructions = `Tools to create Vast.ai resources. Every call that succeeds spends money ` +
@@ -51,6 +57,7 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 		specs[toolSpecs[i].Name] = &toolSpecs[i]
 	}
 	hooks := &server.Hooks{}
+	hooks.AddOnRequestInitialization(refuseAmbiguousKeys)
 	hooks.AddBeforeCallTool(keepRawArguments)
 	hooks.AddAfterCallTool(explainValidationFailures(specs))
 	if opts.OnToolCall != nil {
@@ -64,6 +71,7 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 		// No WithOutputSchemaValidation: results are built from the generated
 		// types, and tests check every one against its output schema, so
 		// re-validating each call in production would only cost time.
+		server.WithToolHandlerMiddleware(newCallGate(opts).middleware),
 		server.WithToolHandlerMiddleware(recoverPanics(opts.Logger)),
 		server.WithHooks(hooks),
 	}

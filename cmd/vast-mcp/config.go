@@ -47,8 +47,10 @@ type config struct {
 	confirm    confirmValue
 
 	// Streamable HTTP.
-	httpToken    string
-	allowOrigins list
+	httpToken       string
+	allowOrigins    list
+	httpMaxSessions int
+	httpSessionTTL  time.Duration
 
 	problems []error // settings that did not parse
 
@@ -138,6 +140,10 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 
 	str(&cfg.httpToken, "http-token", "VAST_MCP_HTTP_TOKEN", "", "bearer token clients must send to /mcp and /metrics; required to bind a non-loopback address (prefer the env var: flags show in ps)")
 	listing(&cfg.allowOrigins, "allow-origin", "VAST_MCP_ALLOW_ORIGINS", "comma-separated browser origins allowed to call /mcp (default: loopback origins only)")
+	cfg.httpMaxSessions = cfg.parseInt("http-max-sessions", cmp.Or(defaults("VAST_MCP_HTTP_MAX_SESSIONS", "http-max-sessions"), strconv.Itoa(defaultMaxSessions)))
+	fs.IntVar(&cfg.httpMaxSessions, "http-max-sessions", cfg.httpMaxSessions, usage("most streamable HTTP sessions kept at once; past it an initialize is refused (503)", "VAST_MCP_HTTP_MAX_SESSIONS"))
+	cfg.httpSessionTTL = cfg.parseDuration("http-session-ttl", cmp.Or(defaults("VAST_MCP_HTTP_SESSION_TTL", "http-session-ttl"), defaultSessionTTL.String()))
+	fs.DurationVar(&cfg.httpSessionTTL, "http-session-ttl", cfg.httpSessionTTL, usage("a streamable HTTP session idle this long expires", "VAST_MCP_HTTP_SESSION_TTL"))
 
 	fs.Usage = func() {
 		fmt.Fprint(output, usageHead)
@@ -228,6 +234,17 @@ func (c *confirmValue) Set(v string) error {
 		return errors.New("want none, destructive or all")
 	}
 	return nil
+}
+
+func (c *config) parseInt(name, v string) int {
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		c.problems = append(c.problems, fmt.Errorf("%s %q: want a whole number", name, v))
+	}
+	return n
 }
 
 func (c *config) parseBool(name, v string) bool {
@@ -321,6 +338,9 @@ func (c *config) validate() error {
 	}
 	if c.timeout <= 0 {
 		errs = append(errs, fmt.Errorf("--timeout %s: want a positive duration such as 30s", c.timeout))
+	}
+	if c.httpMaxSessions <= 0 || c.httpSessionTTL <= 0 {
+		errs = append(errs, errors.New("--http-max-sessions and --http-session-ttl take a positive value"))
 	}
 	if _, err := c.level(); err != nil {
 		errs = append(errs, err)

@@ -74,31 +74,62 @@ func blockingAPI(t *testing.T) (url string, arrived, cancelled chan struct{}) {
 }
 
 func TestStdioCancellationReachesTheAPI(t *testing.T) {
-	for _, how := range []string{"notifications/cancelled", "client goes away"} {
-		t.Run(how, func(t *testing.T) {
-			url, arrived, cancelled := blockingAPI(t)
-			s := startStdioEnv(t, []string{"VAST_API_KEY=k"}, "--base-url", url, "--timeout", "1m")
-			s.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`)
-			s.receive()
-			s.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
-			s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"e"}}}`)
-			select {
-			case <-arrived:
-			case <-time.After(10 * time.Second):
-				t.Fatalf("the call never reached the API; stderr:\n%s", s.stderr)
-			}
-			if how == "notifications/cancelled" {
-				s.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"user stopped"}}`)
-			} else {
-				require.NoError(t, s.stdin.Close())
-			}
-			select {
-			case <-cancelled:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the API request outlived the call")
-			}
-		})
+	url, arrived, cancelled := blockingAPI(t)
+	s := startStdioEnv(t, []string{"VAST_API_KEY=k"}, "--base-url", url, "--timeout", "1m")
+	s.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`)
+	s.receive()
+	s.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"e"}}}`)
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the call never reached the API; stderr:\n%s", s.stderr)
 	}
+	s.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"user stopped"}}`)
+	select {
+	case <-cancelled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the API request outlived the call")
+	}
+}
+
+// A client that goes away, closing both pipes, does not cancel a create
+// already sent: the server waits for the API's answer, logs the new id, and
+// exits cleanly although no one reads its output any more.
+func TestBinaryLogsACreateAnsweredAfterTheClientLeft(t *testing.T) {
+	api := newSlowAPI(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := command(ctx, "--base-url", api.url, "--timeout", "1m")
+	cmd.Env = append(cmd.Env, "VAST_API_KEY=k")
+	log := &logWatch{}
+	cmd.Stderr = log
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	_, err = io.WriteString(stdin, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`+"\n"+
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n"+
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"e"}}}`+"\n")
+	require.NoError(t, err)
+	select {
+	case <-api.arrived:
+	case <-time.After(noAnswer):
+		require.FailNow(t, "the call never reached the API", "stderr:\n%s", log)
+	}
+	require.NoError(t, stdin.Close())
+	require.NoError(t, stdout.Close())
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	api.awaitShutdownThenAnswer(t, log, exited)
+	<-exited
+	require.NoError(t, waitErr, "stderr:\n%s", log)
+	assert.Contains(t, log.String(), createdDuringShutdown)
 }
 
 // TestKeyNeverAppearsInAnyOutput runs the binary through every mode with a

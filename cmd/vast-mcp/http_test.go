@@ -157,7 +157,7 @@ func startHTTP(t *testing.T, cfg *config) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serveHTTPOn(ctx, listener, cfg, mcp.NewServer(vast, mcp.Options{Sandbox: true}), slog.New(slog.DiscardHandler))
+		done <- serveHTTPOn(ctx, listener, cfg, mcp.NewServer(vast, mcp.Options{Sandbox: true}), nil, slog.New(slog.DiscardHandler))
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -195,7 +195,7 @@ func TestLoadOverStreamableHTTP(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveHTTPOn(ctx, listener, &config{}, s, slog.New(slog.DiscardHandler)) }()
+	go func() { done <- serveHTTPOn(ctx, listener, &config{}, s, nil, slog.New(slog.DiscardHandler)) }()
 	url := "http://" + listener.Addr().String() + "/mcp"
 
 	clientTransport := &http.Transport{MaxIdleConnsPerHost: sessions * callsPerSession}
@@ -254,7 +254,7 @@ func TestHTTPClientGoingAwayCancelsTheAPIRequest(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serveHTTPOn(ctx, listener, &config{}, mcp.NewServer(vast, mcp.Options{}), slog.New(slog.DiscardHandler))
+		done <- serveHTTPOn(ctx, listener, &config{}, mcp.NewServer(vast, mcp.Options{}), nil, slog.New(slog.DiscardHandler))
 	}()
 	defer func() { stop(); <-done }()
 

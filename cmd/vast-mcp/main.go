@@ -20,6 +20,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A client gone is no reason to die at the next write: the calls it
+	// left running still finish, and the log learns their outcome.
+	signal.Ignore(syscall.SIGPIPE)
 	stopProfile := startCPUProfile(os.Getenv("VAST_MCP_CPUPROFILE"))
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, environ)
 	stopProfile()

@@ -79,7 +79,7 @@ func TestAToolCallIsCountedAndLoggedWithItsRequestID(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveHTTPOn(ctx, listener, cfg, s, logger) }()
+	go func() { done <- serveHTTPOn(ctx, listener, cfg, s, nil, logger) }()
 	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
 	base := "http://" + listener.Addr().String()
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -23,8 +24,8 @@ import (
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
-// newServer builds the MCP server for cfg.
-func newServer(cfg *config, logger *slog.Logger) (*server.MCPServer, error) {
+// newServer builds the MCP server for cfg; tune adjusts its options.
+func newServer(cfg *config, logger *slog.Logger, tune ...func(*mcp.Options)) (*server.MCPServer, error) {
 	vast, err := gen.New(cfg.clientConfig(logger))
 	if err != nil {
 		return nil, err
@@ -32,21 +33,55 @@ func newServer(cfg *config, logger *slog.Logger) (*server.MCPServer, error) {
 	if !vast.HasAPIKey() && !cfg.dryRun {
 		logger.Warn("no Vast.ai API key: tools are listed, and calls will say how to provide one (VAST_API_KEY)")
 	}
-	return mcp.NewServer(vast, cfg.serverOptions(logger)), nil
+	opts := cfg.serverOptions(logger)
+	for _, f := range tune {
+		f(&opts)
+	}
+	return mcp.NewServer(vast, opts), nil
+}
+
+// stdioWorkers is how many tool calls mcp-go's stdio transport runs at once
+// (its maximum). Past them its queue fills, and then it runs the next call
+// inside its read loop, where a call that waits for an answer from the
+// client (a confirmation) waits for ever: the loop that would read the
+// answer is the one waiting. At most stdioCallSlots calls may wait, on the
+// API or a human; the other workers refuse extra calls at once.
+const (
+	stdioWorkers   = 100
+	stdioCallSlots = 64
+)
+
+// shutdownMargin is added to the API timeout for the calls running at
+// shutdown: a create sent just before has that long to be answered.
+const shutdownMargin = 5 * time.Second
+
+// beginShutdown stops taking calls and lets those running finish.
+func beginShutdown(shutdown *mcp.Shutdown, cfg *config, logger *slog.Logger, reason string) time.Duration {
+	limit := cfg.timeout + shutdownMargin
+	if shutdown.Begin(limit) {
+		logger.Info("stopping: calls in progress may finish", "reason", reason, "limit", limit)
+	}
+	return limit
 }
 
 func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reader, stdout io.Writer) int {
 	if cfg.transport == "http" {
 		logger = forHTTP(cfg, logger)
 	}
-	s, err := newServer(cfg, logger)
+	shutdown := mcp.NewShutdown()
+	s, err := newServer(cfg, logger, func(o *mcp.Options) {
+		o.Shutdown = shutdown
+		if cfg.transport != "http" {
+			o.MaxCallsInFlight = stdioCallSlots
+		}
+	})
 	if err != nil {
 		logger.Error("cannot start", "error", err)
 		return 2
 	}
 	logger.Info("vast-mcp serving", cfg.describe()...)
 	if cfg.transport == "http" {
-		return serveHTTP(ctx, cfg, s, logger)
+		return serveHTTP(ctx, cfg, s, shutdown, logger)
 	}
 	stdinBlocks := false
 	if f, ok := stdin.(*os.File); ok {
@@ -62,7 +97,18 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 	}
 	stdioServer := server.NewStdioServer(s)
 	stdioServer.SetErrorLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))
-	if err := stdioServer.Listen(ctx, limitLines(stdin, maxLine), stdout); err != nil && !errors.Is(err, context.Canceled) {
+	server.WithWorkerPoolSize(stdioWorkers)(stdioServer)
+	// mcp-go cancels every running call when its context ends or input
+	// does: the shutdown begins first, so that calls already sent outlive
+	// both, and Listen returns once they are answered.
+	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopListening()
+	defer context.AfterFunc(ctx, func() {
+		beginShutdown(shutdown, cfg, logger, "signal")
+		stopListening()
+	})()
+	input := atEnd(limitLines(stdin, maxLine), func() { beginShutdown(shutdown, cfg, logger, "end of input") })
+	if err := stdioServer.Listen(listenCtx, input, stdout); err != nil && !errors.Is(err, context.Canceled) {
 		logger.Error("stdio server stopped", "error", err)
 		return 1
 	}
@@ -70,7 +116,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 	return 0
 }
 
-func serveHTTP(ctx context.Context, cfg *config, s *server.MCPServer, logger *slog.Logger) int {
+func serveHTTP(ctx context.Context, cfg *config, s *server.MCPServer, shutdown *mcp.Shutdown, logger *slog.Logger) int {
 	if err := checkBind(cfg.addr, cfg.httpToken); err != nil {
 		logger.Error("refusing to serve", "error", err)
 		return 2
@@ -80,7 +126,7 @@ func serveHTTP(ctx context.Context, cfg *config, s *server.MCPServer, logger *sl
 		logger.Error("cannot listen", "addr", cfg.addr, "error", err)
 		return 2
 	}
-	if err := serveHTTPOn(ctx, listener, cfg, s, logger); err != nil {
+	if err := serveHTTPOn(ctx, listener, cfg, s, shutdown, logger); err != nil {
 		logger.Error("http server stopped", "error", err)
 		return 1
 	}
@@ -90,6 +136,13 @@ func serveHTTP(ctx context.Context, cfg *config, s *server.MCPServer, logger *sl
 
 // maxRequestBody bounds one HTTP request to /mcp.
 const maxRequestBody = 1 << 20
+
+// Streamable HTTP sessions live until idle for defaultSessionTTL, and at
+// most defaultMaxSessions at once: about 12 MB of session state.
+const (
+	defaultSessionTTL  = 30 * time.Minute
+	defaultMaxSessions = 1000
+)
 
 // httpTimeouts bound slow or idle clients. Calls can wait on the API
 // (--timeout, retries) or on a human confirming, so writes get minutes.
@@ -101,8 +154,9 @@ var httpTimeouts = struct{ readHeader, read, write, idle time.Duration }{
 }
 
 // serveHTTPOn serves streamable HTTP at /mcp until ctx ends, then shuts
-// down gracefully.
-func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *server.MCPServer, logger *slog.Logger) error {
+// down gracefully: it takes no more calls and waits for those running
+// (shutdown may be nil: then they run bound to their requests).
+func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *server.MCPServer, shutdown *mcp.Shutdown, logger *slog.Logger) error {
 	httpServer := &http.Server{
 		ReadHeaderTimeout: httpTimeouts.readHeader,
 		ReadTimeout:       httpTimeouts.read,
@@ -113,13 +167,17 @@ func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *ser
 	}
 	// mcp-go also refuses a non-loopback Host on a loopback connection (DNS
 	// rebinding); httpGuard adds the token, Origin and body-size checks.
+	ttl := cmp.Or(cfg.httpSessionTTL, defaultSessionTTL)
+	sessions := newSessionRegistry(cmp.Or(cfg.httpMaxSessions, defaultMaxSessions), ttl)
 	streamable := server.NewStreamableHTTPServer(s,
 		server.WithEndpointPath("/mcp"),
 		server.WithStreamableHTTPServer(httpServer),
 		server.WithStreamableHTTPLogger(logger),
+		server.WithSessionIdManager(sessions),
+		server.WithSessionIdleTTL(ttl),
 	)
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", httpGuard(cfg.httpToken, cfg.allowOrigins, streamable))
+	mux.Handle("/mcp", httpGuard(cfg.httpToken, cfg.allowOrigins, sessions.guard(streamable)))
 	m := cfg.metrics
 	if m == nil {
 		m = newMetrics()
@@ -135,7 +193,12 @@ func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *ser
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	limit := cfg.timeout + shutdownMargin
+	if shutdown != nil {
+		limit = beginShutdown(shutdown, cfg, logger, "signal")
+	}
+	// The calls end by limit; their answers then need writing.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), limit+shutdownMargin)
 	defer cancel()
 	return streamable.Shutdown(shutdownCtx)
 }

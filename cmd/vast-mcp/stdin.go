@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"sync"
 )
 
 // maxLine bounds one JSON-RPC message on stdin. Real messages here are a
@@ -74,4 +75,24 @@ func (l *lineLimiter) filter(in []byte) []byte {
 	}
 	l.out = out
 	return out
+}
+
+// atEnd calls onEnd once, when r first reports the end of input or an
+// error, before passing that on.
+func atEnd(r io.Reader, onEnd func()) io.Reader {
+	return &endNotifier{r: r, onEnd: onEnd}
+}
+
+type endNotifier struct {
+	r     io.Reader
+	onEnd func()
+	once  sync.Once
+}
+
+func (e *endNotifier) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil {
+		e.once.Do(e.onEnd)
+	}
+	return n, err
 }
