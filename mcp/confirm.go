@@ -45,7 +45,7 @@ type confirmer struct {
 	now     func() time.Time
 
 	observe func(event string) // Options.OnConfirmation; may be nil
-	wait    time.Duration // for an older client's human to answer
+	wait    time.Duration      // for an older client's human to answer
 }
 
 type pendingConfirmation struct {
