@@ -75,7 +75,8 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 type Vast struct {
 	api     *Client
 	baseURL string
-	key     string // only to scrub it from what comes back
+	key     string
+	clean   sanitizer // redacts key from everything that comes back
 	dryRun  bool
 }
 
@@ -88,13 +89,9 @@ func New(cfg Config) (*Vast, error) {
 		key = apiKeyFromEnvironment()
 	}
 	baseURL := cmp.Or(cfg.BaseURL, os.Getenv("VAST_URL"), DefaultBaseURL)
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("base URL %q: want an absolute http or https URL such as %s", baseURL, DefaultBaseURL)
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		// Plain HTTP would carry the key in clear across the network.
-		return nil, fmt.Errorf("base URL %q: http:// is allowed only for a loopback host; use https", baseURL)
+	u, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
 	}
 
 	httpClient := &http.Client{Transport: newTransport()}
@@ -138,11 +135,35 @@ func New(cfg Config) (*Vast, error) {
 		opts = append(opts, WithRequestEditorFn(bearer.Intercept))
 	}
 	doer.dryRun, doer.hasKey = cfg.DryRun, key != ""
+	doer.clean = newSanitizer(key)
 	api, err := NewClient(u.String(), opts...)
 	if err != nil {
 		return nil, err
 	}
-	return &Vast{api: api, baseURL: u.String(), key: key, dryRun: cfg.DryRun}, nil
+	return &Vast{api: api, baseURL: u.String(), key: key, clean: doer.clean, dryRun: cfg.DryRun}, nil
+}
+
+// parseBaseURL accepts an absolute http(s) URL with nothing secret in it.
+// Userinfo is refused rather than redacted: net/http would send it as Basic
+// auth only when no key is set, and drop it silently otherwise, so it can
+// only be a mistake, and every place a URL is shown would have to hide it.
+// A query or fragment is refused too: the client resolves each path against
+// the base URL, which drops them, and a query may hold a token.
+func parseBaseURL(raw string) (*url.URL, error) {
+	shown := RedactURL(raw)
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("base URL %q: want an absolute http or https URL such as %s", shown, DefaultBaseURL)
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return nil, fmt.Errorf("base URL %q: give scheme, host and path only; a user name, password, query or fragment is refused "+
+			"(the API key comes from VAST_API_KEY)", shown)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		// Plain HTTP would carry the key in clear across the network.
+		return nil, fmt.Errorf("base URL %q: http:// is allowed only for a loopback host; use https", shown)
+	}
+	return u, nil
 }
 
 // maxIdleConns bounds the connections kept open to the API between calls.
@@ -184,11 +205,11 @@ func (v *Vast) CreateEndpoint(ctx context.Context, req CreateEndpointRequest) (*
 		return nil, err
 	}
 	resp, err := v.api.CreateEndpoint(ctx, req)
-	created, err := decode[EndpointCreated](op, resp, err)
+	created, err := decode[EndpointCreated](op, resp, err, v.clean)
 	if err != nil {
-		return nil, v.scrub(err)
+		return nil, err
 	}
-	if created.Result == nil {
+	if !positive(created.Result) {
 		return nil, missingID(op, "result")
 	}
 	return created, nil
@@ -202,11 +223,11 @@ func (v *Vast) CreateWorkergroup(ctx context.Context, req CreateWorkergroupReque
 		return nil, err
 	}
 	resp, err := v.api.CreateWorkergroup(ctx, req)
-	created, err := decode[WorkergroupCreated](op, resp, err)
+	created, err := decode[WorkergroupCreated](op, resp, err, v.clean)
 	if err != nil {
-		return nil, v.scrub(err)
+		return nil, err
 	}
-	if created.Id == nil && created.Result == nil {
+	if created.ID() <= 0 {
 		return nil, missingID(op, "id or result")
 	}
 	return created, nil
@@ -232,44 +253,26 @@ func (v *Vast) CreateInstance(ctx context.Context, offerID int, req CreateInstan
 		return nil, err
 	}
 	resp, err := v.api.CreateInstance(ctx, offerID, req)
-	created, err := decode[InstanceCreated](op, resp, err)
+	created, err := decode[InstanceCreated](op, resp, err, v.clean)
 	if err != nil {
-		return nil, v.scrub(err)
+		return nil, err
 	}
-	if created.NewContract == nil {
+	if !positive(created.NewContract) {
 		return nil, missingID(op, "new_contract")
 	}
 	return created, nil
 }
 
-// scrub keeps the key out of what came back: a hostile or broken API, or a
-// proxy, could echo the Authorization header into its message.
-func (v *Vast) scrub(err error) error {
-	if len(v.key) < 8 { // a real key is long; a short one would garble text
-		return err
-	}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		for _, field := range []*string{&apiErr.Code, &apiErr.Message, &apiErr.Location} {
-			*field = strings.ReplaceAll(*field, v.key, "[REDACTED]")
-		}
-	}
-	var reqErr *RequestError
-	if errors.As(err, &reqErr) && reqErr.Err != nil && strings.Contains(reqErr.Err.Error(), v.key) {
-		reqErr.Err = &scrubbedError{err: reqErr.Err, key: v.key}
-	}
-	return err
+// sanitizedError shows its error's text through sanitize: transport errors
+// can quote what the server sent (a malformed status line, say). errors.Is
+// and errors.As still see the error beneath.
+type sanitizedError struct {
+	err   error
+	clean sanitizer
 }
 
-// scrubbedError hides the key in its text; errors.Is and errors.As still
-// see the error beneath.
-type scrubbedError struct {
-	err error
-	key string
-}
-
-func (e *scrubbedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.key, "[REDACTED]") }
-func (e *scrubbedError) Unwrap() error { return e.err }
+func (e *sanitizedError) Error() string { return e.clean.text(e.err.Error(), maxErrorText) }
+func (e *sanitizedError) Unwrap() error { return e.err }
 
 func (v *Vast) ready(op string) error {
 	if v.key == "" && !v.dryRun {
@@ -283,7 +286,7 @@ func (v *Vast) ready(op string) error {
 func decode[T any, PT interface {
 	*T
 	enveloped
-}](op string, resp *http.Response, err error) (*T, error) {
+}](op string, resp *http.Response, err error, clean sanitizer) (*T, error) {
 	if err != nil {
 		var dry *DryRunError
 		if errors.As(err, &dry) {
@@ -291,29 +294,35 @@ func decode[T any, PT interface {
 			return nil, dry
 		}
 		var reqErr *RequestError
-		if errors.As(err, &reqErr) {
-			reqErr.Operation = op
-			return nil, reqErr
+		if !errors.As(err, &reqErr) {
+			// Failures before the doer ran: building the request, editors.
+			reqErr = &RequestError{Err: err}
 		}
-		// Failures before the doer ran: building the request, editors.
-		return nil, &RequestError{Operation: op, Err: err}
+		reqErr.Operation = op
+		if !errors.Is(reqErr.Err, ErrNoAPIKey) {
+			reqErr.Err = &sanitizedError{err: reqErr.Err, clean: clean}
+		}
+		return nil, reqErr
 	}
 	defer resp.Body.Close()
 	body := resp.Body.(bufferedBody).Bytes()
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, newAPIError(op, resp, body)
+		return nil, newAPIError(op, resp, body, clean)
 	}
 	// A 2xx can still be a failure: {"success": false, "error": ..., "msg": ...}.
 	var out T
 	if err := json.Unmarshal(body, &out); err != nil {
+		// Neither the body nor the decoder's words about it (which can
+		// quote it) are shown unsanitized.
+		what := clean.text(err.Error(), maxMessage)
 		if !json.Valid(body) {
-			err = fmt.Errorf("a body that is not JSON: %s", describeNonJSON(resp.Header.Get("Content-Type"), body))
+			what = fmt.Sprintf("a body that is not JSON; Vast.ai said %q", describeNonJSON(resp.Header.Get("Content-Type"), body, clean))
 		}
-		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("HTTP %d with %w", resp.StatusCode, err)}
+		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("HTTP %d with %s", resp.StatusCode, what)}
 	}
 	if ok := PT(&out).succeeded(); ok != nil && !*ok {
-		return nil, newAPIError(op, resp, body)
+		return nil, newAPIError(op, resp, body, clean)
 	}
 	return &out, nil
 }
@@ -325,8 +334,12 @@ func (r *EndpointCreated) succeeded() *bool    { return r.Success }
 func (r *WorkergroupCreated) succeeded() *bool { return r.Success }
 func (r *InstanceCreated) succeeded() *bool    { return r.Success }
 
+// positive reports an id the API may have given: a new resource's id is a
+// positive integer, and anything else means the answer cannot be trusted.
+func positive(id *int) bool { return id != nil && *id > 0 }
+
 func missingID(op, field string) error {
-	return &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("the API answered success without an integer %s", field)}
+	return &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("the API answered success without a positive integer %s", field)}
 }
 
 // bufferedBody is the response body after retryingDoer has read it whole.
