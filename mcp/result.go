@@ -61,7 +61,7 @@ func markSandbox(result *mcpgo.CallToolResult) {
 }
 
 func argumentError(spec *toolSpec, err error) *mcpgo.CallToolResult {
-	return mcpgo.NewToolResultError(fmt.Sprintf("Invalid arguments for %s: %v. Nothing was sent; fix the argument and call again.", spec.Name, err))
+	return mcpgo.NewToolResultError(fmt.Sprintf("Invalid arguments for %s: %s. Nothing was sent; fix the argument and call again.", spec.Name, bound(err.Error(), maxProblemText)))
 }
 
 // refused says which operator guardrail stopped the call.
@@ -92,7 +92,7 @@ func failure(spec *toolSpec, c call, err error, opts Options) *mcpgo.CallToolRes
 	case errors.As(err, &reqErr):
 		result = mcpgo.NewToolResultError(fmt.Sprintf("%s: the request was not sent (%v). Nothing was created; it is safe to call again.", spec.Name, reqErr.Err))
 	default:
-		result = mcpgo.NewToolResultError(fmt.Sprintf("%s failed: %v", spec.Name, err))
+		result = mcpgo.NewToolResultError(fmt.Sprintf("%s failed: %s", spec.Name, gen.Sanitize(err.Error(), maxQuotedMessage)))
 	}
 	if opts.Sandbox {
 		result.Meta = &mcpgo.Meta{AdditionalFields: map[string]any{MetaSandbox: true}}
@@ -105,13 +105,7 @@ func describeAPIError(e *gen.APIError) string {
 	if e.StatusCode == http.StatusOK {
 		s = "HTTP 200 with success=false"
 	}
-	if e.Code != "" {
-		s += ", error " + e.Code
-	}
-	if e.Message != "" {
-		s += ": " + strings.TrimRight(e.Message, ".")
-	}
-	return s
+	return s + apiSaid(e.Code, e.Message)
 }
 
 // nextStep tells the agent what to do about a failure, in words it can act
@@ -124,7 +118,8 @@ func nextStep(spec *toolSpec, pathID int, e *gen.APIError) string {
 		if wait <= 0 {
 			wait = 10 * time.Second
 		}
-		return fmt.Sprintf("Rate limited by Vast.ai: wait %d s before calling again.%s", int(wait.Round(time.Second)/time.Second), nothing)
+		// gen rounds a wait up to whole seconds; never tell the agent 0.
+		return fmt.Sprintf("Rate limited by Vast.ai: wait %d s before calling again.%s", max(1, int((wait+time.Second-1)/time.Second)), nothing)
 	case status == http.StatusUnauthorized || e.Code == "auth_error":
 		return "The API key was refused: check VAST_API_KEY (or the vastai CLI key file) where vast-mcp runs, then restart it." + nothing
 	case status == http.StatusForbidden:
