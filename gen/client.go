@@ -84,7 +84,8 @@ type Vast struct {
 	api        *Client
 	serverless *Client // the same doer, for operations on the serverless host
 	baseURL    string
-	key        string // only to scrub it from what comes back
+	key        string
+	clean      sanitizer // redacts key from everything that comes back
 	dryRun     bool
 }
 
@@ -147,6 +148,7 @@ func New(cfg Config) (*Vast, error) {
 	}
 	doer.dryRun, doer.hasKey = cfg.DryRun, key != ""
 	doer.observer = cfg.Observe
+	doer.clean = newSanitizer(key)
 	api, err := NewClient(u.String(), opts...)
 	if err != nil {
 		return nil, err
@@ -155,18 +157,29 @@ func New(cfg Config) (*Vast, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Vast{api: api, serverless: serverless, baseURL: u.String(), key: key, dryRun: cfg.DryRun}, nil
+	return &Vast{api: api, serverless: serverless, baseURL: u.String(), key: key, clean: doer.clean, dryRun: cfg.DryRun}, nil
 }
 
-// apiURL checks a URL the key will be sent to.
+// apiURL accepts an absolute http(s) URL, the key will be sent to, with
+// nothing secret in it. Userinfo is refused rather than redacted: net/http
+// would send it as Basic auth only when no key is set, and drop it silently
+// otherwise, so it can only be a mistake, and every place a URL is shown
+// would have to hide it. A query or fragment is refused too: the client
+// resolves each path against the base URL, which drops them, and a query
+// may hold a token.
 func apiURL(what, raw, example string) (*url.URL, error) {
+	shown := RedactURL(raw)
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%s %q: want an absolute http or https URL such as %s", what, raw, example)
+		return nil, fmt.Errorf("%s %q: want an absolute http or https URL such as %s", what, shown, example)
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return nil, fmt.Errorf("%s %q: give scheme, host and path only; a user name, password, query or fragment is refused "+
+			"(the API key comes from VAST_API_KEY)", what, shown)
 	}
 	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
 		// Plain HTTP would carry the key in clear across the network.
-		return nil, fmt.Errorf("%s %q: http:// is allowed only for a loopback host; use https", what, raw)
+		return nil, fmt.Errorf("%s %q: http:// is allowed only for a loopback host; use https", what, shown)
 	}
 	return u, nil
 }
@@ -235,11 +248,7 @@ func (v *Vast) Do(ctx context.Context, call Call) ([]byte, error) {
 		ctx = context.WithValue(ctx, idempotentKey{}, true)
 	}
 	resp, err := call.Send(withOperation(ctx, call.Operation), api)
-	body, err := answer(call.Operation, resp, err)
-	if err != nil {
-		return nil, v.scrub(err)
-	}
-	return body, nil
+	return answer(call.Operation, resp, err, v.clean)
 }
 
 // CreateEndpoint creates a serverless endpoint. Only the fields set in req
@@ -260,7 +269,7 @@ func (v *Vast) CreateWorkergroup(ctx context.Context, req CreateWorkergroupReque
 	created, err := doInto[WorkergroupCreated](ctx, v, "createWorkergroup", func(ctx context.Context, api *Client) (*http.Response, error) {
 		return api.CreateWorkergroup(ctx, req)
 	})
-	if err == nil && !positive(created.Id) && !positive(created.Result) {
+	if err == nil && created.ID() <= 0 {
 		return nil, missingID("createWorkergroup", "id or result")
 	}
 	return created, err
@@ -299,42 +308,26 @@ func doInto[T any](ctx context.Context, v *Vast, op string, send func(context.Co
 	}
 	var out T
 	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("an answer of the wrong shape: %w", err)}
+		// The decoder's words about the body can quote it: sanitized.
+		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("an answer of the wrong shape: %s", v.clean.text(err.Error(), maxMessage))}
 	}
 	return &out, nil
 }
 
-// positive reports an id the API could have assigned.
+// positive reports an id the API may have given: a new resource's id is a
+// positive integer, and anything else means the answer cannot be trusted.
 func positive(id *int) bool { return id != nil && *id > 0 }
 
-// scrub keeps the key out of what came back: a hostile or broken API, or a
-// proxy, could echo the Authorization header into its message.
-func (v *Vast) scrub(err error) error {
-	if len(v.key) < 8 { // a real key is long; a short one would garble text
-		return err
-	}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		for _, field := range []*string{&apiErr.Code, &apiErr.Message, &apiErr.Location} {
-			*field = strings.ReplaceAll(*field, v.key, "[REDACTED]")
-		}
-	}
-	var reqErr *RequestError
-	if errors.As(err, &reqErr) && reqErr.Err != nil && strings.Contains(reqErr.Err.Error(), v.key) {
-		reqErr.Err = &scrubbedError{err: reqErr.Err, key: v.key}
-	}
-	return err
+// sanitizedError shows its error's text through sanitize: transport errors
+// can quote what the server sent (a malformed status line, say). errors.Is
+// and errors.As still see the error beneath.
+type sanitizedError struct {
+	err   error
+	clean sanitizer
 }
 
-// scrubbedError hides the key in its text; errors.Is and errors.As still
-// see the error beneath.
-type scrubbedError struct {
-	err error
-	key string
-}
-
-func (e *scrubbedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.key, "[REDACTED]") }
-func (e *scrubbedError) Unwrap() error { return e.err }
+func (e *sanitizedError) Error() string { return e.clean.text(e.err.Error(), maxErrorText) }
+func (e *sanitizedError) Unwrap() error { return e.err }
 
 func (v *Vast) ready(op string) error {
 	if v.key == "" && !v.dryRun {
@@ -345,7 +338,7 @@ func (v *Vast) ready(op string) error {
 
 // answer turns a sent request's outcome into the success body or an error
 // that says whether the API may have acted.
-func answer(op string, resp *http.Response, err error) ([]byte, error) {
+func answer(op string, resp *http.Response, err error, clean sanitizer) ([]byte, error) {
 	if err != nil {
 		var dry *DryRunError
 		if errors.As(err, &dry) {
@@ -353,29 +346,32 @@ func answer(op string, resp *http.Response, err error) ([]byte, error) {
 			return nil, dry
 		}
 		var reqErr *RequestError
-		if errors.As(err, &reqErr) {
-			reqErr.Operation = op
-			return nil, reqErr
+		if !errors.As(err, &reqErr) {
+			// Failures before the doer ran: building the request, editors.
+			reqErr = &RequestError{Err: err}
 		}
-		// Failures before the doer ran: building the request, editors.
-		return nil, &RequestError{Operation: op, Err: err}
+		reqErr.Operation = op
+		if !errors.Is(reqErr.Err, ErrNoAPIKey) {
+			reqErr.Err = &sanitizedError{err: reqErr.Err, clean: clean}
+		}
+		return nil, reqErr
 	}
 	defer resp.Body.Close()
 	body := resp.Body.(bufferedBody).Bytes()
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, newAPIError(op, resp, body)
+		return nil, newAPIError(op, resp, body, clean)
 	}
 	if !json.Valid(body) {
-		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("HTTP %d with a body that is not JSON: %s",
-			resp.StatusCode, describeNonJSON(resp.Header.Get("Content-Type"), body))}
+		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("HTTP %d with a body that is not JSON; Vast.ai said %q",
+			resp.StatusCode, describeNonJSON(resp.Header.Get("Content-Type"), body, clean))}
 	}
 	// A 2xx can still be a failure: {"success": false, "error": ..., "msg": ...}.
 	var envelope struct {
 		Success *bool `json:"success"`
 	}
 	if json.Unmarshal(body, &envelope) == nil && envelope.Success != nil && !*envelope.Success {
-		return nil, newAPIError(op, resp, body)
+		return nil, newAPIError(op, resp, body, clean)
 	}
 	return body, nil
 }

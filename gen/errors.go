@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,6 +28,9 @@ var (
 
 // APIError is a failure the API reported: a non-2xx status, a 2xx whose
 // envelope says success:false, or a redirect (which is never followed).
+// Its strings are the API's words, sanitized: bounded, invisible and control
+// characters removed, the API key and credentials redacted. Show them as
+// quoted data, never as instructions.
 type APIError struct {
 	Operation  string        // operationId, e.g. "createInstance"
 	StatusCode int           // HTTP status
@@ -41,13 +45,13 @@ func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "vast %s: HTTP %d", e.Operation, e.StatusCode)
 	if e.Code != "" {
-		b.WriteString(" " + e.Code)
+		fmt.Fprintf(&b, " %q", e.Code)
 	}
 	if e.Message != "" {
-		b.WriteString(": " + e.Message)
+		fmt.Fprintf(&b, ": Vast.ai said %q", e.Message)
 	}
 	if e.Location != "" {
-		fmt.Fprintf(&b, " (redirect to %s not followed: a create re-sent as GET would turn into a list)", e.Location)
+		fmt.Fprintf(&b, " (redirect to %q not followed: a create re-sent as GET would turn into a list)", e.Location)
 	}
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
@@ -85,48 +89,43 @@ func (e *RequestError) Is(target error) bool {
 	return target == ErrOutcomeUnknown && e.Sent
 }
 
-// maxMessage bounds how much of an unexpected body an error repeats.
-const maxMessage = 300
-
 // newAPIError reads whatever the API said about a failure. Bodies are JSON,
-// plain text, or a proxy's HTML page.
-func newAPIError(op string, resp *http.Response, body []byte) *APIError {
+// plain text, or a proxy's HTML page. Every string taken from the answer
+// goes through clean.
+func newAPIError(op string, resp *http.Response, body []byte, clean sanitizer) *APIError {
 	e := &APIError{Operation: op, StatusCode: resp.StatusCode}
 	// The spec's failure shapes: AskError is the envelope (success, error,
 	// msg, ask_id); RateLimitError adds detail and retry_after.
 	var failure AskError
 	var limited RateLimitError
 	if json.Unmarshal(body, &failure) == nil && json.Unmarshal(body, &limited) == nil {
-		e.Code = deref(failure.Error)
-		e.Message = firstNonEmpty(deref(failure.Msg), deref(limited.Detail))
+		e.Code = clean.text(deref(failure.Error), maxCode)
+		e.Message = clean.text(firstNonEmpty(deref(failure.Msg), deref(limited.Detail)), maxMessage)
 		e.AskID = deref(failure.AskId)
 		if limited.RetryAfter != nil {
 			e.RetryAfter = seconds(*limited.RetryAfter)
 		}
 	} else {
-		e.Message = describeNonJSON(resp.Header.Get("Content-Type"), body)
+		e.Message = describeNonJSON(resp.Header.Get("Content-Type"), body, clean)
 	}
 	if d := retryAfterHeader(resp.Header); d > 0 {
 		e.RetryAfter = d
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		e.Location = resp.Header.Get("Location")
+		e.Location = clean.text(RedactURL(resp.Header.Get("Location")), maxMessage)
 	}
 	return e
 }
 
-func describeNonJSON(contentType string, body []byte) string {
+func describeNonJSON(contentType string, body []byte, clean sanitizer) string {
 	text := strings.TrimSpace(string(body))
 	if strings.Contains(contentType, "html") || strings.HasPrefix(text, "<") {
-		if title := htmlTitle(text); title != "" {
+		if title := clean.text(htmlTitle(text), maxMessage); title != "" {
 			return "HTML error page: " + title
 		}
 		return "HTML error page"
 	}
-	if len(text) > maxMessage {
-		text = text[:maxMessage] + "..."
-	}
-	return text
+	return clean.text(text, maxMessage)
 }
 
 func htmlTitle(page string) string {
@@ -144,11 +143,7 @@ func htmlTitle(page string) string {
 	if start < 0 || end < start {
 		return ""
 	}
-	title := strings.TrimSpace(page[start+len("<title>") : end])
-	if len(title) > maxMessage {
-		title = title[:maxMessage]
-	}
-	return title
+	return page[start+len("<title>") : end]
 }
 
 // retryAfterHeader reads Retry-After in either of its forms (seconds or an
@@ -162,21 +157,26 @@ func retryAfterHeader(h http.Header) time.Duration {
 		return seconds(secs)
 	}
 	if at, err := http.ParseTime(v); err == nil {
-		return time.Until(at)
+		return seconds(time.Until(at).Seconds())
 	}
 	return 0
 }
 
+// maxRetryAfter bounds a wait the API asks for; a longer one is reported as
+// this.
+const maxRetryAfter = time.Hour
+
+// seconds turns a wait the API asked for into whole seconds, rounded up, so
+// that "wait 0.001 s" never becomes "wait 0 s", and bounded. NaN and
+// non-positive waits are no wait.
 func seconds(s float64) time.Duration {
-	if s <= 0 {
+	if !(s > 0) {
 		return 0
 	}
-	// Bounded so a hostile value cannot overflow the duration.
-	const ceiling = 24 * time.Hour
-	if s >= ceiling.Seconds() {
-		return ceiling
+	if s >= maxRetryAfter.Seconds() {
+		return maxRetryAfter
 	}
-	return time.Duration(s * float64(time.Second))
+	return time.Duration(math.Ceil(s)) * time.Second
 }
 
 func deref[T any](p *T) T {

@@ -32,7 +32,8 @@ type retryingDoer struct {
 	maxBody int64
 	log     *slog.Logger
 	dryRun  bool
-	hasKey  bool // for the dry run's Authorization line
+	hasKey  bool      // for the dry run's Authorization line
+	clean   sanitizer // for what the log repeats of a failure
 	sleep   func(context.Context, time.Duration) error
 
 	observer func(Attempt) // Config.Observe; nil observes nothing
@@ -82,7 +83,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 			}
 		}
 		if resp.StatusCode == http.StatusTooManyRequests {
-			hint := newAPIError("", resp, body).RetryAfter
+			hint := newAPIError("", resp, body, d.clean).RetryAfter
 			if delay, ok := d.nextDelay(attempt, waited, cmpDuration(hint, d.backoff(attempt))); ok {
 				if err := d.sleep(ctx, delay); err != nil {
 					// The 429 proves nothing was created; neither was anything since.
@@ -185,7 +186,7 @@ func (d *retryingDoer) logAttempt(ctx context.Context, req *http.Request, attemp
 		attrs = append(attrs, slog.Int("status", status))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", d.clean.text(err.Error(), maxErrorText)))
 	}
 	d.log.LogAttrs(ctx, level, "vast api call", attrs...)
 }
@@ -246,5 +247,5 @@ func newDryRunError(req *http.Request, hasKey bool) error {
 			rc.Close()
 		}
 	}
-	return &DryRunError{Method: req.Method, URL: req.URL.String(), Header: header, Body: body}
+	return &DryRunError{Method: req.Method, URL: RedactURL(req.URL.String()), Header: header, Body: body}
 }

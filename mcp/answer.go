@@ -291,37 +291,11 @@ func cleanValue(v any) any {
 	return v
 }
 
-// cleanString removes control and invisible formatting characters (bidi
-// overrides among them) and bounds the length: what the API sends is
-// data, never something that can steer a terminal or hide text.
-func cleanString(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if isInvisible(r) {
-			return -1
-		}
-		return r
-	}, s)
-	if len(s) > maxAPIString {
-		cut := maxAPIString
-		for cut > 0 && !isRuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-func isInvisible(r rune) bool {
-	switch {
-	case r < 0x20 && r != '\n' && r != '\t', r == 0x7f, r >= 0x80 && r < 0xa0:
-		return true
-	case r >= 0x200b && r <= 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2060 && r <= 0x206f, r == 0xfeff:
-		return true // zero-width characters and bidi controls
-	}
-	return false
-}
+// cleanString makes a string the API sent fit to show (gen.Sanitize):
+// control and invisible formatting characters (bidi overrides among them)
+// removed, credential-like values redacted, the length bounded. What the
+// API sends is data, never something that can steer a terminal or hide text.
+func cleanString(s string) string { return gen.Sanitize(s, maxAPIString) }
 
 var placeholder = regexp.MustCompile(`\{([a-zA-Z0-9_.]+)\}`)
 

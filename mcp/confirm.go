@@ -76,7 +76,7 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 		}
 		cf.event(ConfirmationAsked)
 		ask := server.NewInputRequestBuilder(state).Elicit(confirmInputID, mcpgo.ElicitationParams{
-			Message: fmt.Sprintf("An AI agent asks vast-mcp to %s on Vast.ai. This can spend money. Exactly this will be sent:\n\n%s\n\nSend it?", spec.Title, shown),
+			Message: confirmationPrompt(spec, shown),
 			RequestedSchema: map[string]any{
 				"type": "object",
 				"properties": map[string]any{

@@ -173,7 +173,7 @@ func TestConfirmAsksTheHumanFirst(t *testing.T) {
 				require.Len(t, h.shown, 1, "the human is asked once")
 				shown := h.shown[0]
 				assert.Contains(t, shown, "PUT "+api.URL+"/api/v0/asks/4242/")
-				assert.Contains(t, shown, `{"image":"img","price":0.5}`)
+				assert.Contains(t, shown, "{\n  \"image\": \"img\",\n  \"price\": 0.5\n}")
 				assert.NotContains(t, shown, testKey)
 			})
 		}
@@ -193,5 +193,5 @@ func TestConfirmShowsTheRequestInFull(t *testing.T) {
 	c, _ := connectWithHuman(t, h, mcpgo.LATEST_PROTOCOL_VERSION)
 	call(t, c, "create_instance", `{"offer_id": 1, "image": "img", "env": "-e TOKEN=abc -p 80:80"}`)
 	require.Len(t, h.shown, 1)
-	assert.True(t, strings.Contains(h.shown[0], `"env":{"-p 80:80":"1","TOKEN":"abc"}`), h.shown[0])
+	assert.True(t, strings.Contains(h.shown[0], "\"env\": {\n    \"-p 80:80\": \"1\",\n    \"TOKEN\": \"abc\"\n  }"), h.shown[0])
 }

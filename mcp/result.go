@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -47,7 +46,7 @@ func errorResult(text, outcome string) *mcpgo.CallToolResult {
 }
 
 func argumentError(spec *toolSpec, err error) *mcpgo.CallToolResult {
-	return errorResult(fmt.Sprintf("Invalid arguments for %s: %v. Nothing was sent; fix the argument and call again.", spec.Name, err), OutcomeInvalid)
+	return errorResult(fmt.Sprintf("Invalid arguments for %s: %s. Nothing was sent; fix the argument and call again.", spec.Name, bound(err.Error(), maxProblemText)), OutcomeInvalid)
 }
 
 // refused says which operator guardrail stopped the call.
@@ -86,7 +85,7 @@ func failure(spec *toolSpec, op operation, err error, opts Options) *mcpgo.CallT
 	case errors.As(err, &reqErr):
 		result = withOutcome(mcpgo.NewToolResultError(fmt.Sprintf("%s: the request was not sent (%v). %s", spec.Name, reqErr.Err, rules.notSent)), OutcomeNotSent, opts)
 	default:
-		result = withOutcome(mcpgo.NewToolResultError(fmt.Sprintf("%s failed: %v", spec.Name, err)), OutcomeUnknown, opts)
+		result = withOutcome(mcpgo.NewToolResultError(fmt.Sprintf("%s failed: %s", spec.Name, gen.Sanitize(err.Error(), maxQuotedMessage))), OutcomeUnknown, opts)
 	}
 	return result
 }
@@ -96,13 +95,7 @@ func describeAPIError(e *gen.APIError) string {
 	if e.StatusCode == http.StatusOK {
 		s = "HTTP 200 with success=false"
 	}
-	if e.Code != "" {
-		s += ", error " + e.Code
-	}
-	if e.Message != "" {
-		s += ": " + strings.TrimRight(e.Message, ".")
-	}
-	return s
+	return s + apiSaid(e.Code, e.Message)
 }
 
 // nextStep tells the agent what to do about a failure, in words it can act
@@ -115,7 +108,8 @@ func nextStep(spec *toolSpec, pathID int, e *gen.APIError) string {
 		if wait <= 0 {
 			wait = 10 * time.Second
 		}
-		return fmt.Sprintf("Rate limited by Vast.ai: wait %d s before calling again.%s", int(wait.Round(time.Second)/time.Second), nothing)
+		// gen rounds a wait up to whole seconds; never tell the agent 0.
+		return fmt.Sprintf("Rate limited by Vast.ai: wait %d s before calling again.%s", max(1, int((wait+time.Second-1)/time.Second)), nothing)
 	case status == http.StatusUnauthorized || e.Code == "auth_error":
 		return "The API key was refused: check VAST_API_KEY (or the vastai CLI key file) where vast-mcp runs, then restart it." + nothing
 	case status == http.StatusForbidden:

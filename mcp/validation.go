@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -56,7 +57,8 @@ func compileInputSchema(spec *toolSpec) (*jsonschema.Schema, error) {
 }
 
 // explainValidationFailures is an after-call hook that replaces mcp-go's
-// validation message with explainArguments' wording.
+// validation message with explainArguments' wording. mcp-go's message lists
+// every violation and grows with the input, so it is never passed on whole.
 func explainValidationFailures(specs map[string]*toolSpec) server.OnAfterCallToolFunc {
 	return func(_ context.Context, _ any, req *mcpgo.CallToolRequest, result any) {
 		r, ok := result.(*mcpgo.CallToolResult)
@@ -71,10 +73,21 @@ func explainValidationFailures(specs map[string]*toolSpec) server.OnAfterCallToo
 		if problems := explainArguments(spec, req.GetRawArguments()); len(problems) > 0 {
 			text.Text = fmt.Sprintf("Invalid arguments for %s: %s. Nothing was sent; fix the arguments and call again.",
 				spec.Name, strings.Join(problems, "; "))
-			r.Content[0] = text
+		} else {
+			text.Text = bound(text.Text, maxProblemText*maxProblems)
 		}
+		r.Content[0] = text
 	}
 }
+
+// Bounds on a refusal, whatever the size of the arguments: the first
+// maxProblems problems, each at most maxProblemText bytes, then a count of
+// the rest.
+const (
+	maxProblems    = 10
+	maxProblemText = 300
+	maxShownValue  = 64 // a name or value of the caller's, repeated
+)
 
 // explainArguments validates args against the tool's input schema and
 // describes each problem as "argument: what is wrong".
@@ -98,68 +111,134 @@ func explainArguments(spec *toolSpec, args any) []string {
 	if !ok {
 		return nil
 	}
-	problems := describeValidation(verr, spec)
-	return slices.Compact(problems)
+	p := &problems{spec: spec, seen: map[string]bool{}}
+	p.describe(verr)
+	return p.list()
+}
+
+// problems collects the first maxProblems distinct problems and counts the
+// rest without describing them, so the work per problem past the bound is
+// constant.
+type problems struct {
+	spec         *toolSpec
+	shown        []string
+	seen         map[string]bool
+	more         int
+	unknownNames bool // some problem is an unknown argument
+}
+
+func (p *problems) full() bool { return len(p.shown) >= maxProblems }
+
+func (p *problems) add(problem string) {
+	problem = bound(problem, maxProblemText)
+	if p.seen[problem] {
+		return
+	}
+	p.seen[problem] = true
+	p.shown = append(p.shown, problem)
+}
+
+func (p *problems) list() []string {
+	out := p.shown
+	if p.more > 0 {
+		out = append(out, fmt.Sprintf("and %d more problem(s) not listed", p.more))
+	}
+	if p.unknownNames {
+		out = append(out, fmt.Sprintf("%s takes %s", p.spec.Name, strings.Join(argumentNames(p.spec), ", ")))
+	}
+	return out
 }
 
 var printer = message.NewPrinter(language.English)
 
-func describeValidation(v *jsonschema.ValidationError, spec *toolSpec) []string {
+func (p *problems) describe(v *jsonschema.ValidationError) {
+	// Past the bound, count the leaves instead of describing them.
+	if p.full() {
+		if len(v.Causes) == 0 {
+			p.more++
+			return
+		}
+	}
 	at := func(name ...string) string {
 		path := strings.Join(append(slices.Clone(v.InstanceLocation), name...), ".")
 		if path == "" {
 			return "arguments"
 		}
-		return path
+		return bound(path, maxProblemText/2)
+	}
+	each := func(items []string, describe func(string) string) {
+		for _, item := range items {
+			if p.full() {
+				p.more++
+				continue
+			}
+			p.add(describe(item))
+		}
 	}
 	switch k := v.ErrorKind.(type) {
 	case *schemakind.AnyOf, *schemakind.OneOf:
 		if names, ok := allRequired(v.Causes); ok {
-			return []string{fmt.Sprintf("%s: give one of %s", at(), strings.Join(names, " or "))}
+			p.add(fmt.Sprintf("%s: give one of %s", at(), strings.Join(names, " or ")))
+			return
 		}
 		if wants, got, ok := allTypes(v.Causes); ok {
-			return []string{fmt.Sprintf("%s: must be %s, got %s", at(), strings.Join(wants, " or "), got)}
+			p.add(fmt.Sprintf("%s: must be %s, got %s", at(), strings.Join(wants, " or "), got))
+			return
 		}
 	case *schemakind.Required:
-		var out []string
-		for _, name := range k.Missing {
-			out = append(out, at(name)+": required")
-		}
-		return out
+		each(k.Missing, func(name string) string { return at(name) + ": required" })
+		return
 	case *schemakind.AdditionalProperties:
-		var out []string
-		for _, name := range k.Properties {
+		each(k.Properties, func(name string) string {
 			if len(v.InstanceLocation) == 0 {
-				out = append(out, fmt.Sprintf("%s: unknown argument (%s takes %s)", name, spec.Name, strings.Join(argumentNames(spec), ", ")))
-			} else {
-				out = append(out, at(name)+": unknown field")
+				p.unknownNames = true
+				return bound(name, maxShownValue) + ": unknown argument"
 			}
-		}
-		return out
+			return at(bound(name, maxShownValue)) + ": unknown field"
+		})
+		return
 	case *schemakind.Type:
-		return []string{fmt.Sprintf("%s: must be %s, got %s", at(), strings.Join(k.Want, " or "), k.Got)}
+		p.add(fmt.Sprintf("%s: must be %s, got %s", at(), strings.Join(k.Want, " or "), k.Got))
+		return
 	case *schemakind.Enum:
-		return []string{fmt.Sprintf("%s: must be one of %s, got %s", at(), joinJSON(k.Want), jsonText(k.Got))}
+		p.add(fmt.Sprintf("%s: must be one of %s, got %s", at(), joinJSON(k.Want), bound(jsonText(k.Got), maxShownValue)))
+		return
 	case *schemakind.Minimum:
-		return []string{fmt.Sprintf("%s: must be at least %s, got %s", at(), ratText(k.Want), ratText(k.Got))}
+		p.add(fmt.Sprintf("%s: must be at least %s, got %s", at(), ratText(k.Want), bound(ratText(k.Got), maxShownValue)))
+		return
 	case *schemakind.Maximum:
-		return []string{fmt.Sprintf("%s: must be at most %s, got %s", at(), ratText(k.Want), ratText(k.Got))}
+		p.add(fmt.Sprintf("%s: must be at most %s, got %s", at(), ratText(k.Want), bound(ratText(k.Got), maxShownValue)))
+		return
 	case *schemakind.MinLength:
 		if k.Got == 0 {
-			return []string{at() + ": must not be empty"}
+			p.add(at() + ": must not be empty")
+		} else {
+			p.add(fmt.Sprintf("%s: must be at least %d characters, got %d", at(), k.Want, k.Got))
 		}
-		return []string{fmt.Sprintf("%s: must be at least %d characters, got %d", at(), k.Want, k.Got)}
+		return
 	case *schemakind.MaxLength:
-		return []string{fmt.Sprintf("%s: must be at most %d characters, got %d", at(), k.Want, k.Got)}
+		p.add(fmt.Sprintf("%s: must be at most %d characters, got %d", at(), k.Want, k.Got))
+		return
 	}
 	if len(v.Causes) == 0 {
-		return []string{at() + ": " + v.ErrorKind.LocalizedString(printer)}
+		p.add(at() + ": " + v.ErrorKind.LocalizedString(printer))
+		return
 	}
-	var out []string
 	for _, cause := range v.Causes {
-		out = append(out, describeValidation(cause, spec)...)
+		p.describe(cause)
 	}
-	return out
+}
+
+// bound cuts s to at most n bytes, on a character boundary.
+func bound(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // allRequired recognises the anyOf groups of x-required-any-of.
@@ -187,7 +266,12 @@ func allTypes(causes []*jsonschema.ValidationError) (wants []string, got string,
 	return wants, got, len(wants) > 0
 }
 
+var argumentNameLists sync.Map // tool name -> []string
+
 func argumentNames(spec *toolSpec) []string {
+	if names, ok := argumentNameLists.Load(spec.Name); ok {
+		return names.([]string)
+	}
 	var schema struct {
 		Properties map[string]json.RawMessage `json:"properties"`
 	}
@@ -197,6 +281,7 @@ func argumentNames(spec *toolSpec) []string {
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	argumentNameLists.Store(spec.Name, names)
 	return names
 }
 

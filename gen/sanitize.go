@@ -1,0 +1,232 @@
+package gen
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Everything the API sends back is untrusted text that may reach an agent,
+// a log or a person: it can echo the API key, carry a credential of its own
+// (instance_api_key), hide text behind terminal escapes or bidi controls, or
+// run to a megabyte. Every such string goes through one function, sanitize,
+// which cleans, redacts, and only then cuts, so that no cut can split a
+// secret into a fragment that escapes redaction.
+
+// Bounds on how much of what the API said is repeated.
+const (
+	maxMessage   = 300 // the API's msg or detail, an HTML title, a non-JSON body
+	maxCode      = 64  // the API's error code
+	maxErrorText = 600 // a whole error that may quote API bytes
+)
+
+// minFragment is the shortest piece of a secret redacted wherever it occurs;
+// at either end of a text, where a cut or a proxy may have split it, pieces
+// down to minEdgeFragment are redacted too.
+const (
+	minFragment     = 8
+	minEdgeFragment = 4
+)
+
+const redacted = "[REDACTED]"
+
+// credentialName matches a field or parameter name that holds a credential,
+// such as instance_api_key (x-vast-sensitive in overlay.yaml), api_key or
+// session_id. TestSensitiveFieldsAreRedactedByName checks that every
+// x-vast-sensitive field matches.
+const credentialName = `[A-Za-z0-9_.-]*(?i:key|token|secret|passw(?:or)?d|session|credential|signature)[A-Za-z0-9_.-]*`
+
+var (
+	// A credential's value after its name, in JSON (also escaped inside a
+	// JSON string), Python repr, a query string or a header, even when the
+	// text breaks off before the value ends.
+	credentialValue = regexp.MustCompile(`((?:\\*["'])?` + credentialName + `(?:\\*["'])?\s*[:=]\s*)` +
+		`(\\*"(?:[^"\\]|\\[^"])*(?:\\*"|$)|'[^']*(?:'|$)|[^\s"',;&}\]<>)]+)`)
+	bearerToken = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}`)
+	urlUserinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@"'<>]*@`)
+)
+
+// Sanitize makes text the API sent fit to show: control, format (bidi,
+// zero-width) and other invisible characters removed, whitespace collapsed,
+// credentials redacted by name and shape, and the result cut to at most
+// limit characters. It knows no API key; a client redacts its own key too.
+func Sanitize(text string, limit int) string { return sanitizer{}.text(text, limit) }
+
+// sanitizer also redacts the API key, wherever it occurs and in pieces.
+type sanitizer struct {
+	key   string
+	grams map[string]struct{} // the key's substrings of minFragment bytes
+}
+
+func newSanitizer(key string) sanitizer {
+	s := sanitizer{}
+	if len(key) >= minFragment { // a short test key would garble text; a real key is long
+		s.key, s.grams = key, grams(key)
+	}
+	return s
+}
+
+func grams(secret string) map[string]struct{} {
+	g := make(map[string]struct{}, len(secret))
+	for i := 0; i+minFragment <= len(secret); i++ {
+		g[secret[i:i+minFragment]] = struct{}{}
+	}
+	return g
+}
+
+// text cleans, redacts and then cuts. Only a window of the input, well
+// beyond limit, is read: what lies past it cannot reach the output.
+func (s sanitizer) text(text string, limit int) string {
+	window := 4*limit + 4*len(s.key) + 256
+	if len(text) > window {
+		text = text[:window]
+	}
+	text = cleanCharacters(text)
+
+	// Values in credential fields are secrets too, wherever else they recur.
+	secrets := []string{}
+	if s.key != "" {
+		secrets = append(secrets, s.key)
+	}
+	for _, m := range credentialValue.FindAllStringSubmatch(text, -1) {
+		if v := strings.Trim(m[2], `\"'`); len(v) >= minFragment {
+			secrets = append(secrets, v)
+		}
+	}
+	text = credentialValue.ReplaceAllString(text, "${1}"+redacted)
+	text = bearerToken.ReplaceAllString(text, "${1} "+redacted)
+	text = urlUserinfo.ReplaceAllString(text, "${1}"+redacted+"@")
+	for _, secret := range secrets {
+		g := s.grams
+		if secret != s.key {
+			g = grams(secret)
+		}
+		text = redactPieces(text, g)
+	}
+
+	text, cut := cutRunes(text, limit)
+	for _, secret := range secrets {
+		text = redactEdges(text, secret)
+	}
+	if cut {
+		text += "…"
+	}
+	return text
+}
+
+// cleanCharacters keeps printable characters and single spaces: controls
+// (terminal escapes), format characters (bidi overrides, zero-width
+// joiners, byte-order marks), default-ignorable and private-use code points
+// are removed, and every run of whitespace becomes one space.
+func cleanCharacters(text string) string {
+	var b strings.Builder
+	b.Grow(len(text))
+	space := false
+	for _, r := range strings.ToValidUTF8(text, "\uFFFD") {
+		switch {
+		case unicode.IsSpace(r) || unicode.Is(unicode.Z, r):
+			space = true
+			continue
+		case !unicode.IsPrint(r) || invisible(r):
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// invisible reports printable-class characters that show as nothing.
+func invisible(r rune) bool {
+	return unicode.In(r, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) ||
+		r == '\u2800' // braille blank
+}
+
+// redactPieces replaces every run of text covered by a piece of the
+// secret at least minFragment bytes long.
+func redactPieces(text string, pieces map[string]struct{}) string {
+	if len(pieces) == 0 || len(text) < minFragment {
+		return text
+	}
+	covered := make([]bool, len(text))
+	found := false
+	for i := 0; i+minFragment <= len(text); i++ {
+		if _, ok := pieces[text[i:i+minFragment]]; ok {
+			for j := i; j < i+minFragment; j++ {
+				covered[j] = true
+			}
+			found = true
+		}
+	}
+	if !found {
+		return text
+	}
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		if !covered[i] {
+			b.WriteByte(text[i])
+			i++
+			continue
+		}
+		b.WriteString(redacted)
+		for i < len(text) && covered[i] {
+			i++
+		}
+	}
+	return b.String()
+}
+
+// redactEdges redacts a start of the secret that ends the text, and an end
+// of it that starts the text: a secret split by a cut, here or upstream.
+func redactEdges(text, secret string) string {
+	for n := min(len(secret), len(text)); n >= minEdgeFragment; n-- {
+		if strings.HasSuffix(text, secret[:n]) {
+			text = text[:len(text)-n] + redacted
+			break
+		}
+	}
+	for n := min(len(secret), len(text)); n >= minEdgeFragment; n-- {
+		if strings.HasPrefix(text, secret[len(secret)-n:]) {
+			text = redacted + text[n:]
+			break
+		}
+	}
+	return text
+}
+
+func cutRunes(text string, limit int) (string, bool) {
+	if utf8.RuneCountInString(text) <= limit {
+		return text, false
+	}
+	i, n := 0, 0
+	for n < limit {
+		_, size := utf8.DecodeRuneInString(text[i:])
+		i += size
+		n++
+	}
+	return strings.TrimRight(text[:i], " "), true
+}
+
+// RedactURL shows a URL without anything that may be a credential: its
+// userinfo, its query and its fragment. Anything that
+// does not parse is sanitized as text.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Sanitize(raw, maxMessage)
+	}
+	if u.User != nil {
+		u.User = url.User(redacted)
+	}
+	u.Fragment, u.RawFragment = "", ""
+	if u.RawQuery != "" || u.ForceQuery {
+		// A query may be all token (?k3y); its names are no safer.
+		u.RawQuery, u.ForceQuery = redacted, false
+	}
+	return u.String()
+}
