@@ -115,16 +115,14 @@ func New(cfg Config) (*Vast, error) {
 	// body: a create would silently become a list, a destroy a read. No
 	// redirect is followed; the 3xx comes back as an error.
 	httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	// The doer bounds each attempt itself, with one shared timer
-	// (watchdog.go): http.Client.Timeout starts a goroutine and a timer for
-	// every request.
+	// The doer bounds each attempt itself (from dial to the last byte read),
+	// which http.Client.Timeout would also do, but for the whole retry loop.
 	timeout := cmp.Or(cfg.Timeout, httpClient.Timeout, 30*time.Second)
 	httpClient.Timeout = 0
 
 	doer := &retryingDoer{
 		client:  httpClient,
 		timeout: timeout,
-		clock:   newWatchdog(),
 		policy:  cfg.Retry.withDefaults(),
 		maxBody: cmp.Or(cfg.MaxResponseBytes, 1<<20),
 		log:     cfg.Logger,

@@ -27,7 +27,6 @@ import (
 type retryingDoer struct {
 	client  *http.Client
 	timeout time.Duration // per attempt, from dial to the last byte of the answer
-	clock   *watchdog     // enforces timeout
 	policy  RetryPolicy
 	maxBody int64
 	log     *slog.Logger
@@ -107,7 +106,7 @@ func idempotent(ctx context.Context) bool { return ctx.Value(idempotentKey{}) !=
 // sent is false only when no connection opened, so the API cannot have
 // received anything.
 func (d *retryingDoer) attempt(ctx context.Context, req *http.Request) (resp *http.Response, body []byte, sent bool, err error) {
-	attemptCtx, cancel := d.clock.watch(ctx, d.timeout)
+	attemptCtx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	resp, err = d.client.Do(req.WithContext(attemptCtx))
 	if err != nil {
@@ -134,7 +133,7 @@ func neverConnected(err error) bool {
 
 // explain names the attempt's own deadline, which the bare error does not.
 func (d *retryingDoer) explain(ctx, attemptCtx context.Context, err error) error {
-	if ctx.Err() == nil && context.Cause(attemptCtx) == context.DeadlineExceeded {
+	if ctx.Err() == nil && errors.Is(attemptCtx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("no complete answer within %s: %w", d.timeout, err)
 	}
 	return err

@@ -24,13 +24,10 @@ import (
 	"log"
 	"net/http"
 	"os"
-	"runtime"
 	"runtime/pprof"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
-
-	"github.com/vast-mcp/vast-mcp/internal/stdio"
 )
 
 // vastTools is set by schemas.go under the vastschemas build tag.
@@ -39,8 +36,6 @@ var vastTools func() []mcp.Tool
 func main() {
 	transport := flag.String("transport", "stdio", "stdio or http")
 	addr := flag.String("addr", "127.0.0.1:0", "listen address for http")
-	pollableStdin := flag.Bool("pollable-stdin", false, "wait for stdin in the runtime poller, as vast-mcp does")
-	singleProc := flag.Bool("single-proc", false, "serve stdio on one processor (GOMAXPROCS=1), as vast-mcp does")
 	flag.Parse()
 	if path := os.Getenv("VAST_MCP_CPUPROFILE"); path != "" {
 		// The same switch vast-mcp has, so the two profiles compare.
@@ -84,16 +79,7 @@ func main() {
 		}
 		return
 	}
-	stdin := os.Stdin
-	if *pollableStdin {
-		var restore func()
-		stdin, restore = stdio.PollStdin(os.Stdin, os.Stdout, os.Stderr)
-		defer restore()
-	}
-	if *singleProc {
-		runtime.GOMAXPROCS(1)
-	}
-	if err := server.NewStdioServer(s).Listen(context.Background(), stdin, os.Stdout); err != nil {
+	if err := server.NewStdioServer(s).Listen(context.Background(), os.Stdin, os.Stdout); err != nil {
 		log.Print(err)
 	}
 }

@@ -40,7 +40,6 @@ const noAnswer = 30 * time.Second // only ever reached when the server is stuck
 
 func startInProcess(t *testing.T, env map[string]string, args ...string) *inProcessStdio {
 	t.Helper()
-	t.Setenv("GOMAXPROCS", "")
 	stdinR, stdinW := io.Pipe()
 	stdoutR, stdoutW := io.Pipe()
 	ctx, signal := context.WithCancel(context.Background())

@@ -77,8 +77,6 @@ A flag beats the environment, which beats the file.
 
 Guardrails (--tools, --max-*, --allow-image, --allow-commands, --confirm) are the operator's:
 no tool argument can override them. Logs go to stderr; stdout carries only MCP.
-Serving stdio from a pipe it can poll, it runs on one processor unless
-GOMAXPROCS is set.
 
 Flags:
 `

@@ -11,16 +11,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"runtime"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/vast-mcp/vast-mcp/gen"
-	"github.com/vast-mcp/vast-mcp/internal/stdio"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -45,10 +41,14 @@ func newServer(cfg *config, logger *slog.Logger, tune ...func(*mcp.Options)) (*s
 // inside its read loop, where a call that waits for an answer from the
 // client (a confirmation) waits for ever: the loop that would read the
 // answer is the one waiting. At most stdioCallSlots calls may wait, on the
-// API or a human; the other workers refuse extra calls at once.
+// API or a human; the other workers refuse extra calls at once, and the
+// queue is long enough that they drain it before it fills even when the
+// machine is busy (a full queue of 100 was seen under load in CI-like runs).
+// Each queued call holds one line of input, at most maxLine bytes.
 const (
 	stdioWorkers   = 100
 	stdioCallSlots = 64
+	stdioQueue     = 1000
 )
 
 // shutdownMargin is added to the API timeout for the calls running at
@@ -83,21 +83,10 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger, stdin io.Reade
 	if cfg.transport == "http" {
 		return serveHTTP(ctx, cfg, s, shutdown, logger)
 	}
-	stdinBlocks := false
-	if f, ok := stdin.(*os.File); ok {
-		// Wait for each message in the poller, not in a thread blocked in read(2).
-		out, _ := stdout.(*os.File)
-		polled, restore := stdio.PollStdin(f, out, os.Stderr)
-		defer restore()
-		stdin, stdinBlocks = polled, !stdio.Polled(polled)
-	}
-	// The runtime reads GOMAXPROCS from the real environment, so this does too.
-	if oneProcessor(os.Getenv("GOMAXPROCS"), stdinBlocks) {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	}
 	stdioServer := server.NewStdioServer(s)
 	stdioServer.SetErrorLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))
 	server.WithWorkerPoolSize(stdioWorkers)(stdioServer)
+	server.WithQueueSize(stdioQueue)(stdioServer)
 	// mcp-go cancels every running call when its context ends or input
 	// does: the shutdown begins first, so that calls already sent outlive
 	// both, and Listen returns once they are answered.
@@ -201,22 +190,6 @@ func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *ser
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), limit+shutdownMargin)
 	defer cancel()
 	return streamable.Shutdown(shutdownCtx)
-}
-
-// oneProcessor reports whether to serve stdio on one processor. One agent's
-// calls spend their time waiting on the API; on one processor the runtime
-// no longer wakes a second thread at every goroutine hand-off (read,
-// dispatch, HTTP round trip, write), which cost a fifth to a quarter of each
-// call's CPU (BENCHMARKS.md). Calls still run concurrently. Not when stdin
-// blocks a thread in read(2) (a terminal, a file, a pipe on macOS, a stdin
-// shared with stdout): the runtime must then take the only processor back
-// from that thread for every message, 60 % slower. Not when the operator set
-// GOMAXPROCS to a value the runtime takes.
-func oneProcessor(operatorSetting string, stdinBlocks bool) bool {
-	if n, err := strconv.Atoi(operatorSetting); err == nil && n > 0 {
-		return false
-	}
-	return !stdinBlocks
 }
 
 // checkBind refuses to expose the server beyond this machine without a token.
