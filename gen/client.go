@@ -108,13 +108,12 @@ func New(cfg Config) (*Vast, error) {
 
 	httpClient := &http.Client{Transport: newTransport()}
 	if cfg.HTTPClient != nil {
-		copied := *cfg.HTTPClient
-		httpClient = &copied
+		httpClient = cfg.HTTPClient // copied by NoRedirects below
 	}
 	// net/http turns a 301/302 on POST, PUT or DELETE into a GET without a
 	// body: a create would silently become a list, a destroy a read. No
 	// redirect is followed; the 3xx comes back as an error.
-	httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	httpClient = NoRedirects(httpClient)
 	// The doer bounds each attempt itself (from dial to the last byte read),
 	// which http.Client.Timeout would also do, but for the whole retry loop.
 	timeout := cmp.Or(cfg.Timeout, httpClient.Timeout, 30*time.Second)
@@ -427,4 +426,16 @@ func apiKeyFromEnvironment() string {
 		}
 	}
 	return ""
+}
+
+// NoRedirects returns a copy of c (http.DefaultClient's settings when c is
+// nil) that never follows a redirect: the 3xx comes back as the answer.
+// Give it to the raw generated clients with WithHTTPClient.
+func NoRedirects(c *http.Client) *http.Client {
+	copied := http.Client{}
+	if c != nil {
+		copied = *c
+	}
+	copied.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &copied
 }

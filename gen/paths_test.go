@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"slices"
@@ -105,4 +106,22 @@ func callWithZeroArguments(t *testing.T, m reflect.Value) {
 	out := m.Call(args)
 	err, _ := out[len(out)-1].Interface().(error)
 	require.ErrorIs(t, err, errRecorded)
+}
+
+// A raw generated client given NoRedirects sees the 301 itself instead of
+// re-sending a DELETE as a GET.
+func TestNoRedirectsKeepsTheRawClientFromFollowing(t *testing.T) {
+	var methods []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		methods = append(methods, r.Method+" "+r.URL.Path)
+		http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)
+	}))
+	defer api.Close()
+	raw, err := gen.NewClient(api.URL, gen.WithHTTPClient(gen.NoRedirects(nil)))
+	require.NoError(t, err)
+	resp, err := raw.DestroyInstance(context.Background(), 7)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMovedPermanently, resp.StatusCode)
+	assert.Equal(t, []string{"DELETE /api/v0/instances/7/"}, methods, "exactly one request, never a GET")
 }

@@ -95,4 +95,3 @@ func reply(req *http.Request, status int, body []byte) *http.Response {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
