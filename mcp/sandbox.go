@@ -94,4 +94,3 @@ func reply(req *http.Request, status int, body []byte) *http.Response {
 		Request:       req,
 	}
 }
-
