@@ -40,6 +40,7 @@ type confirmer struct {
 	now     func() time.Time
 
 	observe func(event string) // Options.OnConfirmation; may be nil
+	policy  ConfirmPolicy      // the operator's --confirm, named when a client cannot ask
 }
 
 type pendingConfirmation struct {
@@ -53,7 +54,7 @@ func newConfirmer() *confirmer {
 
 // confirm returns nil when the human approved this exact request, and
 // otherwise the result to answer with: the question, or why nothing was sent.
-func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.CallToolRequest, vast *gen.Vast, op operation) *mcpgo.CallToolResult {
+func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.CallToolRequest, vast *gen.Vast, op operation, what string) *mcpgo.CallToolResult {
 	shown, digest, err := exactRequest(ctx, spec, vast, op)
 	if err != nil {
 		return mcpgo.NewToolResultError(fmt.Sprintf("%s: cannot show the request for confirmation (%v); nothing was sent.", spec.Name, err))
@@ -61,8 +62,10 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 	round := req.Params.MultiRoundTripParams
 	if round.RequestState == "" {
 		if !clientCanElicit(ctx) {
-			return mcpgo.NewToolResultError(fmt.Sprintf("%s needs a human's confirmation (the operator's --confirm setting), "+
-				"but this MCP client cannot ask its user (it has no elicitation support). Nothing was sent.", spec.Name))
+			return errorResult(fmt.Sprintf("%s needs a human's confirmation (the operator's --confirm=%s setting), "+
+				"but this MCP client cannot ask its user (it has no elicitation support). Nothing was sent. "+
+				"The person running vast-mcp decides: --confirm=none lets such calls through unasked.",
+				spec.Name, cf.policy), OutcomeRefused)
 		}
 		state, err := cf.remember(digest)
 		if err != nil {
@@ -70,7 +73,7 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 		}
 		cf.event(ConfirmationAsked)
 		return server.NewInputRequestBuilder(state).Elicit(confirmInputID, mcpgo.ElicitationParams{
-			Message: fmt.Sprintf("An AI agent asks vast-mcp to %s on Vast.ai. This can spend money. Exactly this will be sent:\n\n%s\n\nSend it?", spec.Title, shown),
+			Message: confirmMessage(spec, shown, what),
 			RequestedSchema: map[string]any{
 				"type": "object",
 				"properties": map[string]any{
@@ -159,4 +162,21 @@ func (cf *confirmer) event(name string) {
 	if cf.observe != nil {
 		cf.observe(name)
 	}
+}
+
+// confirmMessage is what the human reads: the request, and for a call on an
+// existing resource, what it acts on, read just before asking.
+func confirmMessage(spec *toolSpec, shown, what string) string {
+	effect := "This can spend money."
+	switch spec.Kind {
+	case kindDestroy:
+		effect = "This cannot be undone (it also ends what it bills)."
+	case kindUpdate:
+		effect = "This changes what is billed."
+	}
+	msg := fmt.Sprintf("An AI agent asks vast-mcp to %s on Vast.ai. %s", spec.Title, effect)
+	if what != "" {
+		msg += "\n\nWhat it acts on (read just now; the API's data): " + what
+	}
+	return msg + fmt.Sprintf("\n\nExactly this will be sent:\n\n%s\n\nSend it?", shown)
 }

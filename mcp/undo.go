@@ -1,0 +1,338 @@
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/vast-mcp/vast-mcp/gen"
+)
+
+// callFacts are what a call's hooks learnt on the way, for the answer and
+// the audit line: the $/hour at stake, when a read told it.
+type callFacts struct {
+	hourly float64 // $/hour; 0 when unknown
+}
+
+type factsKey struct{}
+
+func withFacts(ctx context.Context) (context.Context, *callFacts) {
+	f := &callFacts{}
+	return context.WithValue(ctx, factsKey{}, f), f
+}
+
+func factsOf(ctx context.Context) *callFacts {
+	if f, ok := ctx.Value(factsKey{}).(*callFacts); ok {
+		return f
+	}
+	return &callFacts{}
+}
+
+func noteHourly(ctx context.Context, dph float64) {
+	if dph > 0 && !math.IsInf(dph, 0) {
+		factsOf(ctx).hourly = dph
+	}
+}
+
+// audit leaves one log line per call that spends or ends spending, for the
+// team that reads the log later. Only ids, outcomes and prices: never an
+// argument's value, which could hold a secret.
+func audit(logger *slog.Logger, spec *toolSpec, op operation, result *mcpgo.CallToolResult, facts *callFacts) {
+	if logger == nil || spec.Kind == kindRead {
+		return
+	}
+	outcome := outcomeOf(result)
+	if outcome == OutcomeAsking {
+		return // the call comes again with the human's answer
+	}
+	attrs := []any{"tool", spec.Name, "outcome", outcome}
+	if id := resultID(spec, op, result); id > 0 {
+		attrs = append(attrs, "id", id)
+	}
+	if facts.hourly > 0 {
+		attrs = append(attrs, "dph", facts.hourly)
+	}
+	logger.Info("vast-mcp audit", attrs...)
+}
+
+// resultID is the resource a call acted on: the path's id, or a create's
+// new id.
+func resultID(spec *toolSpec, op operation, result *mcpgo.CallToolResult) int {
+	if spec.Kind != kindCreate {
+		return op.pathID()
+	}
+	if m, ok := result.StructuredContent.(map[string]any); ok && len(spec.IDFields) > 0 {
+		if n, ok := m[spec.IDFields[0]].(float64); ok {
+			return int(n)
+		}
+	}
+	return 0
+}
+
+func outcomeOf(result *mcpgo.CallToolResult) string {
+	if result.Meta == nil {
+		return ""
+	}
+	s, _ := result.Meta.AdditionalFields[MetaOutcome].(string)
+	return s
+}
+
+// appendText adds a sentence to the result's first text.
+func appendText(result *mcpgo.CallToolResult, more string) {
+	if len(result.Content) == 0 {
+		return
+	}
+	if t, ok := result.Content[0].(mcpgo.TextContent); ok {
+		t.Text += more
+		result.Content[0] = t
+	}
+}
+
+// billingNote says what a create costs from now on.
+func billingNote(spec *toolSpec, facts *callFacts) string {
+	switch {
+	case spec.OperationID != "createInstance":
+		return "" // an endpoint or workergroup bills through the workers it rents
+	case facts.hourly > 0:
+		return fmt.Sprintf("Billing has started: about $%.4f/hour (the offer's price) until it is destroyed; stop_instance ends the GPU part.", facts.hourly)
+	default:
+		return "Billing has started at the offer's $/hour (dph_total in the offer search) until it is destroyed; stop_instance ends the GPU part."
+	}
+}
+
+// whatItActsOn runs the describe hook; its failure never blocks a call (a
+// removal is how spending ends) but is said.
+func whatItActsOn(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation) string {
+	what, err := spec.describe(ctx, vast, op)
+	var dry *gen.DryRunError
+	switch {
+	case errors.As(err, &dry):
+		return "" // a dry run reads nothing
+	case err != nil:
+		return fmt.Sprintf("(%s %d could not be read first: %s)", spec.PathArgument, op.pathID(), readFailure(err))
+	}
+	return what
+}
+
+func readFailure(err error) string {
+	var apiErr *gen.APIError
+	if errors.As(err, &apiErr) {
+		return describeAPIError(apiErr)
+	}
+	return cleanString(err.Error())
+}
+
+// readObject makes an idempotent read and decodes its JSON object.
+func readObject(ctx context.Context, vast *gen.Vast, operation string, serverless bool, send func(context.Context, *gen.Client) (*http.Response, error)) (map[string]any, error) {
+	body, err := vast.Do(ctx, gen.Call{Operation: operation, Serverless: serverless, Idempotent: true, Send: send})
+	if err != nil {
+		return nil, err
+	}
+	var answer map[string]any
+	if err := json.Unmarshal(body, &answer); err != nil {
+		return nil, fmt.Errorf("%s: an answer that is not a JSON object", operation)
+	}
+	return answer, nil
+}
+
+// readInstance reads one instance (showInstance answers it under
+// "instances", an object or a one-element list).
+func readInstance(ctx context.Context, vast *gen.Vast, id int) (map[string]any, error) {
+	answer, err := readObject(ctx, vast, "showInstance", false, func(ctx context.Context, api *gen.Client) (*http.Response, error) {
+		return api.ShowInstance(ctx, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch v := answer["instances"].(type) {
+	case map[string]any:
+		return v, nil
+	case []any:
+		if len(v) == 1 {
+			if m, ok := v[0].(map[string]any); ok {
+				return m, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("showInstance: no instance %d in the answer", id)
+}
+
+// listResults reads a list answered under "results" (endpoints,
+// workergroups).
+func listResults(ctx context.Context, vast *gen.Vast, operation string, send func(context.Context, *gen.Client) (*http.Response, error)) ([]map[string]any, error) {
+	answer, err := readObject(ctx, vast, operation, false, send)
+	if err != nil {
+		return nil, err
+	}
+	return listField(operation, answer, "results")
+}
+
+// listField is an answer's list; an answer without it is not read as an
+// empty list, which would settle or pass what nothing was seen of.
+func listField(operation string, answer map[string]any, field string) ([]map[string]any, error) {
+	if _, ok := answer[field].([]any); !ok {
+		return nil, fmt.Errorf("%s: the answer has no %s list", operation, field)
+	}
+	return objects(answer[field]), nil
+}
+
+func objects(v any) []map[string]any {
+	list, _ := v.([]any)
+	out := make([]map[string]any, 0, len(list))
+	for _, item := range list {
+		if m, ok := item.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func readEndpoints(ctx context.Context, vast *gen.Vast) ([]map[string]any, error) {
+	return listResults(ctx, vast, "showEndpoints", func(ctx context.Context, api *gen.Client) (*http.Response, error) {
+		return api.ShowEndpoints(ctx)
+	})
+}
+
+func readWorkergroups(ctx context.Context, vast *gen.Vast) ([]map[string]any, error) {
+	return listResults(ctx, vast, "showWorkergroup", func(ctx context.Context, api *gen.Client) (*http.Response, error) {
+		return api.ShowWorkergroup(ctx)
+	})
+}
+
+func byID(items []map[string]any, id int) map[string]any {
+	for _, item := range items {
+		if intOf(item["id"]) == id {
+			return item
+		}
+	}
+	return nil
+}
+
+func intOf(v any) int {
+	if n, ok := v.(float64); ok && n == math.Trunc(n) && math.Abs(n) < 1<<53 {
+		return int(n)
+	}
+	return 0
+}
+
+func floatOf(v any) float64 {
+	n, _ := v.(float64)
+	return n
+}
+
+func stringOf(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// describeInstance is what stop, start and destroy act on: label, GPU,
+// $/hour and age.
+func describeInstance(ctx context.Context, vast *gen.Vast, c *manageInstanceCall) (string, error) {
+	return instanceSummary(ctx, vast, c.InstanceID)
+}
+
+func describeDestroyInstance(ctx context.Context, vast *gen.Vast, c *destroyInstanceCall) (string, error) {
+	return instanceSummary(ctx, vast, c.InstanceID)
+}
+
+func instanceSummary(ctx context.Context, vast *gen.Vast, id int) (string, error) {
+	inst, err := readInstance(ctx, vast, id)
+	if err != nil {
+		return "", err
+	}
+	noteHourly(ctx, floatOf(inst["dph_total"]))
+	return instanceLine(inst, time.Now()), nil
+}
+
+// instanceLine summarises an instance in the API's words, bounded.
+func instanceLine(inst map[string]any, now time.Time) string {
+	parts := []string{"instance " + strconv.Itoa(intOf(inst["id"]))}
+	if label := stringOf(inst["label"]); label != "" {
+		parts = append(parts, fmt.Sprintf("label %q", cleanString(label)))
+	}
+	if gpu := stringOf(inst["gpu_name"]); gpu != "" {
+		n := intOf(inst["num_gpus"])
+		parts = append(parts, fmt.Sprintf("%dx %s", max(n, 1), cleanString(gpu)))
+	}
+	if dph := floatOf(inst["dph_total"]); dph > 0 {
+		parts = append(parts, fmt.Sprintf("$%.4f/hour", dph))
+	}
+	if status := stringOf(inst["actual_status"]); status != "" {
+		parts = append(parts, "status "+cleanString(status))
+	}
+	if start := floatOf(inst["start_date"]); start > 0 {
+		age := now.Sub(time.Unix(int64(start), 0)).Round(time.Minute)
+		parts = append(parts, "age "+age.String())
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describeEndpoint is what delete_endpoint removes: the endpoint and its
+// workergroups.
+func describeEndpoint(ctx context.Context, vast *gen.Vast, c *deleteEndpointCall) (string, error) {
+	endpoints, err := readEndpoints(ctx, vast)
+	if err != nil {
+		return "", err
+	}
+	ep := byID(endpoints, c.EndpointID)
+	if ep == nil {
+		return fmt.Sprintf("endpoint %d is not in the account's endpoint list", c.EndpointID), nil
+	}
+	line := fmt.Sprintf("endpoint %d %q", c.EndpointID, cleanString(stringOf(ep["endpoint_name"])))
+	groups, err := readWorkergroups(ctx, vast)
+	if err != nil {
+		return line + "; its workergroups could not be listed", nil
+	}
+	var ids []string
+	for _, g := range groups {
+		if intOf(g["endpoint_id"]) == c.EndpointID {
+			ids = append(ids, strconv.Itoa(intOf(g["id"])))
+		}
+	}
+	if len(ids) == 0 {
+		return line + ", no workergroups", nil
+	}
+	return line + ", with workergroups " + strings.Join(ids, ", ") + " (they go with it)", nil
+}
+
+// describeWorkergroup names the instances that stay when a workergroup
+// goes: deleting a group does not destroy them.
+func describeWorkergroup(ctx context.Context, vast *gen.Vast, c *deleteWorkergroupCall) (string, error) {
+	groups, err := readWorkergroups(ctx, vast)
+	if err != nil {
+		return "", err
+	}
+	group := byID(groups, c.WorkergroupID)
+	if group == nil {
+		return fmt.Sprintf("workergroup %d is not in the account's workergroup list", c.WorkergroupID), nil
+	}
+	endpoint := intOf(group["endpoint_id"])
+	line := fmt.Sprintf("workergroup %d of endpoint %d", c.WorkergroupID, endpoint)
+	if name := stringOf(group["endpoint_name"]); name != "" {
+		line += fmt.Sprintf(" (%q)", cleanString(name))
+	}
+	answer, err := readObject(ctx, vast, "getEndpointWorkers", true, func(ctx context.Context, api *gen.Client) (*http.Response, error) {
+		return api.GetEndpointWorkers(ctx, gen.GetEndpointWorkersJSONRequestBody{Id: endpoint})
+	})
+	if err != nil {
+		return line + "; its instances are NOT destroyed, and the endpoint's workers could not be listed (" + readFailure(err) + ")", nil
+	}
+	var ids []string
+	for _, w := range objects(answer["workers"]) {
+		ids = append(ids, strconv.Itoa(intOf(w["id"])))
+	}
+	if len(ids) == 0 {
+		return line + "; the endpoint lists no workers", nil
+	}
+	return line + "; its instances are NOT destroyed and go on billing: the endpoint's workers are instances " +
+		strings.Join(ids, ", ") + " (destroy_instance each that should go)", nil
+}
