@@ -65,7 +65,7 @@ func settled(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, 
 		}
 		text += " Candidates: " + strings.Join(ids, ", ") + "."
 	}
-	text += " Check the Vast.ai console (or the read tools) before calling again, or it may be created and billed twice."
+	text += " Do not call again yet: check the Vast.ai console (or the read tools) first, or it may be created and billed twice."
 	return withOutcome(mcpgo.NewToolResultError(text), OutcomeUnknown, opts)
 }
 

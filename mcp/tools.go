@@ -139,7 +139,8 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 				return refused(spec, err), nil
 			}
 		}
-		asks := opts.Guardrails.confirmPolicy().asks(spec.Kind)
+		// A dry run sends nothing, so there is nothing for a human to approve.
+		asks := opts.Guardrails.confirmPolicy().asks(spec.Kind) && !vast.IsDryRun()
 		var what string
 		if spec.describe != nil && (asks || spec.Kind == kindDestroy) {
 			what = whatItActsOn(ctx, spec, vast, op)
