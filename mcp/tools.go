@@ -291,7 +291,9 @@ func mustJSON(v any) []byte {
 // guardAs, describeAs and settleAs adapt a hook typed to its operation's
 // call type (tools.gen.go wires them).
 func guardAs[C operation](f func(context.Context, *gen.Vast, *Guardrails, C) error) func(context.Context, *gen.Vast, *Guardrails, operation) error {
-	return func(ctx context.Context, vast *gen.Vast, g *Guardrails, op operation) error { return f(ctx, vast, g, op.(C)) }
+	return func(ctx context.Context, vast *gen.Vast, g *Guardrails, op operation) error {
+		return f(ctx, vast, g, op.(C))
+	}
 }
 
 func describeAs[C operation](f func(context.Context, *gen.Vast, C) (string, error)) func(context.Context, *gen.Vast, operation) (string, error) {
