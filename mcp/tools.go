@@ -136,7 +136,9 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 		ctx, facts := withFacts(ctx)
 		if spec.guard != nil {
 			if err := spec.guard(ctx, vast, opts.Guardrails, op); err != nil {
-				return refused(spec, err), nil
+				result := refused(spec, err)
+				audit(opts.Logger, spec, op, result, facts)
+				return result, nil
 			}
 		}
 		// A dry run sends nothing, so there is nothing for a human to approve.
@@ -147,6 +149,7 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 		}
 		if asks {
 			if result := confirmations.confirm(ctx, spec, req, vast, op, what); result != nil {
+				audit(opts.Logger, spec, op, result, facts)
 				return result, nil // asking, declined, or not confirmable
 			}
 		}

@@ -50,9 +50,12 @@ func audit(logger *slog.Logger, spec *toolSpec, op operation, result *mcpgo.Call
 	if logger == nil || spec.Kind == kindRead {
 		return
 	}
-	outcome := outcomeOf(result)
-	if outcome == OutcomeAsking {
+	if result.ResultType == mcpgo.ResultTypeInputRequired {
 		return // the call comes again with the human's answer
+	}
+	outcome := outcomeOf(result)
+	if outcome == "" {
+		outcome = OutcomeNotSent // a human declined, or could not be asked
 	}
 	attrs := []any{"tool", spec.Name, "outcome", outcome}
 	if id := resultID(spec, op, result); id > 0 {

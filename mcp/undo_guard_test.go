@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -296,4 +297,24 @@ func TestSpendCeiling(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A refused or declined removal leaves its audit line too: the log shows
+// what an agent tried.
+func TestRefusalsAreAudited(t *testing.T) {
+	var logs lockedBuffer
+	opts := ownership("team-b-")
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	c, api := connectUndo(t, opts, readsAnd(t, fakeapi.Fixture(t, "destroy/200")))
+	call(t, c, "destroy_instance", `{"instance_id": 4242}`)
+	assert.Empty(t, sent(api))
+	assert.Equal(t, 1, strings.Count(logs.String(), "vast-mcp audit"), logs.String())
+	assert.Contains(t, logs.String(), "tool=destroy_instance outcome=refused id=4242")
+
+	var declined lockedBuffer
+	h := &human{answer: mcpgo.ElicitationResponse{Action: mcpgo.ElicitationResponseActionDecline}}
+	c, _ = connectHuman(t, h, mcp.Options{Logger: slog.New(slog.NewTextHandler(&declined, nil))}, readsAnd(t, fakeapi.Fixture(t, "destroy/200")))
+	call(t, c, "destroy_instance", `{"instance_id": 4242}`)
+	assert.Equal(t, 1, strings.Count(declined.String(), "vast-mcp audit"), declined.String())
+	assert.Contains(t, declined.String(), "outcome=not_sent")
 }
