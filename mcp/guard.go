@@ -108,7 +108,7 @@ func (g *Guardrails) operationLimits(operationID string) []string {
 		}
 	}
 	switch operationID {
-	case "createEndpoint":
+	case "createEndpoint", "createWorkergroup":
 		if g.LabelPrefix != "" {
 			limits = append(limits, fmt.Sprintf("endpoint_name is sent starting with %q (added when missing), which marks the endpoints this server created", g.LabelPrefix))
 		}
@@ -153,6 +153,13 @@ func checkEndpoint(g *Guardrails, c *createEndpointCall) error {
 func checkWorkergroup(g *Guardrails, c *createWorkergroupCall) error {
 	if g == nil {
 		return nil
+	}
+	// The endpoint a group attaches to by name is one this server created
+	// (and prefixed), named as the agent knows it.
+	if c.EndpointName != nil {
+		if err := g.prefixed("endpoint_name", &c.EndpointName); err != nil {
+			return err
+		}
 	}
 	if err := g.checkWorkers(c.MaxWorkers, c.ColdWorkers); err != nil {
 		return err

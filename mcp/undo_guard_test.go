@@ -174,6 +174,8 @@ func TestLabelPrefixIsSetAtCreation(t *testing.T) {
 		{"create_instance", "instance/200", `{"offer_id": 1, "image": "img"}`, `{"image": "img", "label": "vast-mcp-"}`},
 		{"create_instance", "instance/200", `{"offer_id": 1, "image": "img", "label": "vast-mcp-job"}`, `{"image": "img", "label": "vast-mcp-job"}`},
 		{"create_endpoint", "endpoint/200", `{"endpoint_name": "llm"}`, `{"endpoint_name": "vast-mcp-llm"}`},
+		{"create_workergroup", "workergroup/200_id", `{"endpoint_name": "llm", "template_hash": "h"}`, `{"endpoint_name": "vast-mcp-llm", "template_hash": "h"}`},
+		{"create_workergroup", "workergroup/200_id", `{"endpoint_id": 7, "template_hash": "h"}`, `{"endpoint_id": 7, "template_hash": "h"}`},
 	}
 	for _, tt := range tests {
 		c, api := connectFake(t, ownership("vast-mcp-"), fakeapi.Fixture(t, tt.fixture))
@@ -183,7 +185,7 @@ func TestLabelPrefixIsSetAtCreation(t *testing.T) {
 	}
 	for _, tool := range mcp.Tools(nil, ownership("vast-mcp-")) {
 		switch tool.Tool.Name {
-		case "create_instance", "create_endpoint":
+		case "create_instance", "create_endpoint", "create_workergroup":
 			assert.Contains(t, tool.Tool.Description, `starting with "vast-mcp-"`)
 		case "stop_instance", "start_instance", "destroy_instance", "delete_workergroup", "delete_endpoint":
 			assert.Contains(t, tool.Tool.Description, "acts only on what this server created")
