@@ -54,7 +54,7 @@ func settled(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, 
 		}
 		return withOutcome(result, OutcomeDone, opts)
 	case s.notCreated:
-		return withOutcome(mcpgo.NewToolResultError(fmt.Sprintf("%s: the answer was lost (%s), and reads show nothing was created. %s",
+		return withOutcome(mcpgo.NewToolResultError(fmt.Sprintf("%s: the answer was lost (%s), and reads show nothing was created (as of these reads). %s",
 			spec.Name, lost, spec.Kind.rules().notSent)), OutcomeNotSent, opts)
 	}
 	text := fmt.Sprintf("%s: the answer was lost (%s). The create may or may not have happened: reads could not settle it (%s).", spec.Name, lost, s.why)
