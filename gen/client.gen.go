@@ -827,9 +827,6 @@ type EndpointCreated struct {
 
 // ManageInstanceJSONBody defines parameters for ManageInstance.
 type ManageInstanceJSONBody struct {
-	// Label Text label to assign to the instance (optional)
-	Label *string `json:"label,omitempty"`
-
 	// State Change instance state (optional)
 	State *ManageInstanceJSONBodyState `json:"state,omitempty"`
 }

@@ -208,6 +208,9 @@ func (v *Vast) DryRun() *Vast {
 	return &dry
 }
 
+// IsDryRun reports whether v sends nothing (DryRun, or Config.DryRun).
+func (v *Vast) IsDryRun() bool { return v.dryRun }
+
 // HasAPIKey reports whether a key was found; without one, calls fail with
 // ErrNoAPIKey (except in dry-run mode).
 func (v *Vast) HasAPIKey() bool { return v.key != "" }

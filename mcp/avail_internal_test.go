@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/vast-mcp/vast-mcp/gen"
 	"github.com/vast-mcp/vast-mcp/internal/fakeapi"
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 )
 
 // absentHuman is a client whose user never answers: it reports each
@@ -52,18 +52,12 @@ func TestAnOlderClientsConfirmationWaitIsBounded(t *testing.T) {
 			require.NoError(t, err)
 			shutdown := NewShutdown()
 			h := absentHuman{asked: make(chan struct{}, 1)}
-			c, err := client.NewInProcessClientWithOptions(NewServer(vast, Options{Shutdown: shutdown, Guardrails: &Guardrails{Confirm: ConfirmAll}}),
-				client.WithElicitationHandler(h))
-			require.NoError(t, err)
-			defer c.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			require.NoError(t, c.Start(ctx))
-			var init mcpgo.InitializeRequest
-			init.Params.ProtocolVersion = "2025-06-18"
-			init.Params.Capabilities.Elicitation = &mcpgo.ElicitationCapability{}
-			_, err = c.Initialize(ctx, init)
+			c, err := inprocess.Connect(ctx, NewServer(vast, Options{Shutdown: shutdown, Guardrails: &Guardrails{Confirm: ConfirmAll}}),
+				inprocess.Options{Protocol: "2025-06-18", Elicitation: h})
 			require.NoError(t, err)
+			defer c.Close()
 
 			go func() {
 				<-h.asked

@@ -46,6 +46,7 @@ type confirmer struct {
 
 	observe func(event string) // Options.OnConfirmation; may be nil
 	wait    time.Duration      // for an older client's human to answer
+	policy  ConfirmPolicy      // the operator's --confirm, named when a client cannot ask
 }
 
 type pendingConfirmation struct {
@@ -59,7 +60,7 @@ func newConfirmer() *confirmer {
 
 // confirm returns nil when the human approved this exact request, and
 // otherwise the result to answer with: the question, or why nothing was sent.
-func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.CallToolRequest, vast *gen.Vast, op operation) *mcpgo.CallToolResult {
+func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.CallToolRequest, vast *gen.Vast, op operation, what string) *mcpgo.CallToolResult {
 	shown, digest, err := exactRequest(ctx, spec, vast, op)
 	if err != nil {
 		return mcpgo.NewToolResultError(fmt.Sprintf("%s: cannot show the request for confirmation (%v); nothing was sent.", spec.Name, err))
@@ -67,8 +68,10 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 	round := req.Params.MultiRoundTripParams
 	if round.RequestState == "" {
 		if !clientCanElicit(ctx) {
-			return mcpgo.NewToolResultError(fmt.Sprintf("%s needs a human's confirmation (the operator's --confirm setting), "+
-				"but this MCP client cannot ask its user (it has no elicitation support). Nothing was sent.", spec.Name))
+			return errorResult(fmt.Sprintf("%s needs a human's confirmation (the operator's --confirm=%s setting), "+
+				"but this MCP client cannot ask its user (it has no elicitation support). Nothing was sent. "+
+				"The person running vast-mcp decides: --confirm=none lets such calls through unasked.",
+				spec.Name, cf.policy), OutcomeRefused)
 		}
 		state, err := cf.remember(digest)
 		if err != nil {
@@ -76,7 +79,7 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 		}
 		cf.event(ConfirmationAsked)
 		ask := server.NewInputRequestBuilder(state).Elicit(confirmInputID, mcpgo.ElicitationParams{
-			Message: confirmationPrompt(spec, shown),
+			Message: confirmationPrompt(spec, shown, what),
 			RequestedSchema: map[string]any{
 				"type": "object",
 				"properties": map[string]any{
@@ -195,3 +198,4 @@ func (cf *confirmer) event(name string) {
 		cf.observe(name)
 	}
 }
+

@@ -37,7 +37,7 @@ func TestConfirmationStateIsSingleUseBoundAndExpiring(t *testing.T) {
 		req.Params.InputResponses = mcpgo.InputResponses{confirmInputID: mcpgo.NewElicitationInputResponse(mcpgo.ElicitationResult{
 			ElicitationResponse: mcpgo.ElicitationResponse{Action: mcpgo.ElicitationResponseActionAccept, Content: map[string]any{"approve": true}},
 		})}
-		return cf.confirm(ctx, spec, req, vast, c)
+		return cf.confirm(ctx, spec, req, vast, c, "")
 	}
 	errorText := func(r *mcpgo.CallToolResult) string {
 		require.NotNil(t, r, "expected a refusal")

@@ -38,6 +38,18 @@ type Guardrails struct {
 	// Confirm is which calls a human approves, through MCP elicitation,
 	// before they are sent; the zero value asks before removals.
 	Confirm ConfirmPolicy
+	// Manage is which resources stop, start, destroy and delete may act
+	// on: all (the zero value), or only those this server created.
+	Manage ManageScope
+	// LabelPrefix, when set, starts the label of every instance and the
+	// name of every endpoint this server creates: how ManageOwn recognises
+	// them without local state.
+	LabelPrefix string
+	// MaxHourlySpend caps the account's running $/hour that a new instance
+	// may bring it to; MaxInstances caps the account's instances. A create
+	// is refused when the reads that check them fail.
+	MaxHourlySpend float64
+	MaxInstances   int
 }
 
 func (g *Guardrails) confirmPolicy() ConfirmPolicy {
@@ -90,7 +102,26 @@ func (g *Guardrails) operationLimits(operationID string) []string {
 				limits = append(limits, "templates and launch_args --onstart, --onstart-cmd, --entrypoint, --args and --template_hash are refused")
 			}
 		}
+	case "manageInstance", "destroyInstance", "deleteWorkergroup", "deleteEndpoint":
+		if g.manageOwn() {
+			limits = append(limits, fmt.Sprintf("acts only on what this server created: instances whose label, and endpoints whose name, starts with %q (a workergroup through its endpoint); others are refused", g.LabelPrefix))
+		}
+	}
+	switch operationID {
+	case "createEndpoint", "createWorkergroup":
+		if g.LabelPrefix != "" {
+			limits = append(limits, fmt.Sprintf("endpoint_name is sent starting with %q (added when missing), which marks the endpoints this server created", g.LabelPrefix))
+		}
 	case "createInstance":
+		if g.LabelPrefix != "" {
+			limits = append(limits, fmt.Sprintf("label is sent starting with %q (added when missing), which marks the instances this server created", g.LabelPrefix))
+		}
+		if g.MaxHourlySpend > 0 {
+			limits = append(limits, fmt.Sprintf("refused when the account's running instances' $/hour plus this offer's would exceed $%s/hour", FormatNumber(g.MaxHourlySpend)))
+		}
+		if g.MaxInstances > 0 {
+			limits = append(limits, fmt.Sprintf("refused when the account already has %d instances", g.MaxInstances))
+		}
 		if g.MaxPrice > 0 {
 			limits = append(limits, "price at most "+FormatNumber(g.MaxPrice)+" $/hour")
 		}
@@ -112,6 +143,9 @@ func checkEndpoint(g *Guardrails, c *createEndpointCall) error {
 	if g == nil {
 		return nil
 	}
+	if err := g.prefixed("endpoint_name", &c.EndpointName); err != nil {
+		return err
+	}
 	return g.checkWorkers(c.MaxWorkers, c.ColdWorkers)
 }
 
@@ -119,6 +153,13 @@ func checkEndpoint(g *Guardrails, c *createEndpointCall) error {
 func checkWorkergroup(g *Guardrails, c *createWorkergroupCall) error {
 	if g == nil {
 		return nil
+	}
+	// The endpoint a group attaches to by name is one this server created
+	// (and prefixed), named as the agent knows it.
+	if c.EndpointName != nil {
+		if err := g.prefixed("endpoint_name", &c.EndpointName); err != nil {
+			return err
+		}
 	}
 	if err := g.checkWorkers(c.MaxWorkers, c.ColdWorkers); err != nil {
 		return err
@@ -246,6 +287,9 @@ func (g *Guardrails) checkWorkers(maxWorkers, coldWorkers *int) error {
 func checkInstance(g *Guardrails, c *createInstanceCall) error {
 	if g == nil {
 		return nil
+	}
+	if err := g.prefixed("label", &c.Label); err != nil {
+		return err
 	}
 	req := c.CreateInstanceJSONRequestBody
 	if g.MaxPrice > 0 && req.Price != nil {

@@ -26,7 +26,7 @@ var update = flag.Bool("update", false, "rewrite the tool schema snapshots in te
 // reviewed diff. `go test ./mcp -run TestToolSnapshots -update` rewrites them.
 func TestToolSnapshots(t *testing.T) {
 	tools := mcp.Tools(nil, mcp.Options{})
-	require.Len(t, tools, 3)
+	require.Len(t, tools, len(mcp.ToolNames()))
 	for _, tool := range tools {
 		t.Run(tool.Tool.Name, func(t *testing.T) {
 			data, err := json.Marshal(tool.Tool)
@@ -82,16 +82,29 @@ func TestToolsAreAnnotatedTruthfully(t *testing.T) {
 		assert.NotEmpty(t, tool.Title)
 		assert.Equal(t, tool.Title, a.Title)
 		require.NotNil(t, a.ReadOnlyHint)
-		assert.False(t, *a.ReadOnlyHint, "creates things")
 		require.NotNil(t, a.DestructiveHint)
-		assert.False(t, *a.DestructiveHint, "only adds")
 		require.NotNil(t, a.IdempotentHint)
-		assert.False(t, *a.IdempotentHint, "a second call creates a second resource")
+		switch name := tool.Name; {
+		case strings.HasPrefix(name, "create_"):
+			assert.False(t, *a.ReadOnlyHint, "creates things")
+			assert.False(t, *a.DestructiveHint, "only adds")
+			assert.False(t, *a.IdempotentHint, "a second call creates a second resource")
+		case strings.HasPrefix(name, "destroy_"), strings.HasPrefix(name, "delete_"):
+			assert.False(t, *a.ReadOnlyHint, name)
+			assert.True(t, *a.DestructiveHint, "%s removes for good", name)
+			assert.True(t, *a.IdempotentHint, "%s again changes nothing more", name)
+		case strings.HasPrefix(name, "stop_"), strings.HasPrefix(name, "start_"):
+			assert.False(t, *a.ReadOnlyHint, name)
+			assert.False(t, *a.DestructiveHint, "%s can be undone", name)
+			assert.True(t, *a.IdempotentHint, name)
+		default:
+			assert.True(t, *a.ReadOnlyHint, "%s reads", name)
+		}
 		require.NotNil(t, a.OpenWorldHint)
 		assert.True(t, *a.OpenWorldHint)
 		assert.NotEmpty(t, tool.OutputSchema.Properties, "an output schema is declared")
 	}
-	assert.ElementsMatch(t, []string{"create_endpoint", "create_workergroup", "create_instance"}, names)
+	assert.ElementsMatch(t, mcp.ToolNames(), names)
 }
 
 func TestSchemasComeFromTheSpec(t *testing.T) {

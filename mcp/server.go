@@ -1,5 +1,7 @@
-// Package mcp serves the Vast.ai create operations as MCP tools:
-// create_endpoint, create_workergroup and create_instance.
+// Package mcp serves Vast.ai operations as MCP tools: the creates
+// (create_endpoint, create_workergroup, create_instance) and what undoes
+// them (stop_instance, start_instance, destroy_instance,
+// delete_workergroup, delete_endpoint).
 //
 // The tools' names, descriptions and input and output schemas come from
 // openapi.yaml with overlay.yaml applied (see tools.gen.go); the calls go
@@ -45,10 +47,11 @@ type Options struct {
 	MaxCallsInFlight int
 }
 
-const instructions = `Tools to create Vast.ai resources. Every call that succeeds spends money ` +
-	`or leads to spending: instances bill per hour until destroyed, endpoints and workergroups start ` +
-	`billed workers. Call a create once per resource you mean to have; never repeat a call whose ` +
-	`outcome was unknown without checking the Vast.ai console first.`
+const instructions = `Tools to create Vast.ai resources and to stop and remove them. Every create ` +
+	`that succeeds spends money or leads to spending: instances bill per hour until destroyed, endpoints ` +
+	`and workergroups start billed workers. Call a create once per resource you mean to have; never ` +
+	`repeat a call whose outcome was unknown without checking the Vast.ai console first. ` +
+	`stop_instance ends GPU billing; destroy_instance ends all of it and deletes the disk.`
 
 // NewServer returns an MCP server exposing the tools, calling Vast.ai through vast.
 func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {

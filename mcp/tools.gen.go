@@ -27,6 +27,7 @@ var toolSpecs = []toolSpec{
 		OutputSchema: "{\"description\":\"Answer to a successful create endpoint.\",\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"result\":{\"description\":\"Id of the new endpoint.\",\"type\":\"integer\"},\"success\":{\"description\":\"True when the endpoint was created.\",\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[createEndpointCall],
 		check:        func(g *Guardrails, op operation) error { return checkEndpoint(g, op.(*createEndpointCall)) },
+		settle:       settleAs(settleEndpoint),
 	},
 	{
 		Name:         "create_instance",
@@ -45,6 +46,8 @@ var toolSpecs = []toolSpec{
 		OutputSchema: "{\"description\":\"Answer to a successful create instance.\",\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"instance_api_key\":{\"description\":\"API key scoped to the new instance. A credential: hidden from agents unless the operator enables it.\",\"type\":\"string\"},\"new_contract\":{\"description\":\"Id of the new instance.\",\"type\":\"integer\"},\"success\":{\"description\":\"True when the instance was created.\",\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[createInstanceCall],
 		check:        func(g *Guardrails, op operation) error { return checkInstance(g, op.(*createInstanceCall)) },
+		guard:        guardAs(guardSpend),
+		settle:       settleAs(settleInstance),
 	},
 	{
 		Name:         "create_workergroup",
@@ -61,6 +64,94 @@ var toolSpecs = []toolSpec{
 		OutputSchema: "{\"description\":\"Answer to a successful create workergroup. The id is in `id` (older deployments: `result`).\",\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"id\":{\"description\":\"Id of the new workergroup.\",\"type\":\"integer\"},\"result\":{\"description\":\"Id of the new workergroup, as older deployments send it.\",\"type\":\"integer\"},\"success\":{\"description\":\"True when the workergroup was created.\",\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[createWorkergroupCall],
 		check:        func(g *Guardrails, op operation) error { return checkWorkergroup(g, op.(*createWorkergroupCall)) },
+		settle:       settleAs(settleWorkergroup),
+	},
+	{
+		Name:         "delete_endpoint",
+		Title:        "Delete serverless endpoint",
+		Description:  "Delete a Vast.ai serverless endpoint; its workergroups go with it. Needs endpoint_id. An endpoint already gone answers so (not an error).",
+		Kind:         kindDestroy,
+		Toolset:      "serverless",
+		OperationID:  "deleteEndpoint",
+		Method:       "DELETE",
+		Path:         "/api/v0/endptjobs/{id}/",
+		PathArgument: "endpoint_id",
+		Line:         "Deleted endpoint {endpoint_id} and its workergroups",
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"endpoint_id\":{\"description\":\"Id of the endpoint to delete. Example 1234.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"endpoint_id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"deleted_workers\":{\"description\":\"List of worker instances that were deleted (if any)\",\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"failed_workers\":{\"description\":\"List of worker instances that failed to delete (if any)\",\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"msg\":{\"description\":\"Additional information about the deletion\",\"type\":\"string\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
+		decode:       decodeAs[deleteEndpointCall],
+		guard:        guardAs(guardEndpointOwned),
+		describe:     describeAs(describeEndpoint),
+	},
+	{
+		Name:         "delete_workergroup",
+		Title:        "Delete serverless workergroup",
+		Description:  "Delete a Vast.ai serverless workergroup. The instances (workers) it started are NOT destroyed and go on billing: the answer names them; destroy each with destroy_instance if they should go too. Needs workergroup_id. A workergroup already gone answers so (not an error).",
+		Kind:         kindDestroy,
+		Toolset:      "serverless",
+		OperationID:  "deleteWorkergroup",
+		Method:       "DELETE",
+		Path:         "/api/v0/workergroups/{id}/",
+		PathArgument: "workergroup_id",
+		Line:         "Deleted workergroup {workergroup_id}",
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"workergroup_id\":{\"description\":\"Id of the workergroup to delete. Example 789.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"workergroup_id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"deleted_workers\":{\"description\":\"List of worker instances that were deleted\",\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"failed_workers\":{\"description\":\"List of worker instances that failed to delete\",\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"msg\":{\"description\":\"Additional information about the deletion\",\"type\":\"string\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
+		decode:       decodeAs[deleteWorkergroupCall],
+		guard:        guardAs(guardWorkergroupOwned),
+		describe:     describeAs(describeWorkergroup),
+	},
+	{
+		Name:         "destroy_instance",
+		Title:        "Destroy GPU instance",
+		Description:  "Destroy a Vast.ai instance: irreversible, the disk and its data are gone, and all of its billing (GPU and disk) stops. Needs instance_id. An instance already gone answers so (not an error).",
+		Kind:         kindDestroy,
+		Toolset:      "instances",
+		OperationID:  "destroyInstance",
+		Method:       "DELETE",
+		Path:         "/api/v0/instances/{id}/",
+		PathArgument: "instance_id",
+		Line:         "Destroyed instance {instance_id}; its billing has stopped",
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"instance_id\":{\"description\":\"Id of the instance to destroy. Example 4242.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"msg\":{\"description\":\"Optional status message\",\"type\":\"string\"},\"success\":{\"description\":\"Whether the destruction was successful\",\"type\":\"boolean\"}},\"type\":\"object\"}",
+		decode:       decodeAs[destroyInstanceCall],
+		guard:        guardAs(guardDestroyOwned),
+		describe:     describeAs(describeDestroyInstance),
+	},
+	{
+		Name:         "start_instance",
+		Title:        "Start GPU instance",
+		Description:  "Start a stopped Vast.ai instance again; GPU billing resumes when it runs. May fail when the machine's GPU was rented by someone else meanwhile: then search offers and create a new instance. Needs instance_id.",
+		Kind:         kindUpdate,
+		Toolset:      "instances",
+		OperationID:  "manageInstance",
+		Method:       "PUT",
+		Path:         "/api/v0/instances/{id}/",
+		PathArgument: "instance_id",
+		Line:         "Asked instance {instance_id} to start",
+		Fixed:        "{\"state\":\"running\"}",
+		InputSchema:  "{\"additionalProperties\":false,\"description\":\"The instance's new state, set by the tool itself.\",\"properties\":{\"instance_id\":{\"description\":\"Id of the instance, from create_instance or the instance list. Example 4242.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
+		decode:       decodeAs[manageInstanceCall],
+		guard:        guardAs(guardInstanceOwned),
+		describe:     describeAs(describeInstance),
+	},
+	{
+		Name:         "stop_instance",
+		Title:        "Stop GPU instance",
+		Description:  "Stop a Vast.ai instance. GPU billing stops; disk billing goes on while the instance exists (destroy_instance ends it). The machine's GPU may be rented by someone else meanwhile, so start_instance can fail later. Needs instance_id.",
+		Kind:         kindUpdate,
+		Toolset:      "instances",
+		OperationID:  "manageInstance",
+		Method:       "PUT",
+		Path:         "/api/v0/instances/{id}/",
+		PathArgument: "instance_id",
+		Line:         "Stopped instance {instance_id}",
+		Fixed:        "{\"state\":\"stopped\"}",
+		InputSchema:  "{\"additionalProperties\":false,\"description\":\"The instance's new state, set by the tool itself.\",\"properties\":{\"instance_id\":{\"description\":\"Id of the instance, from create_instance or the instance list. Example 4242.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
+		decode:       decodeAs[manageInstanceCall],
+		guard:        guardAs(guardInstanceOwned),
+		describe:     describeAs(describeInstance),
 	},
 }
 
@@ -99,6 +190,51 @@ func (c *createWorkergroupCall) send(ctx context.Context, api *gen.Client) (*htt
 }
 
 func (c *createWorkergroupCall) pathID() int { return 0 }
+
+// deleteEndpointCall holds the arguments of DELETE /api/v0/endptjobs/{id}/: no body and the path parameters.
+type deleteEndpointCall struct {
+	EndpointID int `json:"endpoint_id"`
+}
+
+func (c *deleteEndpointCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.DeleteEndpoint(ctx, c.EndpointID)
+}
+
+func (c *deleteEndpointCall) pathID() int { return int(c.EndpointID) }
+
+// deleteWorkergroupCall holds the arguments of DELETE /api/v0/workergroups/{id}/: no body and the path parameters.
+type deleteWorkergroupCall struct {
+	WorkergroupID int `json:"workergroup_id"`
+}
+
+func (c *deleteWorkergroupCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.DeleteWorkergroup(ctx, c.WorkergroupID)
+}
+
+func (c *deleteWorkergroupCall) pathID() int { return int(c.WorkergroupID) }
+
+// destroyInstanceCall holds the arguments of DELETE /api/v0/instances/{id}/: no body and the path parameters.
+type destroyInstanceCall struct {
+	InstanceID int `json:"instance_id"`
+}
+
+func (c *destroyInstanceCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.DestroyInstance(ctx, c.InstanceID)
+}
+
+func (c *destroyInstanceCall) pathID() int { return int(c.InstanceID) }
+
+// manageInstanceCall holds the arguments of PUT /api/v0/instances/{id}/: the generated request body and the path parameters.
+type manageInstanceCall struct {
+	InstanceID int `json:"instance_id"`
+	gen.ManageInstanceJSONRequestBody
+}
+
+func (c *manageInstanceCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.ManageInstance(ctx, c.InstanceID, c.ManageInstanceJSONRequestBody)
+}
+
+func (c *manageInstanceCall) pathID() int { return int(c.InstanceID) }
 
 // sandboxReplies are the documented successes of every operation the
 // client includes, from the spec's examples.

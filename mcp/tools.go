@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -38,6 +39,15 @@ type toolSpec struct {
 	check   func(g *Guardrails, op operation) error // a guardrail
 	prepare func(op operation) error                // a conversion before sending
 	handler func(spec *toolSpec, vast *gen.Vast, opts Options) server.ToolHandlerFunc
+	// guard is a guardrail that reads before sending (ownership, spend);
+	// it fails closed: an error refuses the call.
+	guard func(ctx context.Context, vast *gen.Vast, g *Guardrails, op operation) error
+	// describe reads what a call acts on, for the human who confirms it
+	// and for the answer.
+	describe func(ctx context.Context, vast *gen.Vast, op operation) (string, error)
+	// settle finds out, with reads only, whether a create whose answer was
+	// lost happened.
+	settle func(ctx context.Context, vast *gen.Vast, op operation, since time.Time) settlement
 }
 
 // pages describes a cursor-paginated answer.
@@ -82,6 +92,7 @@ func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 	tools := make([]server.ServerTool, 0, len(toolSpecs))
 	confirmations := newConfirmer()
 	confirmations.observe = opts.OnConfirmation
+	confirmations.policy = opts.Guardrails.confirmPolicy()
 	for i := range toolSpecs {
 		spec := &toolSpecs[i]
 		if !opts.Guardrails.allows(spec.Name) {
@@ -122,21 +133,54 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 				return refused(spec, err), nil
 			}
 		}
-		if opts.Guardrails.confirmPolicy().asks(spec.Kind) {
-			if result := confirmations.confirm(ctx, spec, req, vast, op); result != nil {
+		ctx, facts := withFacts(ctx)
+		if spec.guard != nil {
+			if err := spec.guard(ctx, vast, opts.Guardrails, op); err != nil {
+				result := refused(spec, err)
+				audit(opts.Logger, spec, op, result, facts)
+				return result, nil
+			}
+		}
+		// A dry run sends nothing, so there is nothing for a human to approve.
+		asks := opts.Guardrails.confirmPolicy().asks(spec.Kind) && !vast.IsDryRun()
+		var what string
+		if spec.describe != nil && (asks || spec.Kind == kindDestroy) {
+			what = whatItActsOn(ctx, spec, vast, op)
+		}
+		if asks {
+			if result := confirmations.confirm(ctx, spec, req, vast, op, what); result != nil {
+				audit(opts.Logger, spec, op, result, facts)
 				return result, nil // asking, declined, or not confirmable
 			}
 		}
-		body, err := spec.send(ctx, vast, op, args)
-		if err != nil {
-			return failure(spec, op, err, opts), nil
+		result := sendAndPresent(ctx, spec, vast, op, args, opts)
+		if what != "" && !result.IsError {
+			appendText(result, " Before the call: "+what)
 		}
-		result, err := present(spec, body, args, opts)
-		if err != nil {
-			return failure(spec, op, err, opts), nil
-		}
+		audit(opts.Logger, spec, op, result, facts)
 		return result, nil
 	}
+}
+
+// sendAndPresent makes the call and shapes its answer; a create whose
+// outcome is unknown is settled with reads, never sent again.
+func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, args []byte, opts Options) *mcpgo.CallToolResult {
+	since := time.Now()
+	body, err := spec.send(ctx, vast, op, args)
+	if err == nil {
+		var result *mcpgo.CallToolResult
+		if result, err = present(spec, body, args, opts); err == nil {
+			if note := billingNote(spec, factsOf(ctx)); note != "" {
+				appendText(result, " "+note)
+			}
+			return result
+		}
+	}
+	result := failure(spec, op, err, opts)
+	if spec.settle != nil && outcomeOf(result) == OutcomeUnknown {
+		return settled(ctx, spec, vast, op, since, result, opts)
+	}
+	return result
 }
 
 // decodeCall turns a call's arguments into its operation: the tool's fixed
@@ -245,4 +289,22 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return data
+}
+
+// guardAs, describeAs and settleAs adapt a hook typed to its operation's
+// call type (tools.gen.go wires them).
+func guardAs[C operation](f func(context.Context, *gen.Vast, *Guardrails, C) error) func(context.Context, *gen.Vast, *Guardrails, operation) error {
+	return func(ctx context.Context, vast *gen.Vast, g *Guardrails, op operation) error {
+		return f(ctx, vast, g, op.(C))
+	}
+}
+
+func describeAs[C operation](f func(context.Context, *gen.Vast, C) (string, error)) func(context.Context, *gen.Vast, operation) (string, error) {
+	return func(ctx context.Context, vast *gen.Vast, op operation) (string, error) { return f(ctx, vast, op.(C)) }
+}
+
+func settleAs[C operation](f func(context.Context, *gen.Vast, C, time.Time) settlement) func(context.Context, *gen.Vast, operation, time.Time) settlement {
+	return func(ctx context.Context, vast *gen.Vast, op operation, since time.Time) settlement {
+		return f(ctx, vast, op.(C), since)
+	}
 }

@@ -45,6 +45,10 @@ type config struct {
 	images     list
 	commands   bool
 	confirm    confirmValue
+	manage     string
+	prefix     string
+	maxSpend   float64
+	maxCount   int
 
 	// Streamable HTTP.
 	httpToken       string
@@ -75,7 +79,8 @@ brackets) or from a JSON --config file whose keys are the flag names, e.g.
 {"max-price": 2, "allow-image": ["vllm/vllm-openai:*"], "confirm": true}.
 A flag beats the environment, which beats the file.
 
-Guardrails (--tools, --max-*, --allow-image, --allow-commands, --confirm) are the operator's:
+Guardrails (--tools, --max-*, --allow-image, --allow-commands, --confirm, --manage,
+--label-prefix) are the operator's:
 no tool argument can override them. Logs go to stderr; stdout carries only MCP.
 
 Flags:
@@ -135,6 +140,11 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 		}
 	}
 	fs.Var(&cfg.confirm, "confirm", usage("which calls a human approves (MCP elicitation) before they are sent: destructive (destroys and deletes; the default), all (also creates, stops and starts), or none; a bare --confirm or true means all", "VAST_MCP_CONFIRM"))
+
+	str(&cfg.manage, "manage", "VAST_MCP_MANAGE", "all", "which resources stop, start, destroy and delete act on: all, or own (only those this server created, recognised by --label-prefix)")
+	str(&cfg.prefix, "label-prefix", "VAST_MCP_LABEL_PREFIX", "", "start every instance label and endpoint name this server creates with this text (it changes what a create sends); --manage own needs it")
+	capping(capValue{f: &cfg.maxSpend}, "max-hourly-spend", "VAST_MCP_MAX_HOURLY_SPEND", "refuse create_instance when the account's running instances' $/hour plus the new offer's would exceed this, $/hour (0: no ceiling)")
+	capping(capValue{i: &cfg.maxCount}, "max-instances", "VAST_MCP_MAX_INSTANCES", "refuse create_instance when the account already has this many instances, running or stopped (0: no cap)")
 
 	str(&cfg.httpToken, "http-token", "VAST_MCP_HTTP_TOKEN", "", "bearer token clients must send to /mcp and /metrics; required to bind a non-loopback address (prefer the env var: flags show in ps)")
 	listing(&cfg.allowOrigins, "allow-origin", "VAST_MCP_ALLOW_ORIGINS", "comma-separated browser origins allowed to call /mcp (default: loopback origins only)")
@@ -354,6 +364,18 @@ func (c *config) validate() error {
 	if c.maxWorkers < 0 || c.maxPrice < 0 || c.maxDisk < 0 {
 		errs = append(errs, errors.New("--max-workers, --max-price and --max-disk take a positive value, or 0 for no cap"))
 	}
+	switch c.manage {
+	case "all":
+	case "own":
+		if c.prefix == "" {
+			errs = append(errs, errors.New("--manage own needs --label-prefix: the mark by which this server recognises what it created"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--manage %q: want all or own", c.manage))
+	}
+	if strings.ContainsFunc(c.prefix, func(r rune) bool { return r < ' ' || r == 0x7f }) || len(c.prefix) > 64 {
+		errs = append(errs, errors.New("--label-prefix: at most 64 characters, no control characters"))
+	}
 	for _, image := range c.images {
 		prefix := strings.TrimSuffix(image, "*")
 		switch {
@@ -413,6 +435,11 @@ func (c *config) serverOptions(logger *slog.Logger) mcp.Options {
 			Images:        c.images,
 			AllowCommands: c.commands,
 			Confirm:       mcp.ConfirmPolicy(c.confirm),
+			Manage:        manageScope(c.manage),
+			LabelPrefix:   c.prefix,
+
+			MaxHourlySpend: c.maxSpend,
+			MaxInstances:   c.maxCount,
 		},
 	}
 	if c.metrics != nil {
@@ -434,7 +461,8 @@ func (c *config) describe() []any {
 	return []any{"version", gen.Version, "transport", c.transport, "mode", mode, "base_url", c.baseURL, "timeout", c.timeout,
 		"tools", cmp.Or(c.tools.String(), "all"),
 		"max_workers", none(capText(float64(c.maxWorkers))), "max_price", none(capText(c.maxPrice)), "max_disk", none(capText(c.maxDisk)),
-		"allowed_images", cmp.Or(c.images.String(), "any"), "allow_commands", c.commands, "confirm", mcp.ConfirmPolicy(c.confirm).String(), "expose_instance_key", c.exposeInstanceKey}
+		"allowed_images", cmp.Or(c.images.String(), "any"), "allow_commands", c.commands, "confirm", mcp.ConfirmPolicy(c.confirm).String(), "expose_instance_key", c.exposeInstanceKey,
+		"manage", c.manage, "label_prefix", none(c.prefix), "max_hourly_spend", none(capText(c.maxSpend)), "max_instances", none(capText(float64(c.maxCount)))}
 }
 
 func capText(v float64) string {
@@ -445,3 +473,10 @@ func capText(v float64) string {
 }
 
 func environ(name string) string { return strings.TrimSpace(os.Getenv(name)) }
+
+func manageScope(v string) mcp.ManageScope {
+	if v == "own" {
+		return mcp.ManageOwn
+	}
+	return mcp.ManageAll
+}

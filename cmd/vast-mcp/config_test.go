@@ -55,6 +55,8 @@ func TestNumericCapsThatCannotBeEnforcedStopTheServer(t *testing.T) {
 		{"max-price", "VAST_MCP_MAX_PRICE"},
 		{"max-disk", "VAST_MCP_MAX_DISK"},
 		{"max-workers", "VAST_MCP_MAX_WORKERS"},
+		{"max-hourly-spend", "VAST_MCP_MAX_HOURLY_SPEND"},
+		{"max-instances", "VAST_MCP_MAX_INSTANCES"},
 	}
 	values := []struct{ text, json string }{
 		{"NaN", ""}, {"nan", ""}, {"Inf", ""}, {"+Inf", ""}, {"-Inf", ""}, {"infinity", ""},
@@ -86,7 +88,8 @@ func TestNumericCapsThatCannotBeEnforcedStopTheServer(t *testing.T) {
 				args, env := s.set(t, c.setting, c.env, v, v)
 				cfg, code, stderr := parseWith(args, env)
 				require.Equal(t, -1, code, "%s %s %s: %s", c.setting, s.name, v, stderr)
-				got := map[string]float64{"max-price": cfg.maxPrice, "max-disk": cfg.maxDisk, "max-workers": float64(cfg.maxWorkers)}
+				got := map[string]float64{"max-price": cfg.maxPrice, "max-disk": cfg.maxDisk, "max-workers": float64(cfg.maxWorkers),
+					"max-hourly-spend": cfg.maxSpend, "max-instances": float64(cfg.maxCount)}
 				assert.Equal(t, map[string]float64{"0": 0, "3": 3}[v], got[c.setting])
 			}
 		}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/vast-mcp/vast-mcp/gen"
 	"github.com/vast-mcp/vast-mcp/internal/inprocess"
+	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
 // binary is vast-mcp built once for the tests that run it as agents do.
@@ -118,7 +119,7 @@ func TestBinaryOverStdio(t *testing.T) {
 
 	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
 	tools := s.receive()["result"].(map[string]any)["tools"].([]any)
-	assert.Len(t, tools, 3)
+	assert.Len(t, tools, len(mcp.ToolNames()))
 
 	s.send(`{this is not json`)
 	parseErr := s.receive()
@@ -157,7 +158,7 @@ func TestBinaryWithoutKeyStartsAndSaysHowToProvideOne(t *testing.T) {
 	require.NoError(t, err)
 	list, err := c.ListTools(ctx, mcpgo.ListToolsRequest{})
 	require.NoError(t, err)
-	assert.Len(t, list.Tools, 3)
+	assert.Len(t, list.Tools, len(mcp.ToolNames()))
 
 	res, err := c.CallTool(ctx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_endpoint", Arguments: map[string]any{}}})
 	require.NoError(t, err)
@@ -191,7 +192,7 @@ func TestBinaryOverStreamableHTTP(t *testing.T) {
 	require.NoError(t, err)
 	list, err := c.ListTools(ctx, mcpgo.ListToolsRequest{})
 	require.NoError(t, err)
-	assert.Len(t, list.Tools, 3)
+	assert.Len(t, list.Tools, len(mcp.ToolNames()))
 	res, err := c.CallTool(ctx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_endpoint", Arguments: map[string]any{"endpoint_name": "e"}}})
 	require.NoError(t, err)
 	assert.False(t, res.IsError)
@@ -208,7 +209,7 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	out, err := command(ctx, "demo").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	for _, want := range []string{
-		"tools/list -> 3 tools",
+		fmt.Sprintf("tools/list -> %d tools", len(mcp.ToolNames())),
 		`Created endpoint 9000001 ("demo-llm")`,
 		`Created workergroup 9000002 for endpoint "demo-llm"`,
 		"Created instance 9000003 from offer 4242",

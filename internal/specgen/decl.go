@@ -36,7 +36,7 @@ type declaration struct {
 
 var (
 	kinds     = []string{"read", "create", "update", "destroy"}
-	hookKinds = []string{"check", "prepare", "handler"}
+	hookKinds = []string{"check", "prepare", "handler", "guard", "describe", "settle"}
 	toolName  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 	lineField = regexp.MustCompile(`\{([a-zA-Z0-9_.]+)\}`)
 )

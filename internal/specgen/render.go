@@ -83,6 +83,12 @@ func (g *generated) renderTool(b *bytes.Buffer, t tool) {
 			fmt.Fprintf(b, "\t\tprepare: func(op operation) error { return %s(op.(*%s)) },\n", fn, call)
 		case "handler":
 			fmt.Fprintf(b, "\t\thandler: %s,\n", fn)
+		case "guard":
+			fmt.Fprintf(b, "\t\tguard: guardAs(%s),\n", fn)
+		case "describe":
+			fmt.Fprintf(b, "\t\tdescribe: describeAs(%s),\n", fn)
+		case "settle":
+			fmt.Fprintf(b, "\t\tsettle: settleAs(%s),\n", fn)
 		}
 	}
 	fmt.Fprintf(b, "\t},\n")

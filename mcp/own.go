@@ -1,0 +1,121 @@
+package mcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vast-mcp/vast-mcp/gen"
+)
+
+// ManageScope is the operator's --manage: which resources stop, start,
+// destroy and delete may act on.
+type ManageScope int
+
+const (
+	// ManageAll acts on any resource of the account (the default).
+	ManageAll ManageScope = iota
+	// ManageOwn acts only on what this server created, recognised by the
+	// operator's label prefix: instances by their label, endpoints by their
+	// name, workergroups by their endpoint.
+	ManageOwn
+)
+
+func (m ManageScope) String() string {
+	if m == ManageOwn {
+		return "own"
+	}
+	return "all"
+}
+
+func (g *Guardrails) manageOwn() bool { return g != nil && g.Manage == ManageOwn }
+
+func (g *Guardrails) manageFlag() string {
+	return fmt.Sprintf("--manage own with --label-prefix %q", g.LabelPrefix)
+}
+
+// prefixed puts the operator's label prefix at the start of a label or
+// name this server sends at creation: opt-in, since it changes the request.
+func (g *Guardrails) prefixed(what string, value **string) error {
+	if g == nil || g.LabelPrefix == "" {
+		return nil
+	}
+	v := g.LabelPrefix
+	if *value != nil && !strings.HasPrefix(**value, g.LabelPrefix) {
+		v += **value
+	} else if *value != nil {
+		v = **value
+	}
+	if what == "label" && len(v) > 256 {
+		return &capError{"--label-prefix " + g.LabelPrefix, fmt.Sprintf("label with the operator's prefix is %d characters; at most 256", len(v))}
+	}
+	*value = &v
+	return nil
+}
+
+// owned refuses, under --manage own, a resource whose label or name does
+// not carry the prefix. A read that fails refuses too: nothing is sent on a
+// guess.
+func (g *Guardrails) owned(what string, id int, name string, err error) error {
+	var dry *gen.DryRunError
+	switch {
+	case errors.As(err, &dry):
+		return nil // a dry run sends nothing, so there is nothing to guard
+	case err != nil:
+		return &capError{g.manageFlag(), fmt.Sprintf("%s %d could not be read to check that this server created it (%s)", what, id, readFailure(err))}
+	case !strings.HasPrefix(name, g.LabelPrefix):
+		return &capError{g.manageFlag(), fmt.Sprintf("%s %d was not created by this server (its label or name %q does not start with %q); it acts only on what it created", what, id, cleanString(name), g.LabelPrefix)}
+	}
+	return nil
+}
+
+// guardInstanceOwned keeps stop and start to this server's instances.
+func guardInstanceOwned(ctx context.Context, vast *gen.Vast, g *Guardrails, c *manageInstanceCall) error {
+	return g.instanceOwned(ctx, vast, c.InstanceID)
+}
+
+// guardDestroyOwned keeps destroy to this server's instances.
+func guardDestroyOwned(ctx context.Context, vast *gen.Vast, g *Guardrails, c *destroyInstanceCall) error {
+	return g.instanceOwned(ctx, vast, c.InstanceID)
+}
+
+func (g *Guardrails) instanceOwned(ctx context.Context, vast *gen.Vast, id int) error {
+	if !g.manageOwn() {
+		return nil
+	}
+	inst, err := readInstance(ctx, vast, id)
+	return g.owned("instance", id, stringOf(inst["label"]), err)
+}
+
+// guardEndpointOwned keeps delete_endpoint to this server's endpoints.
+func guardEndpointOwned(ctx context.Context, vast *gen.Vast, g *Guardrails, c *deleteEndpointCall) error {
+	if !g.manageOwn() {
+		return nil
+	}
+	return g.endpointOwned(ctx, vast, "endpoint", c.EndpointID, c.EndpointID)
+}
+
+func (g *Guardrails) endpointOwned(ctx context.Context, vast *gen.Vast, what string, id, endpointID int) error {
+	endpoints, err := readEndpoints(ctx, vast)
+	if err == nil && byID(endpoints, endpointID) == nil {
+		err = fmt.Errorf("endpoint %d is not in the account's endpoint list", endpointID)
+	}
+	return g.owned(what, id, stringOf(byID(endpoints, endpointID)["endpoint_name"]), err)
+}
+
+// guardWorkergroupOwned: a workergroup is this server's when its endpoint
+// is.
+func guardWorkergroupOwned(ctx context.Context, vast *gen.Vast, g *Guardrails, c *deleteWorkergroupCall) error {
+	if !g.manageOwn() {
+		return nil
+	}
+	groups, err := readWorkergroups(ctx, vast)
+	if err == nil && byID(groups, c.WorkergroupID) == nil {
+		err = fmt.Errorf("workergroup %d is not in the account's workergroup list", c.WorkergroupID)
+	}
+	if err != nil {
+		return g.owned("workergroup", c.WorkergroupID, "", err)
+	}
+	return g.endpointOwned(ctx, vast, "workergroup", c.WorkergroupID, intOf(byID(groups, c.WorkergroupID)["endpoint_id"]))
+}

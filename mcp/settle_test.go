@@ -1,0 +1,254 @@
+package mcp_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/mcp"
+)
+
+// vastAccount is a fake Vast.ai that keeps what creates make and answers
+// the reads that settle them. A create may make its resource or not, then
+// fail as told, after the request was sent.
+type vastAccount struct {
+	t  *testing.T
+	mu sync.Mutex
+
+	make  bool          // the next create makes its resource
+	fault string        // how the next create's answer is lost
+	skew  time.Duration // the API's clock minus ours
+
+	nextID                             int
+	instances, endpoints, workergroups []map[string]any
+	creates                            map[string]int // create requests per resource key
+	made                               map[string]int // id made per resource key
+}
+
+func newVastAccount(t *testing.T) *vastAccount {
+	return &vastAccount{t: t, nextID: 5000, creates: map[string]int{}, made: map[string]int{}}
+}
+
+func (a *vastAccount) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var req map[string]any
+	_ = json.Unmarshal(body, &req)
+	a.mu.Lock()
+	now := time.Now().Add(a.skew)
+	w.Header().Set("Content-Type", "application/json")
+	var key string
+	var made map[string]any
+	switch {
+	case r.Method == http.MethodPut && len(r.URL.Path) > len("/api/v0/asks/"):
+		var offer int
+		_, _ = fmt.Sscanf(r.URL.Path, "/api/v0/asks/%d/", &offer)
+		key = fmt.Sprintf("instance %v %d %v", req["label"], offer, req["image"])
+		made = map[string]any{"label": req["label"], "image_uuid": req["image"], "machine_id": 1000 + offer,
+			"start_date": float64(now.Unix()), "actual_status": "loading", "dph_total": 0.2}
+		if req["label"] == nil {
+			delete(made, "label")
+		}
+	case r.Method == http.MethodPost && r.URL.Path == "/api/v0/endptjobs/":
+		key = fmt.Sprintf("endpoint %v", req["endpoint_name"])
+		made = map[string]any{"endpoint_name": req["endpoint_name"], "created_at": now.UTC().Format(time.RFC3339)}
+	case r.Method == http.MethodPost && r.URL.Path == "/api/v0/workergroups/":
+		key = fmt.Sprintf("workergroup %v %v", req["endpoint_id"], req["template_hash"])
+		made = map[string]any{"endpoint_id": req["endpoint_id"], "template_hash": req["template_hash"], "created_at": now.UTC().Format(time.RFC3339)}
+	}
+	if key != "" {
+		a.creates[key]++
+		if a.make {
+			a.nextID++
+			made["id"] = a.nextID
+			a.made[key] = a.nextID
+			switch r.URL.Path {
+			case "/api/v0/endptjobs/":
+				a.endpoints = append(a.endpoints, made)
+			case "/api/v0/workergroups/":
+				a.workergroups = append(a.workergroups, made)
+			default:
+				a.instances = append(a.instances, made)
+			}
+		}
+		fault := a.fault
+		a.mu.Unlock()
+		loseAnswer(w, r, fault)
+		return
+	}
+	defer a.mu.Unlock()
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/instances/":
+		// Two instances a page, so that settling follows the cursor.
+		page := 0
+		_, _ = fmt.Sscanf(r.URL.Query().Get("after_token"), "%d", &page)
+		end := min(page+2, len(a.instances))
+		answer := map[string]any{"instances": a.instances[min(page, end):end]}
+		if end < len(a.instances) {
+			answer["next_token"] = fmt.Sprint(end)
+		}
+		_ = json.NewEncoder(w).Encode(answer)
+	case r.URL.Path == "/api/v0/bundles/":
+		var q struct {
+			ID struct {
+				Eq int `json:"eq"`
+			} `json:"id"`
+		}
+		_ = json.Unmarshal(body, &q)
+		_ = json.NewEncoder(w).Encode(map[string]any{"offers": []any{map[string]any{"id": q.ID.Eq, "machine_id": 1000 + q.ID.Eq, "dph_total": 0.2}}})
+	case r.URL.Path == "/api/v0/endptjobs/":
+		_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "results": a.endpoints})
+	case r.URL.Path == "/api/v0/workergroups/":
+		_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "results": a.workergroups})
+	default:
+		a.t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+// loseAnswer fails a create after its request was read.
+func loseAnswer(w http.ResponseWriter, r *http.Request, fault string) {
+	switch fault {
+	case "reset":
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			reset(conn)
+		}
+	case "timeout":
+		<-r.Context().Done()
+	case "502":
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, "<html><title>502 Bad Gateway</title></html>")
+	case "500":
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, `{"success": false, "error": "server_error", "msg": "internal"}`)
+	}
+}
+
+// old puts a resource like the one a create would make, made two hours
+// before: settling must not take it for the new one.
+func (a *vastAccount) old(kind string, fields map[string]any) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.nextID++
+	fields["id"] = a.nextID
+	then := time.Now().Add(-2 * time.Hour)
+	switch kind {
+	case "instance":
+		fields["start_date"] = float64(then.Unix())
+		a.instances = append(a.instances, fields)
+	case "endpoint":
+		fields["created_at"] = then.UTC().Format(time.RFC3339)
+		a.endpoints = append(a.endpoints, fields)
+	case "workergroup":
+		fields["created_at"] = then.UTC().Format(time.RFC3339)
+		a.workergroups = append(a.workergroups, fields)
+	}
+}
+
+// Faults injected after a create's request was sent (reset, timeout, 502,
+// 500), with and without the resource made, for every create: the answer is
+// settled with reads only, never by a second create, and every resource
+// made is reported with its id.
+func TestUnknownCreatesAreSettledWithReadsOnly(t *testing.T) {
+	account := newVastAccount(t)
+	api := httptest.NewServer(account)
+	t.Cleanup(api.Close)
+	c := connect(t, gen.Config{APIKey: testKey, BaseURL: api.URL, Timeout: faultTimeout, Retry: gen.RetryPolicy{BaseDelay: time.Millisecond}}, mcp.Options{})
+
+	var faults, made, reportedMade, notMade, reportedNotMade, duplicates int
+	n := 0
+	for round := range 2 {
+		for _, kind := range []string{"instance with label", "instance without label", "endpoint", "workergroup"} {
+			for _, fault := range []string{"reset", "timeout", "502", "500"} {
+				for _, makeIt := range []bool{true, false} {
+					n++
+					var tool, args, key string
+					switch kind {
+					case "instance with label":
+						label := fmt.Sprintf("job-%d", n)
+						account.old("instance", map[string]any{"label": label, "machine_id": 1000 + n, "image_uuid": "img"})
+						tool, args = "create_instance", fmt.Sprintf(`{"offer_id": %d, "image": "img", "label": %q}`, n, label)
+						key = fmt.Sprintf("instance %s %d img", label, n)
+					case "instance without label":
+						account.old("instance", map[string]any{"machine_id": 1000 + n, "image_uuid": "img"})
+						tool, args = "create_instance", fmt.Sprintf(`{"offer_id": %d, "image": "img"}`, n)
+						key = fmt.Sprintf("instance <nil> %d img", n)
+					case "endpoint":
+						name := fmt.Sprintf("ep-%d", n)
+						account.old("endpoint", map[string]any{"endpoint_name": name})
+						tool, args = "create_endpoint", fmt.Sprintf(`{"endpoint_name": %q}`, name)
+						key = "endpoint " + name
+					case "workergroup":
+						account.old("workergroup", map[string]any{"endpoint_id": float64(n), "template_hash": "tmpl"})
+						tool, args = "create_workergroup", fmt.Sprintf(`{"endpoint_id": %d, "template_hash": "tmpl"}`, n)
+						key = fmt.Sprintf("workergroup %d tmpl", n)
+					}
+					account.mu.Lock()
+					account.make, account.fault = makeIt, fault
+					account.skew = time.Duration(round) * -30 * time.Second // the API's clock behind ours
+					account.mu.Unlock()
+
+					res := call(t, c, tool, args)
+					faults++
+					got := text(t, res)
+					account.mu.Lock()
+					sentCreates, id := account.creates[key], account.made[key]
+					account.mu.Unlock()
+					require.GreaterOrEqual(t, sentCreates, 1, "%s: the create reached the API", key)
+					if sentCreates > 1 {
+						duplicates++
+					}
+					if makeIt {
+						made++
+						if assert.Equal(t, mcp.OutcomeDone, outcomeOf(res), "%s/%s: %s", key, fault, got) {
+							reportedMade++
+						}
+						assert.False(t, res.IsError, got)
+						assert.Contains(t, got, fmt.Sprintf("id %d", id))
+						assertMatchesOutputSchema(t, tool, res)
+					} else {
+						notMade++
+						if assert.Equal(t, mcp.OutcomeNotSent, outcomeOf(res), "%s/%s: %s", key, fault, got) {
+							reportedNotMade++
+						}
+						assert.True(t, res.IsError)
+						assert.Contains(t, got, "reads show nothing was created")
+					}
+				}
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, faults, 50)
+	assert.Zero(t, duplicates, "no create is ever sent twice")
+	assert.Equal(t, made, reportedMade, "every resource made is reported with its id")
+	assert.Equal(t, notMade, reportedNotMade)
+	t.Logf("fault injection: %d faults after the request was sent; %d resources made, %d reported created with their id; %d not made, %d reported not created; %d duplicate creates",
+		faults, made, reportedMade, notMade, reportedNotMade, duplicates)
+}
+
+// Two resources that both match leave the outcome unknown, with both as
+// candidates: the tool does not guess.
+func TestSettlingWithSeveralCandidatesStaysUnknown(t *testing.T) {
+	account := newVastAccount(t)
+	api := httptest.NewServer(account)
+	t.Cleanup(api.Close)
+	c := connect(t, gen.Config{APIKey: testKey, BaseURL: api.URL, Timeout: faultTimeout, Retry: gen.RetryPolicy{MaxAttempts: 1}}, mcp.Options{})
+	account.make, account.fault = true, "502"
+	res := call(t, c, "create_endpoint", `{"endpoint_name": "twin"}`)
+	require.Equal(t, mcp.OutcomeDone, outcomeOf(res), text(t, res))
+	res = call(t, c, "create_endpoint", `{"endpoint_name": "twin"}`)
+	assert.True(t, res.IsError)
+	assert.Equal(t, mcp.OutcomeUnknown, outcomeOf(res))
+	assert.Contains(t, text(t, res), "Candidates: 5001, 5002")
+	assert.Contains(t, text(t, res), "check the Vast.ai console")
+}

@@ -1,0 +1,140 @@
+package mcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/vast-mcp/vast-mcp/gen"
+)
+
+// maxInstancePages bounds the instance list read for the spend ceiling and
+// for settling a create; a longer list refuses (the ceiling fails closed)
+// or leaves the outcome unknown.
+const maxInstancePages = 40
+
+// errPageBound is a list longer than maxInstancePages pages.
+var errPageBound = fmt.Errorf("the instance list is longer than %d pages", maxInstancePages)
+
+// listInstances reads every instance of the account, following next_token.
+func listInstances(ctx context.Context, vast *gen.Vast) ([]map[string]any, error) {
+	var all []map[string]any
+	var cursor *string
+	for range maxInstancePages {
+		params := gen.ShowInstancesParams{AfterToken: cursor}
+		answer, err := readObject(ctx, vast, "showInstances", false, func(ctx context.Context, api *gen.Client) (*http.Response, error) {
+			return api.ShowInstances(ctx, &params)
+		})
+		if err != nil {
+			return nil, err
+		}
+		page, err := listField("showInstances", answer, "instances")
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		next := stringOf(answer["next_token"])
+		if next == "" {
+			return all, nil
+		}
+		cursor = &next
+	}
+	return nil, errPageBound
+}
+
+// billing reports whether an instance is billed for its GPU: running, or
+// on its way there.
+func billing(inst map[string]any) bool {
+	for _, field := range []string{"actual_status", "intended_status", "cur_state"} {
+		if stringOf(inst[field]) == "running" {
+			return true
+		}
+	}
+	return false
+}
+
+// readOffer reads an offer's $/hour and machine (search offers, id eq).
+func readOffer(ctx context.Context, vast *gen.Vast, offerID int) (map[string]any, error) {
+	var query gen.SearchOffersJSONRequestBody
+	eq := map[string]any{"eq": offerID}
+	query.Id = &eq
+	answer, err := readObject(ctx, vast, "searchOffers", false, func(ctx context.Context, api *gen.Client) (*http.Response, error) {
+		return api.SearchOffers(ctx, query)
+	})
+	if err != nil {
+		return nil, err
+	}
+	offers, err := listField("searchOffers", answer, "offers")
+	if err != nil {
+		return nil, err
+	}
+	for _, offer := range offers {
+		if intOf(offer["id"]) == offerID {
+			return offer, nil
+		}
+	}
+	return nil, fmt.Errorf("offer %d is not in the marketplace (gone or taken)", offerID)
+}
+
+// guardSpend is create_instance's spend ceiling: the account's running
+// $/hour plus the offer's must stay within --max-hourly-spend, and its
+// instances within --max-instances. Without either, it reads nothing.
+func guardSpend(ctx context.Context, vast *gen.Vast, g *Guardrails, c *createInstanceCall) error {
+	if g == nil || (g.MaxHourlySpend <= 0 && g.MaxInstances <= 0) {
+		return nil
+	}
+	flag := g.spendFlags()
+	instances, err := listInstances(ctx, vast)
+	var dry *gen.DryRunError
+	if errors.As(err, &dry) {
+		return nil // a dry run sends nothing, so there is nothing to guard
+	}
+	if err != nil {
+		return &capError{flag, "the account's instances could not be read to check the ceiling (" + readFailure(err) + ")"}
+	}
+	if g.MaxInstances > 0 && len(instances)+1 > g.MaxInstances {
+		return &capError{flag, fmt.Sprintf("the account has %d instances (running or stopped); one more would exceed the cap of %d", len(instances), g.MaxInstances)}
+	}
+	if g.MaxHourlySpend <= 0 {
+		return nil
+	}
+	offer, err := readOffer(ctx, vast, c.OfferID)
+	if err != nil {
+		return &capError{flag, fmt.Sprintf("offer %d could not be read to check the ceiling (%s)", c.OfferID, readFailure(err))}
+	}
+	dph := floatOf(offer["dph_total"])
+	if c.Price != nil && *c.Price > dph {
+		dph = *c.Price
+	}
+	if !(dph > 0) {
+		return &capError{flag, fmt.Sprintf("offer %d has no $/hour (dph_total) to check against the ceiling", c.OfferID)}
+	}
+	noteHourly(ctx, dph)
+	var running float64
+	var count int
+	for _, inst := range instances {
+		if billing(inst) {
+			running += floatOf(inst["dph_total"])
+			count++
+		}
+	}
+	if running+dph > g.MaxHourlySpend {
+		return &capError{flag, fmt.Sprintf("the account's %d running instances cost $%.4f/hour; offer %d adds $%.4f/hour, $%.4f/hour in all, over the ceiling of $%s/hour",
+			count, running, c.OfferID, dph, running+dph, FormatNumber(g.MaxHourlySpend))}
+	}
+	return nil
+}
+
+func (g *Guardrails) spendFlags() string {
+	var flags []string
+	if g.MaxHourlySpend > 0 {
+		flags = append(flags, "--max-hourly-spend "+FormatNumber(g.MaxHourlySpend))
+	}
+	if g.MaxInstances > 0 {
+		flags = append(flags, "--max-instances "+strconv.Itoa(g.MaxInstances))
+	}
+	return strings.Join(flags, ", ")
+}
