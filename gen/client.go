@@ -15,8 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/oapi-codegen/oapi-codegen/v2/pkg/securityprovider"
 )
 
 // DefaultBaseURL is where the Vast.ai API lives; VAST_URL overrides it, as
@@ -63,6 +61,9 @@ type Config struct {
 	// Observe, when set, is called once per attempt (a retried call
 	// makes several), for metrics. It must not block.
 	Observe func(Attempt)
+	// Limiter, when set, is waited on before each attempt and told of each
+	// 429. Nil sends at once, as before; 429s are honoured either way.
+	Limiter Limiter
 }
 
 // RetryPolicy bounds retries. Zero fields take the defaults in brackets.
@@ -138,15 +139,12 @@ func New(cfg Config) (*Vast, error) {
 			return nil
 		}),
 	}
-	if key != "" {
-		bearer, err := securityprovider.NewSecurityProviderBearerToken(key)
-		if err != nil {
-			return nil, fmt.Errorf("bearer auth: %w", err)
-		}
-		opts = append(opts, WithRequestEditorFn(bearer.Intercept))
-	}
+	// The caller's own key (WithAPIKey) replaces the configured one for
+	// its request only.
+	opts = append(opts, WithRequestEditorFn(authorize(key)))
 	doer.dryRun, doer.hasKey = cfg.DryRun, key != ""
 	doer.observer = cfg.Observe
+	doer.limiter, doer.keyDigest = cfg.Limiter, KeyDigest(key)
 	api, err := NewClient(u.String(), opts...)
 	if err != nil {
 		return nil, err
@@ -224,7 +222,7 @@ type Call struct {
 // *APIError, a *RequestError (which says whether anything was sent) or,
 // in dry-run mode, a *DryRunError.
 func (v *Vast) Do(ctx context.Context, call Call) ([]byte, error) {
-	if err := v.ready(call.Operation); err != nil {
+	if err := v.ready(ctx, call.Operation); err != nil {
 		return nil, err
 	}
 	api := v.api
@@ -237,6 +235,9 @@ func (v *Vast) Do(ctx context.Context, call Call) ([]byte, error) {
 	resp, err := call.Send(withOperation(ctx, call.Operation), api)
 	body, err := answer(call.Operation, resp, err)
 	if err != nil {
+		if own, ok := apiKeyFrom(ctx); ok {
+			err = scrubKey(err, own)
+		}
 		return nil, v.scrub(err)
 	}
 	return body, nil
@@ -309,19 +310,21 @@ func positive(id *int) bool { return id != nil && *id > 0 }
 
 // scrub keeps the key out of what came back: a hostile or broken API, or a
 // proxy, could echo the Authorization header into its message.
-func (v *Vast) scrub(err error) error {
-	if len(v.key) < 8 { // a real key is long; a short one would garble text
+func (v *Vast) scrub(err error) error { return scrubKey(err, v.key) }
+
+func scrubKey(err error, key string) error {
+	if len(key) < 8 { // a real key is long; a short one would garble text
 		return err
 	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
 		for _, field := range []*string{&apiErr.Code, &apiErr.Message, &apiErr.Location} {
-			*field = strings.ReplaceAll(*field, v.key, "[REDACTED]")
+			*field = strings.ReplaceAll(*field, key, "[REDACTED]")
 		}
 	}
 	var reqErr *RequestError
-	if errors.As(err, &reqErr) && reqErr.Err != nil && strings.Contains(reqErr.Err.Error(), v.key) {
-		reqErr.Err = &scrubbedError{err: reqErr.Err, key: v.key}
+	if errors.As(err, &reqErr) && reqErr.Err != nil && strings.Contains(reqErr.Err.Error(), key) {
+		reqErr.Err = &scrubbedError{err: reqErr.Err, key: key}
 	}
 	return err
 }
@@ -336,8 +339,8 @@ type scrubbedError struct {
 func (e *scrubbedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.key, "[REDACTED]") }
 func (e *scrubbedError) Unwrap() error { return e.err }
 
-func (v *Vast) ready(op string) error {
-	if v.key == "" && !v.dryRun {
+func (v *Vast) ready(ctx context.Context, op string) error {
+	if _, own := apiKeyFrom(ctx); v.key == "" && !own && !v.dryRun {
 		return &RequestError{Operation: op, Err: ErrNoAPIKey}
 	}
 	return nil
