@@ -40,6 +40,7 @@ type confirmer struct {
 	now     func() time.Time
 
 	observe func(event string) // Options.OnConfirmation; may be nil
+	sealed  *sealedStates      // sealed.go; nil keeps states in pending
 }
 
 type pendingConfirmation struct {
@@ -64,7 +65,7 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 			return mcpgo.NewToolResultError(fmt.Sprintf("%s needs a human's confirmation (the operator's --confirm setting), "+
 				"but this MCP client cannot ask its user (it has no elicitation support). Nothing was sent.", spec.Name))
 		}
-		state, err := cf.remember(digest)
+		state, err := cf.ask(digest)
 		if err != nil {
 			return mcpgo.NewToolResultError(fmt.Sprintf("%s: %v; nothing was sent.", spec.Name, err))
 		}
@@ -81,8 +82,10 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 		}).ToolResult()
 	}
 
-	pending, ok := cf.redeem(round.RequestState)
+	pending, ok, err := cf.take(ctx, round.RequestState)
 	switch {
+	case err != nil:
+		return mcpgo.NewToolResultError(fmt.Sprintf("%s: %v; nothing was sent. Try again shortly.", spec.Name, err))
 	case !ok:
 		return mcpgo.NewToolResultError(spec.Name + ": this confirmation is unknown or was already used; nothing was sent. Call the tool again to ask the human anew.")
 	case cf.now().After(pending.expires):

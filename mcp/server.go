@@ -37,6 +37,13 @@ type Options struct {
 	OnToolCall func(tool, outcome string)
 	// OnConfirmation, when set, is told of each Confirmation* event.
 	OnConfirmation func(event string)
+	// StateKeys seal confirmation states (ParseStateKeys): the first
+	// seals, all open. Empty means a random key: only this process can
+	// redeem its confirmations.
+	StateKeys [][]byte
+	// SpentStates makes each confirmation single-use; nil keeps the spent
+	// ones in this process. Replicas share one (Redis).
+	SpentStates SpentStates
 }
 
 const instructions = `Tools to create Vast.ai resources. Every call that succeeds spends money ` +
