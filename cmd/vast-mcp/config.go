@@ -50,6 +50,10 @@ type config struct {
 	httpToken    string
 	allowOrigins list
 
+	// Replicas: Redis, rate budgets, callers' keys (scale.go).
+	scale scaleSettings
+	env   func(string) string // the environment, for the state keys; nil: os
+
 	problems []error // settings that did not parse
 
 	metrics *metrics.Metrics // served at /metrics with --transport http; nil: none collected
@@ -138,6 +142,7 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 
 	str(&cfg.httpToken, "http-token", "VAST_MCP_HTTP_TOKEN", "", "bearer token clients must send to /mcp and /metrics; required to bind a non-loopback address (prefer the env var: flags show in ps)")
 	listing(&cfg.allowOrigins, "allow-origin", "VAST_MCP_ALLOW_ORIGINS", "comma-separated browser origins allowed to call /mcp (default: loopback origins only)")
+	scaleFlags(cfg, str, boolean, listing)
 
 	fs.Usage = func() {
 		fmt.Fprint(output, usageHead)
@@ -347,6 +352,12 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("--allow-image %q: an image name has no blanks, control or non-ASCII characters", image))
 		}
 	}
+	if _, err := c.scale.rates(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.scale.callerKeys && c.transport != "http" {
+		errs = append(errs, errors.New("--caller-keys: callers send their keys in an HTTP header; it needs --transport http"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -374,6 +385,7 @@ func (c *config) clientConfig(logger *slog.Logger) gen.Config {
 	if c.metrics != nil {
 		cfg.Observe = c.metrics.APIAttempt
 	}
+	cfg.Limiter = c.scale.limiter
 	if c.sandbox {
 		// The sandbox answers in process; no real key ever goes to it.
 		cfg.APIKey = "sandbox"
@@ -400,6 +412,7 @@ func (c *config) serverOptions(logger *slog.Logger) mcp.Options {
 	if c.metrics != nil {
 		opts.OnToolCall, opts.OnConfirmation = c.metrics.ToolCall, c.metrics.Confirmation
 	}
+	opts.StateKeys, opts.SpentStates = c.scale.stateKeys, c.scale.spent
 	return opts
 }
 
@@ -416,7 +429,8 @@ func (c *config) describe() []any {
 	return []any{"version", gen.Version, "transport", c.transport, "mode", mode, "base_url", c.baseURL, "timeout", c.timeout,
 		"tools", cmp.Or(c.tools.String(), "all"),
 		"max_workers", none(capText(float64(c.maxWorkers))), "max_price", none(capText(c.maxPrice)), "max_disk", none(capText(c.maxDisk)),
-		"allowed_images", cmp.Or(c.images.String(), "any"), "allow_commands", c.commands, "confirm", mcp.ConfirmPolicy(c.confirm).String(), "expose_instance_key", c.exposeInstanceKey}
+		"allowed_images", cmp.Or(c.images.String(), "any"), "allow_commands", c.commands, "confirm", mcp.ConfirmPolicy(c.confirm).String(), "expose_instance_key", c.exposeInstanceKey,
+		"redis", c.scale.redisURL != "", "rate", c.scale.rateText(), "caller_keys", c.scale.callerKeys}
 }
 
 func capText(v float64) string {

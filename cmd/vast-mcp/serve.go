@@ -27,6 +27,9 @@ import (
 
 // newServer builds the MCP server for cfg.
 func newServer(cfg *config, logger *slog.Logger) (*server.MCPServer, error) {
+	if err := cfg.setupScale(logger); err != nil {
+		return nil, err
+	}
 	vast, err := gen.New(cfg.clientConfig(logger))
 	if err != nil {
 		return nil, err
@@ -121,12 +124,12 @@ func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *ser
 		server.WithStreamableHTTPLogger(logger),
 	)
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", httpGuard(cfg.httpToken, cfg.allowOrigins, streamable))
+	mux.Handle("/mcp", httpGuard(cfg.httpToken, cfg.allowOrigins, withCallerKeys(cfg.scale.callerKeys, streamable)))
 	m := cfg.metrics
 	if m == nil {
 		m = newMetrics()
 	}
-	opsRoutes(mux, cfg, m)
+	opsRoutes(mux, cfg, m, cfg.readinessChecks()...)
 	httpServer.Handler = withRequestID(logger, mux)
 
 	logger.Info("streamable HTTP listening", "url", "http://"+listener.Addr().String()+"/mcp", "token_required", cfg.httpToken != "")
