@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,7 +27,7 @@ import (
 const StateKeySize = 32
 
 // ParseStateKeys reads comma-separated state keys, each 32 bytes in
-// standard or URL base64 (openssl rand -base64 32). The first seals; all
+// hex or in standard or URL base64 (openssl rand -hex 32, -base64 32). The first seals; all
 // open, so a key can be rotated without refusing the states in flight.
 func ParseStateKeys(s string) ([][]byte, error) {
 	var keys [][]byte
@@ -35,16 +36,17 @@ func ParseStateKeys(s string) ([][]byte, error) {
 		if part == "" {
 			continue
 		}
-		var key []byte
-		var err error
-		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-			if key, err = enc.DecodeString(part); err == nil {
-				break
+		key, err := hex.DecodeString(part)
+		if err != nil || len(key) != StateKeySize {
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+				if key, err = enc.DecodeString(part); err == nil {
+					break
+				}
 			}
 		}
 		if err != nil || len(key) != StateKeySize {
 			// Neither the key nor a piece of it goes into the error.
-			return nil, fmt.Errorf("state key %d: want %d random bytes in base64 (openssl rand -base64 32)", i+1, StateKeySize)
+			return nil, fmt.Errorf("state key %d: want %d random bytes in base64 or hex (openssl rand -base64 32, or -hex 32)", i+1, StateKeySize)
 		}
 		keys = append(keys, key)
 	}

@@ -126,6 +126,7 @@ func TestParseStateKeys(t *testing.T) {
 		{"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 1, false},
 		{"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8, ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=", 2, false},
 		{"", 0, false},
+		{"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 1, false},
 		{secret, 0, true},
 		{"not base64!", 0, true},
 		{"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=," + secret, 0, true},
