@@ -3,8 +3,10 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -63,6 +65,21 @@ func TestTeamDeployment(t *testing.T) {
 		assert.Contains(t, forged.text(), "unknown", "an altered state is refused")
 		created, _, _ := api.snapshot()
 		assert.Equal(t, 1, created["confirm-a"], "one create, once")
+	})
+
+	t.Run("an older session-based client: its session id works on another replica, and through the balancer", func(t *testing.T) {
+		ask := func(addr, session, body string) string {
+			conn, err := net.Dial("tcp", addr)
+			require.NoError(t, err)
+			defer conn.Close()
+			return post(t, conn, bufio.NewReader(conn), addr, session, body)
+		}
+		session := ask(c.replicas[0].addr, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"old","version":"0"}}}`)
+		require.NotEmpty(t, session, "an older client gets a session")
+		// A plain call needs no state from initialize: any replica serves it.
+		for _, addr := range []string{c.replicas[1].addr, strings.TrimSuffix(strings.TrimPrefix(c.url, "http://"), "/mcp")} {
+			ask(addr, session, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+		}
 	})
 
 	t.Run("8 agents x 10 creates: all complete, no 429 surfaced, near the API's own floor, no duplicate", func(t *testing.T) {

@@ -101,18 +101,25 @@ func post(t *testing.T, conn net.Conn, br *bufio.Reader, host, session, body str
 	req.WriteString("\r\n" + body)
 	_, err := conn.Write([]byte(req.String()))
 	require.NoError(t, err)
-	resp, err := readResponse(br)
+	resp, status, err := readResponse(br)
 	require.NoError(t, err)
+	require.Less(t, status, 300, "%s answered HTTP %d", body, status)
 	return resp
 }
 
-func readResponse(br *bufio.Reader) (string, error) {
-	var session string
+func readResponse(br *bufio.Reader) (session string, status int, err error) {
+	statusLine, err := br.ReadString('\n')
+	if err != nil {
+		return "", 0, err
+	}
+	if f := strings.Fields(statusLine); len(f) > 1 {
+		fmt.Sscan(f[1], &status)
+	}
 	length, chunked := -1, false
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil {
-			return "", err
+			return "", status, err
 		}
 		line = strings.TrimRight(line, "\r\n")
 		if line == "" {
@@ -134,22 +141,22 @@ func readResponse(br *bufio.Reader) (string, error) {
 		for {
 			line, err := br.ReadString('\n')
 			if err != nil {
-				return "", err
+				return "", status, err
 			}
 			var n int
 			fmt.Sscanf(strings.TrimSpace(line), "%x", &n)
 			buf := make([]byte, n+2)
 			if _, err := io.ReadFull(br, buf); err != nil {
-				return "", err
+				return "", status, err
 			}
 			if n == 0 {
-				return session, nil
+				return session, status, nil
 			}
 		}
 	case length >= 0:
 		buf := make([]byte, length)
 		_, err := io.ReadFull(br, buf)
-		return session, err
+		return session, status, err
 	}
-	return session, nil
+	return session, status, nil
 }
