@@ -12,7 +12,7 @@ GENERATED := gen mcp README.md
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./gen:FuzzDecodeResponse ./mcp:FuzzToolCall ./mcp:FuzzParseDockerFlags
 
-.PHONY: all generate check-generated lint test build check-deploy image bench demo fuzz spec-change-check declare-check vendor vendor-check clean
+.PHONY: all generate check-generated lint test e2e figures build check-deploy image bench demo fuzz spec-change-check declare-check vendor vendor-check clean
 
 all: generate lint test build
 
@@ -56,6 +56,15 @@ lint:
 ## test: the whole test suite once (race detector when cgo is available), its output swept for the test API keys
 test:
 	scripts/test.sh
+
+## e2e: three replicas behind HAProxy with one Redis, against a rate-limited fake API (needs haproxy and redis-server; VAST_MCP_E2E=1 fails instead of skipping without them)
+e2e:
+	$(GO) vet -tags e2e ./e2e/
+	$(GO) test -tags e2e -count=1 -run '^TestTeamDeployment$$' ./e2e/
+
+## figures: calls/s and p99 through the balancer, memory per replica with idle clients (BENCHMARKS.md)
+figures:
+	$(GO) test -tags e2e -count=1 -run '^TestFigures$$' -v ./e2e/ -figures
 
 ## build: the vast-mcp binary in bin/, static on Linux: no C library to load at each spawn (BENCHMARKS.md)
 build:

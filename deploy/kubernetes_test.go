@@ -154,7 +154,7 @@ func TestDeploymentRunsThreeHardenedReplicas(t *testing.T) {
 	})
 
 	t.Run("secrets come from a Secret, never a literal", func(t *testing.T) {
-		for _, name := range []string{"VAST_API_KEY", "VAST_MCP_HTTP_TOKEN", "VAST_MCP_STATE_KEY"} {
+		for _, name := range []string{"VAST_API_KEY", "VAST_MCP_HTTP_TOKEN", "VAST_MCP_STATE_KEY", "VAST_MCP_STATE_KEY_PREVIOUS", "VAST_MCP_REDIS_URL"} {
 			i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == name })
 			require.GreaterOrEqual(t, i, 0, "%s is set", name)
 			env := c.Env[i]

@@ -15,8 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/oapi-codegen/oapi-codegen/v2/pkg/securityprovider"
 )
 
 // DefaultBaseURL is where the Vast.ai API lives; VAST_URL overrides it, as
@@ -63,6 +61,9 @@ type Config struct {
 	// Observe, when set, is called once per attempt (a retried call
 	// makes several), for metrics. It must not block.
 	Observe func(Attempt)
+	// Limiter, when set, is waited on before each attempt and told of each
+	// 429. Nil sends at once, as before; 429s are honoured either way.
+	Limiter Limiter
 }
 
 // RetryPolicy bounds retries. Zero fields take the defaults in brackets.
@@ -136,16 +137,13 @@ func New(cfg Config) (*Vast, error) {
 			return nil
 		}),
 	}
-	if key != "" {
-		bearer, err := securityprovider.NewSecurityProviderBearerToken(key)
-		if err != nil {
-			return nil, fmt.Errorf("bearer auth: %w", err)
-		}
-		opts = append(opts, WithRequestEditorFn(bearer.Intercept))
-	}
+	// The caller's own key (WithAPIKey) replaces the configured one for
+	// its request only.
+	opts = append(opts, WithRequestEditorFn(authorize(key)))
 	doer.dryRun, doer.hasKey = cfg.DryRun, key != ""
 	doer.observer = cfg.Observe
 	doer.clean = newSanitizer(key)
+	doer.limiter, doer.keyDigest = cfg.Limiter, KeyDigest(key)
 	api, err := NewClient(u.String(), opts...)
 	if err != nil {
 		return nil, err
@@ -237,7 +235,7 @@ type Call struct {
 // *APIError, a *RequestError (which says whether anything was sent) or,
 // in dry-run mode, a *DryRunError.
 func (v *Vast) Do(ctx context.Context, call Call) ([]byte, error) {
-	if err := v.ready(call.Operation); err != nil {
+	if err := v.ready(ctx, call.Operation); err != nil {
 		return nil, err
 	}
 	api := v.api
@@ -248,7 +246,7 @@ func (v *Vast) Do(ctx context.Context, call Call) ([]byte, error) {
 		ctx = context.WithValue(ctx, idempotentKey{}, true)
 	}
 	resp, err := call.Send(withOperation(ctx, call.Operation), api)
-	return answer(call.Operation, resp, err, v.clean)
+	return answer(call.Operation, resp, err, sanitizerFor(ctx, v.clean))
 }
 
 // CreateEndpoint creates a serverless endpoint. Only the fields set in req
@@ -329,8 +327,17 @@ type sanitizedError struct {
 func (e *sanitizedError) Error() string { return e.clean.text(e.err.Error(), maxErrorText) }
 func (e *sanitizedError) Unwrap() error { return e.err }
 
-func (v *Vast) ready(op string) error {
-	if v.key == "" && !v.dryRun {
+// sanitizerFor redacts the key a request is sent with: a caller's own key
+// (--caller-keys) in place of the server's.
+func sanitizerFor(ctx context.Context, server sanitizer) sanitizer {
+	if own, ok := apiKeyFrom(ctx); ok {
+		return newSanitizer(own)
+	}
+	return server
+}
+
+func (v *Vast) ready(ctx context.Context, op string) error {
+	if _, own := apiKeyFrom(ctx); v.key == "" && !own && !v.dryRun {
 		return &RequestError{Operation: op, Err: ErrNoAPIKey}
 	}
 	return nil

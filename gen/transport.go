@@ -35,7 +35,9 @@ type retryingDoer struct {
 	clean   sanitizer // for what the log repeats of a failure
 	sleep   func(context.Context, time.Duration) error
 
-	observer func(Attempt) // Config.Observe; nil observes nothing
+	observer  func(Attempt) // Config.Observe; nil observes nothing
+	limiter   Limiter       // Config.Limiter; nil paces nothing
+	keyDigest string        // KeyDigest of the configured key
 }
 
 func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
@@ -54,6 +56,12 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 
+		if d.limiter != nil {
+			if err := d.limiter.Wait(ctx, d.budget(ctx)); err != nil {
+				// Paced out before sending: the API saw nothing.
+				return nil, &RequestError{Err: err}
+			}
+		}
 		start := time.Now()
 		resp, body, sent, err := d.attempt(ctx, req)
 		d.logAttempt(ctx, req, attempt, statusOf(resp), err)
@@ -82,7 +90,10 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 			}
 		}
 		if resp.StatusCode == http.StatusTooManyRequests {
-			hint := newAPIError("", resp, body, d.clean).RetryAfter
+			hint := newAPIError("", resp, body, sanitizerFor(ctx, d.clean)).RetryAfter
+			if d.limiter != nil {
+				d.limiter.Throttled(ctx, d.budget(ctx), hint)
+			}
 			if delay, ok := d.nextDelay(attempt, waited, cmpDuration(hint, d.backoff(attempt))); ok {
 				if err := d.sleep(ctx, delay); err != nil {
 					// The 429 proves nothing was created; neither was anything since.
@@ -185,7 +196,7 @@ func (d *retryingDoer) logAttempt(ctx context.Context, req *http.Request, attemp
 		attrs = append(attrs, slog.Int("status", status))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", d.clean.text(err.Error(), maxErrorText)))
+		attrs = append(attrs, slog.String("error", sanitizerFor(ctx, d.clean).text(err.Error(), maxErrorText)))
 	}
 	d.log.LogAttrs(ctx, level, "vast api call", attrs...)
 }

@@ -47,6 +47,7 @@ type confirmer struct {
 	observe func(event string) // Options.OnConfirmation; may be nil
 	wait    time.Duration      // for an older client's human to answer
 	policy  ConfirmPolicy      // the operator's --confirm, named when a client cannot ask
+	sealed  *sealedStates      // sealed.go; nil keeps states in pending
 }
 
 type pendingConfirmation struct {
@@ -73,7 +74,7 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 				"The person running vast-mcp decides: --confirm=none lets such calls through unasked.",
 				spec.Name, cf.policy), OutcomeRefused)
 		}
-		state, err := cf.remember(digest)
+		state, err := cf.ask(digest)
 		if err != nil {
 			return mcpgo.NewToolResultError(fmt.Sprintf("%s: %v; nothing was sent.", spec.Name, err))
 		}
@@ -104,8 +105,10 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 		round = mcpgo.MultiRoundTripParams{RequestState: state, InputResponses: mcpgo.InputResponses{confirmInputID: mcpgo.NewElicitationInputResponse(*answer)}}
 	}
 
-	pending, ok := cf.redeem(round.RequestState)
+	pending, ok, err := cf.take(ctx, round.RequestState)
 	switch {
+	case err != nil:
+		return mcpgo.NewToolResultError(fmt.Sprintf("%s: %v; nothing was sent. Try again shortly.", spec.Name, err))
 	case !ok:
 		return mcpgo.NewToolResultError(spec.Name + ": this confirmation is unknown or was already used; nothing was sent. Call the tool again to ask the human anew.")
 	case cf.now().After(pending.expires):
@@ -198,4 +201,3 @@ func (cf *confirmer) event(name string) {
 		cf.observe(name)
 	}
 }
-

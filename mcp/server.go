@@ -45,6 +45,13 @@ type Options struct {
 	// MaxCallsInFlight bounds the tool calls running at once; past it a
 	// call is refused at once. 0 means no bound.
 	MaxCallsInFlight int
+	// StateKeys seal confirmation states (ParseStateKeys): the first
+	// seals, all open. Empty means a random key: only this process can
+	// redeem its confirmations.
+	StateKeys [][]byte
+	// SpentStates makes each confirmation single-use; nil keeps the spent
+	// ones in this process. Replicas share one (Redis).
+	SpentStates SpentStates
 }
 
 const instructions = `Tools to create Vast.ai resources and to stop and remove them. Every create ` +

@@ -93,6 +93,11 @@ func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 	confirmations := newConfirmer()
 	confirmations.observe = opts.OnConfirmation
 	confirmations.policy = opts.Guardrails.confirmPolicy()
+	sealed, err := newSealedStates(opts.StateKeys, opts.SpentStates)
+	if err != nil {
+		panic(err) // keys come checked by ParseStateKeys; rand does not fail
+	}
+	confirmations.sealed = sealed
 	for i := range toolSpecs {
 		spec := &toolSpecs[i]
 		if !opts.Guardrails.allows(spec.Name) {

@@ -56,6 +56,10 @@ type config struct {
 	httpMaxSessions int
 	httpSessionTTL  time.Duration
 
+	// Replicas: Redis, rate budgets, callers' keys (scale.go).
+	scale scaleSettings
+	env   func(string) string // the environment, for the state keys; nil: os
+
 	problems []error // settings that did not parse
 
 	metrics *metrics.Metrics // served at /metrics with --transport http; nil: none collected
@@ -152,6 +156,7 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 	fs.IntVar(&cfg.httpMaxSessions, "http-max-sessions", cfg.httpMaxSessions, usage("most streamable HTTP sessions kept at once; past it an initialize is refused (503)", "VAST_MCP_HTTP_MAX_SESSIONS"))
 	cfg.httpSessionTTL = cfg.parseDuration("http-session-ttl", cmp.Or(defaults("VAST_MCP_HTTP_SESSION_TTL", "http-session-ttl"), defaultSessionTTL.String()))
 	fs.DurationVar(&cfg.httpSessionTTL, "http-session-ttl", cfg.httpSessionTTL, usage("a streamable HTTP session idle this long expires", "VAST_MCP_HTTP_SESSION_TTL"))
+	scaleFlags(cfg, str, boolean, listing)
 
 	fs.Usage = func() {
 		fmt.Fprint(output, usageHead)
@@ -387,6 +392,12 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("--allow-image %q: an image name has no blanks, control or non-ASCII characters", image))
 		}
 	}
+	if _, err := c.scale.rates(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.scale.callerKeys && c.transport != "http" {
+		errs = append(errs, errors.New("--caller-keys: callers send their keys in an HTTP header; it needs --transport http"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -414,6 +425,7 @@ func (c *config) clientConfig(logger *slog.Logger) gen.Config {
 	if c.metrics != nil {
 		cfg.Observe = c.metrics.APIAttempt
 	}
+	cfg.Limiter = c.scale.limiter
 	if c.sandbox {
 		// The sandbox answers in process; no real key ever goes to it.
 		cfg.APIKey = "sandbox"
@@ -445,6 +457,7 @@ func (c *config) serverOptions(logger *slog.Logger) mcp.Options {
 	if c.metrics != nil {
 		opts.OnToolCall, opts.OnConfirmation = c.metrics.ToolCall, c.metrics.Confirmation
 	}
+	opts.StateKeys, opts.SpentStates = c.scale.stateKeys, c.scale.spent
 	return opts
 }
 
@@ -462,7 +475,8 @@ func (c *config) describe() []any {
 		"tools", cmp.Or(c.tools.String(), "all"),
 		"max_workers", none(capText(float64(c.maxWorkers))), "max_price", none(capText(c.maxPrice)), "max_disk", none(capText(c.maxDisk)),
 		"allowed_images", cmp.Or(c.images.String(), "any"), "allow_commands", c.commands, "confirm", mcp.ConfirmPolicy(c.confirm).String(), "expose_instance_key", c.exposeInstanceKey,
-		"manage", c.manage, "label_prefix", none(c.prefix), "max_hourly_spend", none(capText(c.maxSpend)), "max_instances", none(capText(float64(c.maxCount)))}
+		"manage", c.manage, "label_prefix", none(c.prefix), "max_hourly_spend", none(capText(c.maxSpend)), "max_instances", none(capText(float64(c.maxCount))),
+		"redis", c.scale.redisURL != "", "rate", c.scale.rateText(), "caller_keys", c.scale.callerKeys}
 }
 
 func capText(v float64) string {

@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // file, then default) and validates them. exit is -1 when the command
 // should run, else the code to exit with.
 func parse(args []string, env func(string) string, stdout, stderr io.Writer) (cfg *config, positional []string, exit int) {
-	cfg = &config{configFile: env("VAST_MCP_CONFIG")}
+	cfg = &config{configFile: env("VAST_MCP_CONFIG"), env: env}
 	if path := configFlag(args); path != "" {
 		cfg.configFile = path
 	}

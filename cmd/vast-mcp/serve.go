@@ -22,6 +22,9 @@ import (
 
 // newServer builds the MCP server for cfg; tune adjusts its options.
 func newServer(cfg *config, logger *slog.Logger, tune ...func(*mcp.Options)) (*server.MCPServer, error) {
+	if err := cfg.setupScale(logger); err != nil {
+		return nil, err
+	}
 	vast, err := gen.New(cfg.clientConfig(logger))
 	if err != nil {
 		return nil, err
@@ -166,12 +169,12 @@ func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *ser
 		server.WithSessionIdleTTL(ttl),
 	)
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", httpGuard(cfg.httpToken, cfg.allowOrigins, sessions.guard(streamable)))
+	mux.Handle("/mcp", httpGuard(cfg.httpToken, cfg.allowOrigins, withCallerKeys(cfg.scale.callerKeys, sessions.guard(streamable))))
 	m := cfg.metrics
 	if m == nil {
 		m = newMetrics()
 	}
-	opsRoutes(mux, cfg, m)
+	opsRoutes(mux, cfg, m, cfg.readinessChecks()...)
 	httpServer.Handler = withRequestID(logger, mux)
 
 	logger.Info("streamable HTTP listening", "url", "http://"+listener.Addr().String()+"/mcp", "token_required", cfg.httpToken != "")

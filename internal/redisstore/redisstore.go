@@ -1,0 +1,48 @@
+// Package redisstore is what replicas share through Redis besides the rate
+// budgets: the spent confirmation ids, and the client itself.
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Open parses a redis:// or rediss:// URL and returns its client. Nothing
+// is dialled yet; Ping checks it. The URL's password never appears in an
+// error.
+func Open(rawURL string) (*redis.Client, error) {
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("--redis %s: want redis://[user:password@]host:port[/db] or rediss://…", redacted(rawURL))
+	}
+	// A replica whose Redis is gone must fall back quickly, not hang calls.
+	opts.DialTimeout = time.Second
+	opts.ReadTimeout = time.Second
+	opts.WriteTimeout = time.Second
+	opts.MaxRetries = 1
+	return redis.NewClient(opts), nil
+}
+
+func redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// Spent implements mcp.SpentStates with SET NX: the first replica to
+// spend an id wins, on every replica.
+type Spent struct{ rdb redis.UniversalClient }
+
+// NewSpent returns the shared spent-confirmation store.
+func NewSpent(rdb redis.UniversalClient) *Spent { return &Spent{rdb: rdb} }
+
+// Spend reports whether id was unspent, and spends it for ttl.
+func (s *Spent) Spend(ctx context.Context, id string, ttl time.Duration) (bool, error) {
+	return s.rdb.SetNX(ctx, "vast-mcp:confirm:"+id, 1, ttl).Result()
+}

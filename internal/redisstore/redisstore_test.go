@@ -1,0 +1,38 @@
+package redisstore
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vast-mcp/vast-mcp/internal/redistest"
+)
+
+func TestSpentOnceAcrossClients(t *testing.T) {
+	srv := redistest.Start(t)
+	replica1, replica2 := NewSpent(srv.Client(t)), NewSpent(srv.Client(t))
+	ctx := context.Background()
+
+	first, err := replica1.Spend(ctx, "id-1", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, first)
+	again, err := replica2.Spend(ctx, "id-1", time.Minute)
+	require.NoError(t, err)
+	assert.False(t, again, "spent by another replica")
+
+	srv.Stop()
+	_, err = replica2.Spend(ctx, "id-2", time.Minute)
+	assert.Error(t, err, "Redis gone: nobody can tell, so an error, never a yes")
+}
+
+func TestOpenKeepsThePasswordOutOfErrors(t *testing.T) {
+	_, err := Open("redis://user:s3cretpass@host:notaport/x/y")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cretpass")
+	rdb, err := Open("redis://:s3cretpass@127.0.0.1:6379/0")
+	require.NoError(t, err)
+	_ = rdb.Close()
+}

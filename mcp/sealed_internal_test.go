@@ -1,0 +1,147 @@
+package mcp
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vast-mcp/vast-mcp/gen"
+)
+
+type failingSpent struct{}
+
+func (failingSpent) Spend(context.Context, string, time.Duration) (bool, error) {
+	return false, errors.New("redis: connection refused")
+}
+
+// replicas are confirmers as separate processes would have them: nothing
+// shared but the keys given and the spent store.
+func replica(t *testing.T, keys [][]byte, spent SpentStates, now *time.Time) *confirmer {
+	t.Helper()
+	cf := newConfirmer()
+	cf.now = func() time.Time { return *now }
+	sealed, err := newSealedStates(keys, spent)
+	require.NoError(t, err)
+	cf.sealed = sealed
+	return cf
+}
+
+func TestSealedConfirmationsAcrossReplicas(t *testing.T) {
+	vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: "http://127.0.0.1:1"})
+	require.NoError(t, err)
+	spec := specNamed("create_instance")
+	image, other := "img", "other-img"
+	shown := &createInstanceCall{OfferID: 1, CreateInstanceJSONRequestBody: gen.CreateInstanceRequest{Image: &image}}
+	changed := &createInstanceCall{OfferID: 1, CreateInstanceJSONRequestBody: gen.CreateInstanceRequest{Image: &other}}
+	ctx := context.Background()
+
+	oldKey, err := ParseStateKeys("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+	require.NoError(t, err)
+	newKey, err := ParseStateKeys("ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=")
+	require.NoError(t, err)
+	rotated := [][]byte{newKey[0], oldKey[0]}
+
+	now := time.Unix(1_700_000_000, 0)
+	spent := NewMemorySpentStates() // stands for Redis: shared by the replicas
+	spent.now = func() time.Time { return now }
+	a, b, c := replica(t, oldKey, spent, &now), replica(t, oldKey, spent, &now), replica(t, rotated, spent, &now)
+	stranger := replica(t, newKey, spent, &now)
+
+	ask := func(cf *confirmer, op operation) string {
+		_, digest, err := exactRequest(ctx, spec, vast, op)
+		require.NoError(t, err)
+		state, err := cf.ask(digest)
+		require.NoError(t, err)
+		return state
+	}
+	answer := func(cf *confirmer, state string, op operation) *mcpgo.CallToolResult {
+		req := mcpgo.CallToolRequest{}
+		req.Params.RequestState = state
+		req.Params.InputResponses = mcpgo.InputResponses{confirmInputID: mcpgo.NewElicitationInputResponse(mcpgo.ElicitationResult{
+			ElicitationResponse: mcpgo.ElicitationResponse{Action: mcpgo.ElicitationResponseActionAccept, Content: map[string]any{"approve": true}},
+		})}
+		return cf.confirm(ctx, spec, req, vast, op, "")
+	}
+	refusal := func(r *mcpgo.CallToolResult) string {
+		require.NotNil(t, r, "expected a refusal")
+		require.True(t, r.IsError)
+		return r.Content[0].(mcpgo.TextContent).Text
+	}
+
+	state := ask(a, shown)
+	assert.Nil(t, answer(b, state, shown), "asked on one replica, redeemed on another")
+	assert.Contains(t, refusal(answer(c, state, shown)), "already used", "its replay is refused on a third")
+	assert.Contains(t, refusal(answer(a, state, shown)), "already used", "and on the first")
+
+	state = ask(a, shown)
+	assert.Nil(t, answer(c, state, shown), "a replica with the rotated keys still opens a state sealed by the previous key")
+	assert.Contains(t, refusal(answer(stranger, ask(a, shown), shown)), "unknown", "a replica without the sealing key refuses")
+	state = ask(c, shown)
+	assert.Nil(t, answer(b, ask(a, shown), shown))
+	assert.Contains(t, refusal(answer(b, state, shown)), "unknown", "a state sealed by a newer key is refused where that key is unknown")
+
+	state = ask(a, shown)
+	raw, err := base64.RawURLEncoding.DecodeString(state)
+	require.NoError(t, err)
+	for i := range raw {
+		altered := append([]byte(nil), raw...)
+		altered[i] ^= 0x01
+		assert.Contains(t, refusal(answer(b, base64.RawURLEncoding.EncodeToString(altered), shown)), "unknown", "byte %d altered", i)
+	}
+	for _, forged := range []string{"x", strings.Repeat("A", len(state)), "00112233445566778899aabbccddeeff", state[:len(state)-4], state + "AA"} {
+		assert.Contains(t, refusal(answer(b, forged, shown)), "unknown", "forged %q", forged)
+	}
+	assert.Nil(t, answer(b, state, shown), "the failed attempts did not spend the real state")
+
+	state = ask(a, shown)
+	assert.Contains(t, refusal(answer(b, state, changed)), "arguments changed")
+	assert.Contains(t, refusal(answer(c, state, shown)), "already used", "a refused redemption still spends the state")
+
+	state = ask(a, shown)
+	now = now.Add(confirmTTL + time.Second)
+	for _, cf := range []*confirmer{a, b, c} {
+		assert.Contains(t, refusal(answer(cf, state, shown)), "expired", "expired on every replica")
+	}
+
+	broken := replica(t, oldKey, failingSpent{}, &now)
+	msg := refusal(answer(broken, ask(broken, shown), shown))
+	assert.Contains(t, msg, "cannot check", "without the shared store a confirmation is refused, not redeemed twice")
+	assert.NotContains(t, msg, "connection refused")
+}
+
+func TestParseStateKeys(t *testing.T) {
+	secret := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcde")) // 31 bytes
+	tests := []struct {
+		in    string
+		n     int
+		wrong bool
+	}{
+		{"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 1, false},
+		{"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8, ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=", 2, false},
+		{"", 0, false},
+		{"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 1, false},
+		{secret, 0, true},
+		{"not base64!", 0, true},
+		{"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=," + secret, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			keys, err := ParseStateKeys(tt.in)
+			if tt.wrong {
+				require.Error(t, err)
+				assert.NotContains(t, err.Error(), secret)
+				assert.Contains(t, err.Error(), "openssl rand -base64 32")
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, keys, tt.n)
+		})
+	}
+}
