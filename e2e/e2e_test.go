@@ -67,19 +67,33 @@ func TestTeamDeployment(t *testing.T) {
 		assert.Equal(t, 1, created["confirm-a"], "one create, once")
 	})
 
-	t.Run("an older session-based client: its session id works on another replica, and through the balancer", func(t *testing.T) {
-		ask := func(addr, session, body string) string {
+	t.Run("an older session-based client: the balancer keeps its session on one replica, and the others refuse it clearly", func(t *testing.T) {
+		ask := func(addr, session, body string) (string, int) {
 			conn, err := net.Dial("tcp", addr)
 			require.NoError(t, err)
 			defer conn.Close()
-			return post(t, conn, bufio.NewReader(conn), addr, session, body)
+			return send(t, conn, bufio.NewReader(conn), addr, session, body)
 		}
-		session := ask(c.replicas[0].addr, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"old","version":"0"}}}`)
+		balancer := strings.TrimSuffix(strings.TrimPrefix(c.url, "http://"), "/mcp")
+		session, status := ask(balancer, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"old","version":"0"}}}`)
+		require.Less(t, status, 300)
 		require.NotEmpty(t, session, "an older client gets a session")
-		// A plain call needs no state from initialize: any replica serves it.
-		for _, addr := range []string{c.replicas[1].addr, strings.TrimSuffix(strings.TrimPrefix(c.url, "http://"), "/mcp")} {
-			ask(addr, session, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+		// Sessions are bounded and expire per replica (SECURITY.md), so the
+		// balancer sticks them by Mcp-Session-Id (README).
+		for range len(c.replicas) + 1 {
+			_, status := ask(balancer, session, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+			assert.Less(t, status, 300, "the balancer keeps the session on the replica that made it")
 		}
+		known := 0
+		for _, r := range c.replicas {
+			_, status := ask(r.addr, session, `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`)
+			if status < 300 {
+				known++
+				continue
+			}
+			assert.Equal(t, http.StatusNotFound, status, "another replica says the session is unknown, so the client starts anew")
+		}
+		assert.Equal(t, 1, known)
 	})
 
 	t.Run("8 agents x 10 creates: all complete, no 429 surfaced, near the API's own floor, no duplicate", func(t *testing.T) {

@@ -93,6 +93,14 @@ func TestFigures(t *testing.T) {
 // the answer carries.
 func post(t *testing.T, conn net.Conn, br *bufio.Reader, host, session, body string) string {
 	t.Helper()
+	resp, status := send(t, conn, br, host, session, body)
+	require.Less(t, status, 300, "%s answered HTTP %d", body, status)
+	return resp
+}
+
+// send is post that leaves the status to the caller.
+func send(t *testing.T, conn net.Conn, br *bufio.Reader, host, session, body string) (string, int) {
+	t.Helper()
 	var req strings.Builder
 	fmt.Fprintf(&req, "POST /mcp HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: %d\r\n", host, token, len(body))
 	if session != "" {
@@ -103,8 +111,7 @@ func post(t *testing.T, conn net.Conn, br *bufio.Reader, host, session, body str
 	require.NoError(t, err)
 	resp, status, err := readResponse(br)
 	require.NoError(t, err)
-	require.Less(t, status, 300, "%s answered HTTP %d", body, status)
-	return resp
+	return resp, status
 }
 
 func readResponse(br *bufio.Reader) (session string, status int, err error) {
