@@ -456,6 +456,9 @@ type SimpleBooleanSuccessResponse struct {
 
 // Template defines model for Template.
 type Template struct {
+	// HashId Hash id of the template, for template_hash_id / template_hash.
+	HashId *string `json:"hash_id,omitempty"`
+
 	// Id Template ID
 	Id *int `json:"id,omitempty"`
 
@@ -608,11 +611,25 @@ type SearchOffersJSONBody struct {
 	// CpuGhz CPU clock speed in GHz
 	CpuGhz *map[string]interface{} `json:"cpu_ghz,omitempty"`
 
-	// CpuRam CPU RAM in MB
-	CpuRam *map[string]interface{} `json:"cpu_ram,omitempty"`
+	// CpuRam System RAM; MB on the wire, GB in search_offers. Example: {"gte": 64}.
+	CpuRam *struct {
+		Eq  *float64 `json:"eq,omitempty"`
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+		Neq *float64 `json:"neq,omitempty"`
+	} `json:"cpu_ram,omitempty"`
 
-	// CudaMaxGood Maximum supported CUDA version
-	CudaMaxGood *map[string]interface{} `json:"cuda_max_good,omitempty"`
+	// CudaMaxGood Highest CUDA version the driver runs. Example: {"gte": 12.1}.
+	CudaMaxGood *struct {
+		Eq  *float64 `json:"eq,omitempty"`
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+		Neq *float64 `json:"neq,omitempty"`
+	} `json:"cuda_max_good,omitempty"`
 
 	// Datacenter Show only datacenter offers
 	Datacenter *map[string]interface{} `json:"datacenter,omitempty"`
@@ -623,8 +640,15 @@ type SearchOffersJSONBody struct {
 	// DiskBw Disk read bandwidth in MB/s
 	DiskBw *map[string]interface{} `json:"disk_bw,omitempty"`
 
-	// DiskSpace Disk storage space in GB
-	DiskSpace *map[string]interface{} `json:"disk_space,omitempty"`
+	// DiskSpace Free disk in GB. Example: {"gte": 100}.
+	DiskSpace *struct {
+		Eq  *float64 `json:"eq,omitempty"`
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+		Neq *float64 `json:"neq,omitempty"`
+	} `json:"disk_space,omitempty"`
 
 	// Dlperf Deep Learning performance score
 	Dlperf *map[string]interface{} `json:"dlperf,omitempty"`
@@ -632,8 +656,15 @@ type SearchOffersJSONBody struct {
 	// DlperfPerDphtotal DLPerf per dollar per hour
 	DlperfPerDphtotal *map[string]interface{} `json:"dlperf_per_dphtotal,omitempty"`
 
-	// DphTotal Total $/hour rental cost. Example: {"lte": 0.5}
-	DphTotal *map[string]interface{} `json:"dph_total,omitempty"`
+	// DphTotal Price in $/hour, all costs. Example: {"lte": 0.5}.
+	DphTotal *struct {
+		Eq  *float64 `json:"eq,omitempty"`
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+		Neq *float64 `json:"neq,omitempty"`
+	} `json:"dph_total,omitempty"`
 
 	// DriverVersion NVIDIA driver version in the format "XXX.XX.XX"
 	DriverVersion *map[string]interface{} `json:"driver_version,omitempty"`
@@ -641,15 +672,21 @@ type SearchOffersJSONBody struct {
 	// Duration Minimum required rental duration in seconds (the offer must be available for at least this long from now).
 	Duration *map[string]interface{} `json:"duration,omitempty"`
 
-	// External Show external offers in addition to datacenter offers
-	External *map[string]interface{} `json:"external,omitempty"`
+	// External Offers outside Vast.ai's marketplace (default {"eq": false}).
+	External *struct {
+		Eq  *bool `json:"eq,omitempty"`
+		Neq *bool `json:"neq,omitempty"`
+	} `json:"external,omitempty"`
 
 	// FlopsPerDphtotal TFLOPs per $/hour
 	FlopsPerDphtotal *map[string]interface{} `json:"flops_per_dphtotal,omitempty"`
 
-	// Geolocation Machine location (two letter country code). Example: {"in": ["US", "CA"]}
+	// Geolocation Country code of the machine. Example: {"in": ["US", "CA"]}.
 	Geolocation *struct {
-		In *[]string `json:"in,omitempty"`
+		Eq    *string   `json:"eq,omitempty"`
+		In    *[]string `json:"in,omitempty"`
+		Neq   *string   `json:"neq,omitempty"`
+		Notin *[]string `json:"notin,omitempty"`
 	} `json:"geolocation,omitempty"`
 
 	// GpuArch Host machine GPU architecture (e.g. nvidia, amd). Example: {"eq": "nvidia"}
@@ -670,16 +707,33 @@ type SearchOffersJSONBody struct {
 	// GpuMemBw GPU memory bandwidth in GB/s
 	GpuMemBw *map[string]interface{} `json:"gpu_mem_bw,omitempty"`
 
-	// GpuName GPU model name. Example: {"eq": "RTX_4090"} or {"in": ["RTX_3090", "RTX_4090"]}
+	// GpuName GPU model, as the API spells it. Example: {"in": ["RTX 4090", "H100 SXM"]}.
 	GpuName *struct {
-		In *[]string `json:"in,omitempty"`
+		Eq    *string   `json:"eq,omitempty"`
+		In    *[]string `json:"in,omitempty"`
+		Neq   *string   `json:"neq,omitempty"`
+		Notin *[]string `json:"notin,omitempty"`
 	} `json:"gpu_name,omitempty"`
 
-	// GpuRam GPU RAM in MB. Example: {"gte": 24000}
-	GpuRam *map[string]interface{} `json:"gpu_ram,omitempty"`
+	// GpuRam VRAM per GPU; MB on the wire, GB in search_offers (x1000 as vast-cli). Example: {"gte": 24}.
+	GpuRam *struct {
+		Eq  *float64 `json:"eq,omitempty"`
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+		Neq *float64 `json:"neq,omitempty"`
+	} `json:"gpu_ram,omitempty"`
 
-	// GpuTotalRam Total GPU RAM across all GPUs in MB
-	GpuTotalRam *map[string]interface{} `json:"gpu_total_ram,omitempty"`
+	// GpuTotalRam VRAM of all GPUs; MB on the wire, GB in search_offers. Example: {"gte": 80}.
+	GpuTotalRam *struct {
+		Eq  *float64 `json:"eq,omitempty"`
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+		Neq *float64 `json:"neq,omitempty"`
+	} `json:"gpu_total_ram,omitempty"`
 
 	// HasAvx CPU supports AVX instruction set
 	HasAvx *map[string]interface{} `json:"has_avx,omitempty"`
@@ -690,8 +744,15 @@ type SearchOffersJSONBody struct {
 	// Id Offer ID
 	Id *map[string]interface{} `json:"id,omitempty"`
 
-	// InetDown Download bandwidth (MB/s)
-	InetDown *map[string]interface{} `json:"inet_down,omitempty"`
+	// InetDown Download bandwidth in MB/s. Example: {"gte": 500}.
+	InetDown *struct {
+		Eq  *float64 `json:"eq,omitempty"`
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+		Neq *float64 `json:"neq,omitempty"`
+	} `json:"inet_down,omitempty"`
 
 	// InetDownCost Download bandwidth cost ($/GB)
 	InetDownCost *map[string]interface{} `json:"inet_down_cost,omitempty"`
@@ -702,7 +763,7 @@ type SearchOffersJSONBody struct {
 	// InetUpCost Upload bandwidth cost ($/GB)
 	InetUpCost *map[string]interface{} `json:"inet_up_cost,omitempty"`
 
-	// Limit Max offers to return
+	// Limit Most offers returned, 1 to 50; search_offers defaults to 10.
 	Limit *int `json:"limit,omitempty"`
 
 	// MachineId Filter by specific host machine ID
@@ -714,15 +775,19 @@ type SearchOffersJSONBody struct {
 	// MoboName Motherboard name
 	MoboName *map[string]interface{} `json:"mobo_name,omitempty"`
 
-	// NumGpus Number of GPUs. Example: {"gte": 4} or {"in": [1, 2, 4, 8]}
+	// NumGpus GPUs in the offer. Example: {"gte": 2} or {"in": [1, 2, 4]}.
 	NumGpus *struct {
-		In *[]int `json:"in,omitempty"`
+		Eq    *int   `json:"eq,omitempty"`
+		Gt    *int   `json:"gt,omitempty"`
+		Gte   *int   `json:"gte,omitempty"`
+		In    *[]int `json:"in,omitempty"`
+		Lt    *int   `json:"lt,omitempty"`
+		Lte   *int   `json:"lte,omitempty"`
+		Neq   *int   `json:"neq,omitempty"`
+		Notin *[]int `json:"notin,omitempty"`
 	} `json:"num_gpus,omitempty"`
 
-	// Order List of sort fields and directions.
-	// Each entry should contain two elements:
-	// 1. The field name to sort by (string)
-	// 2. The sort direction ("asc" or "desc")
+	// Order Sort as [field, "asc"|"desc"] pairs. Example: [["dph_total", "asc"]] (cheapest first).
 	Order *[][]string `json:"order,omitempty"`
 
 	// OsVersion Host machine Ubuntu OS version
@@ -734,18 +799,26 @@ type SearchOffersJSONBody struct {
 	// PcieBw PCIe bandwidth (CPU to GPU)
 	PcieBw *map[string]interface{} `json:"pcie_bw,omitempty"`
 
-	// Reliability Machine reliability score (0-1). Example: {"gte": 0.99}
-	Reliability *map[string]interface{} `json:"reliability,omitempty"`
+	// Reliability Machine reliability, 0 to 1. Example: {"gte": 0.98}.
+	Reliability *struct {
+		Eq  *float64 `json:"eq,omitempty"`
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+		Neq *float64 `json:"neq,omitempty"`
+	} `json:"reliability,omitempty"`
 
-	// Rentable Whether machine is rentable
+	// Rentable Offers that can be rented now (default {"eq": true}).
 	Rentable *struct {
-		Eq *bool `json:"eq,omitempty"`
+		Eq  *bool `json:"eq,omitempty"`
+		Neq *bool `json:"neq,omitempty"`
 	} `json:"rentable,omitempty"`
 
-	// Rented When set to true, include offers where the calling user already has rented GPUs.
-	// This is useful for finding offers on machines you're already renting.
+	// Rented Offers on machines you already rent (default {"eq": false}).
 	Rented *struct {
-		Eq *bool `json:"eq,omitempty"`
+		Eq  *bool `json:"eq,omitempty"`
+		Neq *bool `json:"neq,omitempty"`
 	} `json:"rented,omitempty"`
 
 	// StaticIp Whether the IP address is static/stable
@@ -757,11 +830,7 @@ type SearchOffersJSONBody struct {
 	// TotalFlops Total theoretical GPU compute performance (TFLOPs) across all GPUs.
 	TotalFlops *map[string]interface{} `json:"total_flops,omitempty"`
 
-	// Type Instance type for the offer. Affects pricing calculation.
-	//
-	// - **ondemand**: Fixed pricing based on listed rates. Default.
-	// - **bid** (interruptible): Uses minimum bid price. Lower cost but may be interrupted if outbid.
-	// - **reserved**: Reserved instance pricing.
+	// Type Pricing: ondemand (the default), bid (interruptible: cheaper, may be stopped) or reserved.
 	Type *SearchOffersJSONBodyType `json:"type,omitempty"`
 
 	// UbuntuVersion Host machine Ubuntu OS version (alias for os_version)
@@ -770,9 +839,10 @@ type SearchOffersJSONBody struct {
 	// Verification Machine verification status string (verified, deverified, unverified). Example: {"eq": "verified"}
 	Verification *map[string]interface{} `json:"verification,omitempty"`
 
-	// Verified Machine verification status
+	// Verified Verified machines only (default {"eq": true}).
 	Verified *struct {
-		Eq *bool `json:"eq,omitempty"`
+		Eq  *bool `json:"eq,omitempty"`
+		Neq *bool `json:"neq,omitempty"`
 	} `json:"verified,omitempty"`
 
 	// VmsEnabled Whether the machine is a VM instance
@@ -932,34 +1002,8 @@ type ShowInstances400JSONResponseBodyError string
 
 // GetEndpointWorkersJSONBody defines parameters for GetEndpointWorkers.
 type GetEndpointWorkersJSONBody struct {
-	// Id ID of the endpoint to monitor
+	// Id Id of the endpoint, from show_endpoints or create_endpoint. Example: 1234.
 	Id int `json:"id"`
-}
-
-// GetEndpointWorkers200JSONResponseBody0 defines parameters for GetEndpointWorkers.
-type GetEndpointWorkers200JSONResponseBody0 struct {
-	// Workers List of workers for this endpoint
-	Workers *[]struct {
-		// CreatedAt When the worker was created
-		CreatedAt *string `json:"created_at,omitempty"`
-
-		// Id Worker instance ID
-		Id *int `json:"id,omitempty"`
-
-		// Status Current worker status
-		Status *string `json:"status,omitempty"`
-
-		// Url Worker instance URL
-		Url *string `json:"url,omitempty"`
-	} `json:"workers,omitempty"`
-}
-
-// GetEndpointWorkers200JSONResponseBody1 defines parameters for GetEndpointWorkers.
-type GetEndpointWorkers200JSONResponseBody1 = string
-
-// GetEndpointWorkers200JSONResponseBody defines parameters for GetEndpointWorkers.
-type GetEndpointWorkers200JSONResponseBody struct {
-	union json.RawMessage
 }
 
 // CreateInstanceJSONRequestBody defines body for CreateInstance for application/json ContentType.
@@ -979,68 +1023,6 @@ type CreateWorkergroupJSONRequestBody = CreateWorkergroupJSONBody
 
 // GetEndpointWorkersJSONRequestBody defines body for GetEndpointWorkers for application/json ContentType.
 type GetEndpointWorkersJSONRequestBody GetEndpointWorkersJSONBody
-
-// AsGetEndpointWorkers200JSONResponseBody0 returns the union data inside the GetEndpointWorkers200JSONResponseBody as a GetEndpointWorkers200JSONResponseBody0
-func (t GetEndpointWorkers200JSONResponseBody) AsGetEndpointWorkers200JSONResponseBody0() (GetEndpointWorkers200JSONResponseBody0, error) {
-	var body GetEndpointWorkers200JSONResponseBody0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromGetEndpointWorkers200JSONResponseBody0 overwrites any union data inside the GetEndpointWorkers200JSONResponseBody as the provided GetEndpointWorkers200JSONResponseBody0
-func (t *GetEndpointWorkers200JSONResponseBody) FromGetEndpointWorkers200JSONResponseBody0(v GetEndpointWorkers200JSONResponseBody0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeGetEndpointWorkers200JSONResponseBody0 performs a merge with any union data inside the GetEndpointWorkers200JSONResponseBody, using the provided GetEndpointWorkers200JSONResponseBody0
-func (t *GetEndpointWorkers200JSONResponseBody) MergeGetEndpointWorkers200JSONResponseBody0(v GetEndpointWorkers200JSONResponseBody0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsGetEndpointWorkers200JSONResponseBody1 returns the union data inside the GetEndpointWorkers200JSONResponseBody as a GetEndpointWorkers200JSONResponseBody1
-func (t GetEndpointWorkers200JSONResponseBody) AsGetEndpointWorkers200JSONResponseBody1() (GetEndpointWorkers200JSONResponseBody1, error) {
-	var body GetEndpointWorkers200JSONResponseBody1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromGetEndpointWorkers200JSONResponseBody1 overwrites any union data inside the GetEndpointWorkers200JSONResponseBody as the provided GetEndpointWorkers200JSONResponseBody1
-func (t *GetEndpointWorkers200JSONResponseBody) FromGetEndpointWorkers200JSONResponseBody1(v GetEndpointWorkers200JSONResponseBody1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeGetEndpointWorkers200JSONResponseBody1 performs a merge with any union data inside the GetEndpointWorkers200JSONResponseBody, using the provided GetEndpointWorkers200JSONResponseBody1
-func (t *GetEndpointWorkers200JSONResponseBody) MergeGetEndpointWorkers200JSONResponseBody1(v GetEndpointWorkers200JSONResponseBody1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t GetEndpointWorkers200JSONResponseBody) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *GetEndpointWorkers200JSONResponseBody) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
-}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -4415,11 +4397,41 @@ type GetEndpointWorkersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GetEndpointWorkers200JSONResponseBody
+	JSON200 *struct {
+		// Workers The endpoint's workers.
+		Workers *[]struct {
+			// CreatedAt When the worker was created.
+			CreatedAt *string `json:"created_at,omitempty"`
+
+			// Id Worker instance id.
+			Id *int `json:"id,omitempty"`
+
+			// Status Current worker status.
+			Status *string `json:"status,omitempty"`
+
+			// Url Worker URL.
+			Url *string `json:"url,omitempty"`
+		} `json:"workers,omitempty"`
+	}
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetEndpointWorkersResponse) GetJSON200() *GetEndpointWorkers200JSONResponseBody {
+func (r GetEndpointWorkersResponse) GetJSON200() *struct {
+	// Workers The endpoint's workers.
+	Workers *[]struct {
+		// CreatedAt When the worker was created.
+		CreatedAt *string `json:"created_at,omitempty"`
+
+		// Id Worker instance id.
+		Id *int `json:"id,omitempty"`
+
+		// Status Current worker status.
+		Status *string `json:"status,omitempty"`
+
+		// Url Worker URL.
+		Url *string `json:"url,omitempty"`
+	} `json:"workers,omitempty"`
+} {
 	return r.JSON200
 }
 
@@ -6044,7 +6056,22 @@ func ParseGetEndpointWorkersResponse(rsp *http.Response) (*GetEndpointWorkersRes
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GetEndpointWorkers200JSONResponseBody
+		var dest struct {
+			// Workers The endpoint's workers.
+			Workers *[]struct {
+				// CreatedAt When the worker was created.
+				CreatedAt *string `json:"created_at,omitempty"`
+
+				// Id Worker instance id.
+				Id *int `json:"id,omitempty"`
+
+				// Status Current worker status.
+				Status *string `json:"status,omitempty"`
+
+				// Url Worker URL.
+				Url *string `json:"url,omitempty"`
+			} `json:"workers,omitempty"`
+		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

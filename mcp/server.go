@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -37,6 +38,9 @@ type Options struct {
 	OnToolCall func(tool, outcome string)
 	// OnConfirmation, when set, is told of each Confirmation* event.
 	OnConfirmation func(event string)
+	// Sleep, when set, replaces the real wait between wait_for_instance's
+	// polls (tests); it returns ctx's error when ctx ends first.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 const instructions = `Tools to create Vast.ai resources. Every call that succeeds spends money ` +
@@ -108,7 +112,7 @@ func recoverPanics(logger *slog.Logger) server.ToolHandlerMiddleware {
 // asksAnyone reports whether some tool on offer waits for a human.
 func asksAnyone(g *Guardrails) bool {
 	for i := range toolSpecs {
-		if g.allows(toolSpecs[i].Name) && g.confirmPolicy().asks(toolSpecs[i].Kind) {
+		if g.allows(&toolSpecs[i]) && g.confirmPolicy().asks(toolSpecs[i].Kind) {
 			return true
 		}
 	}

@@ -62,6 +62,159 @@ var toolSpecs = []toolSpec{
 		decode:       decodeAs[createWorkergroupCall],
 		check:        func(g *Guardrails, op operation) error { return checkWorkergroup(g, op.(*createWorkergroupCall)) },
 	},
+	{
+		Name:         "search_offers",
+		Title:        "Search GPU offers",
+		Description:  "Find GPU offers to rent with create_instance. Each filter is {op: value} with the API's field name; ops: eq, neq, gt, gte, lt, lte, in, notin (lists). Unless set: verified, rentable, not rented, not external (vast-cli's defaults). Example: {\"gpu_name\": {\"in\": [\"RTX 4090\"]}, \"gpu_ram\": {\"gte\": 24}, \"dph_total\": {\"lte\": 0.5}, \"order\": [[\"dph_total\", \"asc\"]]}. RAM filters are GB.",
+		Kind:         kindRead,
+		Toolset:      "search",
+		OperationID:  "searchOffers",
+		Method:       "POST",
+		Path:         "/api/v0/bundles/",
+		Line:         "Offers (id is create_instance's offer_id; gpu_ram MB, dph_total $/hour, disk_space GB, inet MB/s):",
+		Show:         []string{"offers[].id", "offers[].gpu_name", "offers[].num_gpus", "offers[].gpu_ram", "offers[].dph_total", "offers[].reliability", "offers[].geolocation", "offers[].disk_space", "offers[].inet_down", "offers[].inet_up", "offers[].cuda_max_good"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"cpu_ram\":{\"additionalProperties\":false,\"description\":\"System RAM; MB on the wire, GB in search_offers. Example: {\\\"gte\\\": 64}.\",\"properties\":{\"eq\":{\"type\":\"number\"},\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"},\"neq\":{\"type\":\"number\"}},\"type\":\"object\"},\"cuda_max_good\":{\"additionalProperties\":false,\"description\":\"Highest CUDA version the driver runs. Example: {\\\"gte\\\": 12.1}.\",\"properties\":{\"eq\":{\"type\":\"number\"},\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"},\"neq\":{\"type\":\"number\"}},\"type\":\"object\"},\"disk_space\":{\"additionalProperties\":false,\"description\":\"Free disk in GB. Example: {\\\"gte\\\": 100}.\",\"properties\":{\"eq\":{\"type\":\"number\"},\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"},\"neq\":{\"type\":\"number\"}},\"type\":\"object\"},\"dph_total\":{\"additionalProperties\":false,\"description\":\"Price in $/hour, all costs. Example: {\\\"lte\\\": 0.5}.\",\"properties\":{\"eq\":{\"type\":\"number\"},\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"},\"neq\":{\"type\":\"number\"}},\"type\":\"object\"},\"external\":{\"additionalProperties\":false,\"description\":\"Offers outside Vast.ai's marketplace (default {\\\"eq\\\": false}).\",\"properties\":{\"eq\":{\"type\":\"boolean\"},\"neq\":{\"type\":\"boolean\"}},\"type\":\"object\"},\"geolocation\":{\"additionalProperties\":false,\"description\":\"Country code of the machine. Example: {\\\"in\\\": [\\\"US\\\", \\\"CA\\\"]}.\",\"properties\":{\"eq\":{\"type\":\"string\"},\"in\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"neq\":{\"type\":\"string\"},\"notin\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"}},\"type\":\"object\"},\"gpu_name\":{\"additionalProperties\":false,\"description\":\"GPU model, as the API spells it. Example: {\\\"in\\\": [\\\"RTX 4090\\\", \\\"H100 SXM\\\"]}.\",\"properties\":{\"eq\":{\"type\":\"string\"},\"in\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"neq\":{\"type\":\"string\"},\"notin\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"}},\"type\":\"object\"},\"gpu_ram\":{\"additionalProperties\":false,\"description\":\"VRAM per GPU; MB on the wire, GB in search_offers (x1000 as vast-cli). Example: {\\\"gte\\\": 24}.\",\"properties\":{\"eq\":{\"type\":\"number\"},\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"},\"neq\":{\"type\":\"number\"}},\"type\":\"object\"},\"gpu_total_ram\":{\"additionalProperties\":false,\"description\":\"VRAM of all GPUs; MB on the wire, GB in search_offers. Example: {\\\"gte\\\": 80}.\",\"properties\":{\"eq\":{\"type\":\"number\"},\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"},\"neq\":{\"type\":\"number\"}},\"type\":\"object\"},\"inet_down\":{\"additionalProperties\":false,\"description\":\"Download bandwidth in MB/s. Example: {\\\"gte\\\": 500}.\",\"properties\":{\"eq\":{\"type\":\"number\"},\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"},\"neq\":{\"type\":\"number\"}},\"type\":\"object\"},\"limit\":{\"description\":\"Most offers returned, 1 to 50; search_offers defaults to 10.\",\"maximum\":50,\"minimum\":1,\"type\":\"integer\"},\"num_gpus\":{\"additionalProperties\":false,\"description\":\"GPUs in the offer. Example: {\\\"gte\\\": 2} or {\\\"in\\\": [1, 2, 4]}.\",\"properties\":{\"eq\":{\"type\":\"integer\"},\"gt\":{\"type\":\"integer\"},\"gte\":{\"type\":\"integer\"},\"in\":{\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"lt\":{\"type\":\"integer\"},\"lte\":{\"type\":\"integer\"},\"neq\":{\"type\":\"integer\"},\"notin\":{\"items\":{\"type\":\"integer\"},\"type\":\"array\"}},\"type\":\"object\"},\"order\":{\"description\":\"Sort as [field, \\\"asc\\\"|\\\"desc\\\"] pairs. Example: [[\\\"dph_total\\\", \\\"asc\\\"]] (cheapest first).\",\"items\":{\"items\":{\"type\":\"string\"},\"maxItems\":2,\"minItems\":2,\"type\":\"array\"},\"maxItems\":2,\"minItems\":2,\"type\":\"array\"},\"reliability\":{\"additionalProperties\":false,\"description\":\"Machine reliability, 0 to 1. Example: {\\\"gte\\\": 0.98}.\",\"properties\":{\"eq\":{\"type\":\"number\"},\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"},\"neq\":{\"type\":\"number\"}},\"type\":\"object\"},\"rentable\":{\"additionalProperties\":false,\"description\":\"Offers that can be rented now (default {\\\"eq\\\": true}).\",\"properties\":{\"eq\":{\"type\":\"boolean\"},\"neq\":{\"type\":\"boolean\"}},\"type\":\"object\"},\"rented\":{\"additionalProperties\":false,\"description\":\"Offers on machines you already rent (default {\\\"eq\\\": false}).\",\"properties\":{\"eq\":{\"type\":\"boolean\"},\"neq\":{\"type\":\"boolean\"}},\"type\":\"object\"},\"type\":{\"description\":\"Pricing: ondemand (the default), bid (interruptible: cheaper, may be stopped) or reserved.\",\"enum\":[\"ondemand\",\"bid\",\"reserved\"],\"type\":\"string\"},\"verified\":{\"additionalProperties\":false,\"description\":\"Verified machines only (default {\\\"eq\\\": true}).\",\"properties\":{\"eq\":{\"type\":\"boolean\"},\"neq\":{\"type\":\"boolean\"}},\"type\":\"object\"}},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"offers\":{\"items\":{\"additionalProperties\":true,\"properties\":{\"cuda_max_good\":{},\"disk_space\":{},\"dph_total\":{},\"geolocation\":{},\"gpu_name\":{},\"gpu_ram\":{},\"id\":{},\"inet_down\":{},\"inet_up\":{},\"num_gpus\":{},\"reliability\":{}},\"type\":\"object\"},\"type\":\"array\"}},\"type\":\"object\"}",
+		decode:       decodeAs[searchOffersCall],
+		prepare:      func(op operation) error { return prepareOffers(op.(*searchOffersCall)) },
+		note:         noteOffers,
+	},
+	{
+		Name:         "search_templates",
+		Title:        "Search templates",
+		Description:  "Find instance templates by name or image, with the hash ids create_instance and create_workergroup take.",
+		Kind:         kindRead,
+		Toolset:      "search",
+		OperationID:  "searchTemplates",
+		Method:       "GET",
+		Path:         "/api/v0/template/",
+		Line:         "Templates (hash_id is create_instance's template_hash_id and create_workergroup's template_hash):",
+		Show:         []string{"templates[].hash_id", "templates[].id", "templates[].name", "templates[].image", "templates_found"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"image\":{\"description\":\"Docker image, without tag. Example: \\\"vllm/vllm-openai\\\".\",\"minLength\":1,\"type\":\"string\"},\"name\":{\"description\":\"Template name, exactly. Example: \\\"vLLM\\\".\",\"minLength\":1,\"type\":\"string\"}},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"templates\":{\"description\":\"List of templates matching the search criteria.\",\"items\":{\"properties\":{\"hash_id\":{\"description\":\"Hash id of the template, for template_hash_id / template_hash.\",\"type\":\"string\"},\"id\":{\"description\":\"Template ID\",\"type\":\"integer\"},\"image\":{\"description\":\"Docker image name\",\"type\":\"string\"},\"name\":{\"description\":\"Template name\",\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"},\"templates_found\":{\"description\":\"Number of templates found.\",\"type\":\"integer\"}},\"type\":\"object\"}",
+		decode:       decodeAs[searchTemplatesCall],
+		prepare:      func(op operation) error { return prepareTemplates(op.(*searchTemplatesCall)) },
+	},
+	{
+		Name:         "show_endpoint_workers",
+		Title:        "Show endpoint workers",
+		Description:  "The instances behind a serverless endpoint and their states.",
+		Kind:         kindRead,
+		Toolset:      "serverless",
+		OperationID:  "getEndpointWorkers",
+		Method:       "POST",
+		Path:         "/get_endpoint_workers/",
+		Serverless:   true,
+		Line:         "Workers of endpoint {id}:",
+		Show:         []string{"workers[].id", "workers[].status", "workers[].created_at", "workers[].url"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"id\":{\"description\":\"Id of the endpoint, from show_endpoints or create_endpoint. Example: 1234.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"workers\":{\"description\":\"The endpoint's workers.\",\"items\":{\"properties\":{\"created_at\":{\"description\":\"When the worker was created.\",\"type\":\"string\"},\"id\":{\"description\":\"Worker instance id.\",\"type\":\"integer\"},\"status\":{\"description\":\"Current worker status.\",\"type\":\"string\"},\"url\":{\"description\":\"Worker URL.\",\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"}},\"type\":\"object\"}",
+		decode:       decodeAs[getEndpointWorkersCall],
+	},
+	{
+		Name:         "show_endpoints",
+		Title:        "List serverless endpoints",
+		Description:  "List the account's serverless endpoints with their scaling settings.",
+		Kind:         kindRead,
+		Toolset:      "serverless",
+		OperationID:  "showEndpoints",
+		Method:       "GET",
+		Path:         "/api/v0/endptjobs/",
+		Line:         "Endpoints (id is create_workergroup's endpoint_id):",
+		Show:         []string{"results[].id", "results[].endpoint_name", "results[].endpoint_state", "results[].min_load", "results[].target_util", "results[].cold_mult", "results[].cold_workers", "results[].max_workers"},
+		Hide:         []string{"api_key"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"results\":{\"items\":{\"properties\":{\"cold_mult\":{\"type\":\"number\"},\"cold_workers\":{\"type\":\"integer\"},\"endpoint_name\":{\"type\":\"string\"},\"endpoint_state\":{\"type\":\"string\"},\"id\":{\"type\":\"integer\"},\"max_workers\":{\"type\":\"integer\"},\"min_load\":{\"type\":\"number\"},\"target_util\":{\"type\":\"number\"}},\"type\":\"object\"},\"type\":\"array\"}},\"type\":\"object\"}",
+		decode:       decodeAs[showEndpointsCall],
+	},
+	{
+		Name:         "show_instance",
+		Title:        "Show instance",
+		Description:  "One instance: its state (actual_status) explained, what it runs, its price in $/hour and how to reach it.",
+		Kind:         kindRead,
+		Toolset:      "instances",
+		OperationID:  "showInstance",
+		Method:       "GET",
+		Path:         "/api/v0/instances/{id}/",
+		PathArgument: "instance_id",
+		Line:         "Instance {instance_id} is {instances.actual_status}[ ({instances.status_msg})].",
+		Show:         []string{"instances.id", "instances.label", "instances.actual_status", "instances.intended_status", "instances.status_msg", "instances.gpu_name", "instances.num_gpus", "instances.dph_total", "instances.image_uuid", "instances.public_ipaddr", "instances.ssh_host", "instances.ssh_port", "instances.ports", "instances.start_date"},
+		Hide:         []string{"jupyter_token", "extra_env", "onstart"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"instance_id\":{\"description\":\"Id of the instance, from create_instance or show_instances. Example: 1234568.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"instances\":{\"description\":\"Detailed information about an instance.\",\"properties\":{\"actual_status\":{\"description\":\"Current status of the instance container.\",\"type\":[\"string\",\"null\"]},\"dph_total\":{\"description\":\"Total dollars per hour.\",\"type\":\"number\"},\"gpu_name\":{\"description\":\"Name of the GPU.\",\"type\":\"string\"},\"id\":{\"description\":\"Unique identifier for the instance.\",\"type\":\"integer\"},\"image_uuid\":{\"description\":\"Docker image used for the instance.\",\"type\":\"string\"},\"intended_status\":{\"description\":\"Intended status of the instance container.\",\"type\":\"string\"},\"label\":{\"description\":\"User-defined label for the instance.\",\"type\":[\"string\",\"null\"]},\"num_gpus\":{\"description\":\"Number of GPUs allocated.\",\"type\":\"integer\"},\"ports\":{\"description\":\"List of additional ports exposed by the instance.\",\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"public_ipaddr\":{\"description\":\"Public IP address of the instance.\",\"type\":\"string\"},\"ssh_host\":{\"description\":\"Host (or IP) used for SSH connection.\",\"type\":\"string\"},\"ssh_port\":{\"description\":\"Port used for SSH connection.\",\"type\":\"integer\"},\"start_date\":{\"description\":\"Instance start time (epoch seconds).\",\"type\":\"number\"},\"status_msg\":{\"description\":\"Status message for the instance.\",\"type\":[\"string\",\"null\"]}},\"type\":\"object\"}},\"type\":\"object\"}",
+		decode:       decodeAs[showInstanceCall],
+		note:         noteInstance,
+	},
+	{
+		Name:         "show_instances",
+		Title:        "List instances",
+		Description:  "List the account's instances, each billed per hour while it exists, optionally by label or status. Up to 100; show_instance gives one in detail.",
+		Kind:         kindRead,
+		Toolset:      "instances",
+		OperationID:  "showInstances",
+		Method:       "GET",
+		Path:         "/api/v1/instances/",
+		Line:         "Instances (actual_status is the state; dph_total $/hour; start_date Unix seconds):",
+		Show:         []string{"instances[].id", "instances[].label", "instances[].actual_status", "instances[].gpu_name", "instances[].num_gpus", "instances[].dph_total", "instances[].image_uuid", "instances[].start_date"},
+		Hide:         []string{"jupyter_token", "extra_env", "onstart"},
+		Pages:        &pages{Cursor: "next_token", Param: "after_token", Items: "instances", Max: 4},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"label\":{\"description\":\"Only instances with this label, exactly.\",\"minLength\":1,\"type\":\"string\"},\"status\":{\"description\":\"Only instances in this actual_status.\",\"enum\":[\"running\",\"loading\",\"created\",\"exited\",\"offline\",\"unknown\"],\"type\":\"string\"}},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"instances\":{\"description\":\"List of instance objects.\",\"items\":{\"properties\":{\"actual_status\":{\"type\":[\"string\",\"null\"]},\"dph_total\":{\"type\":\"number\"},\"gpu_name\":{\"type\":\"string\"},\"id\":{\"type\":\"integer\"},\"image_uuid\":{\"type\":\"string\"},\"label\":{\"type\":[\"string\",\"null\"]},\"num_gpus\":{\"type\":\"integer\"},\"start_date\":{\"type\":\"number\"}},\"type\":\"object\"},\"type\":\"array\"}},\"type\":\"object\"}",
+		decode:       decodeAs[showInstancesCall],
+		prepare:      func(op operation) error { return prepareInstances(op.(*showInstancesCall)) },
+		note:         noteInstances,
+	},
+	{
+		Name:         "show_user",
+		Title:        "Show account",
+		Description:  "The account's id and credit balance in $.",
+		Kind:         kindRead,
+		Toolset:      "account",
+		OperationID:  "showUser",
+		Method:       "GET",
+		Path:         "/api/v0/users/current",
+		Line:         "Account {id}: balance {balance} $.",
+		Show:         []string{"id", "balance"},
+		Hide:         []string{"api_key", "sid", "ssh_key"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"balance\":{\"description\":\"The current balance of the user.\",\"type\":\"number\"},\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"id\":{\"description\":\"The unique identifier of the user.\",\"type\":\"integer\"}},\"type\":\"object\"}",
+		decode:       decodeAs[showUserCall],
+	},
+	{
+		Name:         "show_workergroups",
+		Title:        "List serverless workergroups",
+		Description:  "List the account's workergroups: the endpoint each serves, its template and settings.",
+		Kind:         kindRead,
+		Toolset:      "serverless",
+		OperationID:  "showWorkergroup",
+		Method:       "GET",
+		Path:         "/api/v0/workergroups/",
+		Line:         "Workergroups (gpu_ram GB):",
+		Show:         []string{"results[].id", "results[].endpoint_id", "results[].endpoint_name", "results[].template_hash", "results[].template_id", "results[].gpu_ram", "results[].min_load", "results[].target_util", "results[].test_workers"},
+		Hide:         []string{"api_key"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"results\":{\"items\":{\"properties\":{\"endpoint_id\":{\"type\":\"integer\"},\"endpoint_name\":{\"type\":\"string\"},\"gpu_ram\":{\"type\":\"number\"},\"id\":{\"type\":\"integer\"},\"min_load\":{\"type\":\"number\"},\"target_util\":{\"type\":\"number\"},\"template_hash\":{\"type\":\"string\"},\"template_id\":{\"type\":\"integer\"},\"test_workers\":{\"type\":\"integer\"}},\"type\":\"object\"},\"type\":\"array\"}},\"type\":\"object\"}",
+		decode:       decodeAs[showWorkergroupCall],
+	},
+	{
+		Name:         "wait_for_instance",
+		Title:        "Wait for instance",
+		Description:  "Wait until an instance runs, or reaches a state it will never run from, checking every few seconds and reporting progress. Bounded: call again if it is still loading.",
+		Kind:         kindRead,
+		Toolset:      "instances",
+		OperationID:  "showInstance",
+		Method:       "GET",
+		Path:         "/api/v0/instances/{id}/",
+		PathArgument: "instance_id",
+		Line:         "Instance {instance_id} is {instances.actual_status}[ ({instances.status_msg})].",
+		Show:         []string{"instances.id", "instances.label", "instances.actual_status", "instances.intended_status", "instances.status_msg", "instances.gpu_name", "instances.num_gpus", "instances.dph_total", "instances.image_uuid", "instances.public_ipaddr", "instances.ssh_host", "instances.ssh_port", "instances.ports", "instances.start_date"},
+		Hide:         []string{"jupyter_token", "extra_env", "onstart"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"instance_id\":{\"description\":\"Id of the instance, from create_instance or show_instances. Example: 1234568.\",\"minimum\":1,\"type\":\"integer\"},\"timeout_seconds\":{\"description\":\"Most seconds to wait; the operator bounds it (default 50).\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"instances\":{\"description\":\"Detailed information about an instance.\",\"properties\":{\"actual_status\":{\"description\":\"Current status of the instance container.\",\"type\":[\"string\",\"null\"]},\"dph_total\":{\"description\":\"Total dollars per hour.\",\"type\":\"number\"},\"gpu_name\":{\"description\":\"Name of the GPU.\",\"type\":\"string\"},\"id\":{\"description\":\"Unique identifier for the instance.\",\"type\":\"integer\"},\"image_uuid\":{\"description\":\"Docker image used for the instance.\",\"type\":\"string\"},\"intended_status\":{\"description\":\"Intended status of the instance container.\",\"type\":\"string\"},\"label\":{\"description\":\"User-defined label for the instance.\",\"type\":[\"string\",\"null\"]},\"num_gpus\":{\"description\":\"Number of GPUs allocated.\",\"type\":\"integer\"},\"ports\":{\"description\":\"List of additional ports exposed by the instance.\",\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"public_ipaddr\":{\"description\":\"Public IP address of the instance.\",\"type\":\"string\"},\"ssh_host\":{\"description\":\"Host (or IP) used for SSH connection.\",\"type\":\"string\"},\"ssh_port\":{\"description\":\"Port used for SSH connection.\",\"type\":\"integer\"},\"start_date\":{\"description\":\"Instance start time (epoch seconds).\",\"type\":\"number\"},\"status_msg\":{\"description\":\"Status message for the instance.\",\"type\":[\"string\",\"null\"]}},\"type\":\"object\"}},\"type\":\"object\"}",
+		decode:       decodeAs[showInstanceCall],
+		handler:      waitForInstance,
+		note:         noteInstance,
+	},
 }
 
 // createEndpointCall holds the arguments of POST /api/v0/endptjobs/: the generated request body.
@@ -100,6 +253,96 @@ func (c *createWorkergroupCall) send(ctx context.Context, api *gen.Client) (*htt
 
 func (c *createWorkergroupCall) pathID() int { return 0 }
 
+// getEndpointWorkersCall holds the arguments of POST /get_endpoint_workers/: the generated request body.
+type getEndpointWorkersCall struct {
+	gen.GetEndpointWorkersJSONRequestBody
+}
+
+func (c *getEndpointWorkersCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.GetEndpointWorkers(ctx, c.GetEndpointWorkersJSONRequestBody)
+}
+
+func (c *getEndpointWorkersCall) pathID() int { return 0 }
+
+// searchOffersCall holds the arguments of POST /api/v0/bundles/: the generated request body.
+type searchOffersCall struct {
+	gen.SearchOffersJSONRequestBody
+}
+
+func (c *searchOffersCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.SearchOffers(ctx, c.SearchOffersJSONRequestBody)
+}
+
+func (c *searchOffersCall) pathID() int { return 0 }
+
+// searchTemplatesCall holds the arguments of GET /api/v0/template/: the generated query parameters.
+type searchTemplatesCall struct {
+	Image *string `json:"image,omitempty"` // tool-only: never sent as it is
+	Name  *string `json:"name,omitempty"`  // tool-only: never sent as it is
+	gen.SearchTemplatesParams
+}
+
+func (c *searchTemplatesCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.SearchTemplates(ctx, &c.SearchTemplatesParams)
+}
+
+func (c *searchTemplatesCall) pathID() int { return 0 }
+
+// showEndpointsCall holds the arguments of GET /api/v0/endptjobs/: no body.
+type showEndpointsCall struct {
+}
+
+func (c *showEndpointsCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.ShowEndpoints(ctx)
+}
+
+func (c *showEndpointsCall) pathID() int { return 0 }
+
+// showInstanceCall holds the arguments of GET /api/v0/instances/{id}/: no body and the path parameters.
+type showInstanceCall struct {
+	InstanceID     int  `json:"instance_id"`
+	TimeoutSeconds *int `json:"timeout_seconds,omitempty"` // tool-only: never sent as it is
+}
+
+func (c *showInstanceCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.ShowInstance(ctx, c.InstanceID)
+}
+
+func (c *showInstanceCall) pathID() int { return c.InstanceID }
+
+// showInstancesCall holds the arguments of GET /api/v1/instances/: the generated query parameters.
+type showInstancesCall struct {
+	Label  *string `json:"label,omitempty"`  // tool-only: never sent as it is
+	Status *string `json:"status,omitempty"` // tool-only: never sent as it is
+	gen.ShowInstancesParams
+}
+
+func (c *showInstancesCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.ShowInstances(ctx, &c.ShowInstancesParams)
+}
+
+func (c *showInstancesCall) pathID() int { return 0 }
+
+// showUserCall holds the arguments of GET /api/v0/users/current: no body.
+type showUserCall struct {
+}
+
+func (c *showUserCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.ShowUser(ctx)
+}
+
+func (c *showUserCall) pathID() int { return 0 }
+
+// showWorkergroupCall holds the arguments of GET /api/v0/workergroups/: no body.
+type showWorkergroupCall struct {
+}
+
+func (c *showWorkergroupCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.ShowWorkergroup(ctx)
+}
+
+func (c *showWorkergroupCall) pathID() int { return 0 }
+
 // sandboxReplies are the documented successes of every operation the
 // client includes, from the spec's examples.
 var sandboxReplies = []sandboxReply{
@@ -108,14 +351,14 @@ var sandboxReplies = []sandboxReply{
 	{Method: "DELETE", Path: "/api/v0/workergroups/{id}/", IDFields: []string(nil), Body: "{\"deleted_workers\":[1001,1002],\"failed_workers\":[],\"msg\":\"Deleted workergroup and 2 workers\",\"success\":true}"},
 	{Method: "GET", Path: "/api/v0/endptjobs/", IDFields: []string(nil), Body: "{\"results\":[{\"api_key\":\"your_api_key_here\",\"cold_mult\":2.5,\"cold_workers\":5,\"created_at\":\"2023-10-01T12:00:00Z\",\"endpoint_name\":\"vLLM-Qwen3-8B\",\"endpoint_state\":\"active\",\"id\":123,\"max_workers\":20,\"min_load\":0,\"target_util\":0.9,\"user_id\":456}],\"success\":true}"},
 	{Method: "GET", Path: "/api/v0/instances/{id}/", IDFields: []string(nil), Body: "{\"instances\":{\"actual_status\":\"running\",\"bundle_id\":617,\"bw_nvlink\":0,\"client_run_time\":1.1,\"cpu_arch\":\"amd64\",\"cpu_cores\":32,\"cpu_cores_effective\":4,\"cpu_name\":\"Xeon® Silver 4110\",\"cpu_ram\":128576,\"cpu_util\":0,\"credit_discount_max\":0.4,\"cur_state\":\"running\",\"direct_port_count\":12,\"direct_port_end\":-1,\"direct_port_start\":-1,\"disk_bw\":500.55,\"disk_name\":\"Samsung SSD 860\",\"disk_space\":10,\"disk_usage\":-1,\"disk_util\":-1,\"dlperf\":22.229415,\"dlperf_per_dphtotal\":22.183404974866942,\"dph_base\":1,\"dph_total\":1.0020740740740741,\"duration\":273608757.18784523,\"end_date\":2034617753,\"external\":false,\"extra_env\":[],\"flops_per_dphtotal\":27.46814902424601,\"geolocation\":\"Washington, US\",\"gpu_arch\":\"nvidia\",\"gpu_frac\":0.125,\"gpu_lanes\":16,\"gpu_mem_bw\":628.8,\"gpu_name\":\"RTX A5000\",\"gpu_ram\":24564,\"gpu_totalram\":24564,\"host_id\":2,\"host_run_time\":2592000,\"hosting_type\":1,\"id\":883,\"image_args\":[],\"image_runtype\":\"ssh\",\"image_uuid\":\"tensorflow/tensorflow:latest-gpu\",\"instance\":{\"discountTotalHour\":0,\"discountedTotalPerHour\":0.002074074074074074,\"diskHour\":0.002074074074074074,\"gpuCostPerHour\":0,\"totalHour\":0.002074074074074074},\"intended_status\":\"running\",\"is_bid\":false,\"jupyter_token\":\"53fc448d6644aa7535c6fa5498cdbedc782753e88d81b44090e54dcf1332ed30\",\"local_ipaddrs\":\"10.2.202.31 172.17.0.1 \\n\",\"logo\":\"/static/logos/vastai_small2.png\",\"machine_dir_ssh_port\":5300,\"machine_id\":178,\"min_bid\":0.02,\"mobo_name\":\"S7109GM2NR\",\"next_state\":\"running\",\"num_gpus\":1,\"os_version\":\"18.04\",\"pci_gen\":3,\"pcie_bw\":11.7,\"ports\":[8080,8081],\"public_ipaddr\":\"63.135.50.11\",\"reliability2\":0.9993661,\"rentable\":true,\"score\":22.043656178546772,\"search\":{\"discountTotalHour\":0,\"discountedTotalPerHour\":1.0020740740740741,\"diskHour\":0.002074074074074074,\"gpuCostPerHour\":1,\"totalHour\":1.0020740740740741},\"ssh_host\":\"ssh2281.vast.ai\",\"ssh_idx\":\"2281\",\"ssh_port\":10882,\"start_date\":1761008618.225083,\"static_ip\":true,\"storage_cost\":0.14933333333333335,\"storage_total_cost\":0.002074074074074074,\"time_remaining\":\"\",\"time_remaining_isbid\":\"\",\"total_flops\":27.52512,\"verification\":\"verified\",\"vram_costperhour\":0.00004079441760601181}}"},
-	{Method: "GET", Path: "/api/v0/template/", IDFields: []string(nil), Body: "{\"success\":true,\"templates\":[{}],\"templates_found\":5}"},
+	{Method: "GET", Path: "/api/v0/template/", IDFields: []string(nil), Body: "{\"success\":true,\"templates\":[{\"hash_id\":\"4e17788f74f075dd9aab7d0d4427968f\"}],\"templates_found\":5}"},
 	{Method: "GET", Path: "/api/v0/users/current", IDFields: []string(nil), Body: "{}"},
 	{Method: "GET", Path: "/api/v0/workergroups/", IDFields: []string(nil), Body: "{\"results\":[{\"api_key\":\"your_api_key_here\",\"cold_mult\":3,\"created_at\":\"2023-10-01T12:00:00Z\",\"endpoint_id\":789,\"endpoint_name\":\"my_endpoint\",\"gpu_ram\":24,\"id\":123,\"launch_args\":\"--env VAR=value\",\"min_load\":1,\"search_query\":{},\"target_util\":0.9,\"template_hash\":\"abc123def456\",\"template_id\":456,\"test_workers\":3,\"user_id\":456}],\"success\":true}"},
 	{Method: "GET", Path: "/api/v1/instances/", IDFields: []string(nil), Body: "{\"instances\":[{\"actual_status\":\"running\",\"bw_nvlink\":0,\"client_run_time\":100000000,\"cpu_arch\":\"amd64\",\"cpu_cores\":4,\"cpu_cores_effective\":4,\"cpu_name\":\"Core™ i5-6500\",\"cpu_ram\":15989,\"cpu_util\":0,\"credit_balance\":4792.99,\"credit_discount\":0.37,\"credit_discount_max\":0.4,\"cur_state\":\"running\",\"direct_port_count\":1001,\"direct_port_end\":20002,\"direct_port_start\":20000,\"disk_bw\":500,\"disk_name\":\"Samsung SSD 870\",\"disk_space\":10.08,\"disk_usage\":0.05,\"disk_util\":0.05,\"dph_base\":0.8,\"dph_total\":0.8021,\"duration\":86400,\"end_date\":1735689600,\"external\":false,\"extra_env\":[[\"DOG\",\"CAT\"],[\"-p 70001:70001\",\"1\"]],\"flops_per_dphtotal\":15.41,\"geolocation\":\"California, United States\",\"gpu_arch\":\"nvidia\",\"gpu_frac\":1,\"gpu_lanes\":16,\"gpu_mem_bw\":1008,\"gpu_name\":\"RTX 4090\",\"gpu_ram\":24576,\"gpu_temp\":38.999981,\"gpu_totalram\":24576,\"gpu_util\":0,\"host_id\":7,\"host_run_time\":1,\"id\":312,\"image_args\":[\"bash\",\"-c\",\"apt update; apt install -y wget\"],\"image_runtype\":\"ssh ssh_direc ssh_proxy\",\"image_uuid\":\"nvidia/cuda:11.0.3-devel-ubuntu18.04\",\"instance\":{\"discountTotalHour\":0,\"discountedTotalPerHour\":0.5034,\"diskHour\":0.0013,\"gpuCostPerHour\":0.8,\"totalHour\":0.8021},\"intended_status\":\"running\",\"is_bid\":false,\"jupyter_token\":\"df77e27085bd4b3bd5d9024bdefb9e6df614b27adb0689e9d8f066fce5e01f0c\",\"label\":\"ML Training Job 2025\",\"local_ipaddrs\":\"10.0.0.5 172.17.0.2\",\"machine_dir_ssh_port\":21000,\"machine_id\":12,\"mem_limit\":15.71815424,\"mem_usage\":0.00996352,\"min_bid\":0.296,\"mobo_name\":\"Z790 Gaming\",\"next_state\":\"running\",\"num_gpus\":1,\"onstart\":\"echo 'hello'; echo $DOG;\",\"pci_gen\":4,\"pcie_bw\":28,\"ports\":{\"22/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"20000\"}],\"8888/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"8888\"}]},\"public_ipaddr\":\"192.0.2.45\",\"reliability2\":0.9686655,\"rentable\":true,\"search\":{\"discountTotalHour\":0,\"discountedTotalPerHour\":0.8013,\"diskHour\":0.0021,\"gpuCostPerHour\":0.8,\"totalHour\":0.8021},\"ssh_host\":\"ssh123.vast.ai\",\"ssh_idx\":\"6\",\"ssh_port\":10600,\"start_date\":1668804745.1223178,\"static_ip\":false,\"status_msg\":\"success, running nvidia/cuda_11.0.3-devel-ubuntu18.04/ssh\",\"storage_cost\":0.15,\"storage_total_cost\":0.0021,\"template_hash_id\":\"abcde12345\",\"template_id\":2048,\"template_name\":\"Tensorflow GPU Template\",\"time_remaining\":\"12 Mon 24 D 16 Hr\",\"time_remaining_isbid\":\"11 Mon 26 D 6 Hr\",\"total_flops\":12.36,\"verification\":\"verified\",\"vmem_usage\":0.543945,\"volume_info\":[],\"vram_costperhour\":0.0000494}],\"instances_found\":5,\"label_counts\":{\"\":2,\"ML Training Job\":3},\"next_token\":\"eyJ2YWx1ZXMiOiB7ImlkIjogMTIzfX0=\",\"success\":true,\"total_instances\":42}"},
 	{Method: "POST", Path: "/api/v0/bundles/", IDFields: []string(nil), Body: "{\"offers\":[{\"ask_contract_id\":12345678,\"avail_vol_ask_id\":333333,\"avail_vol_dph\":0.000321,\"avail_vol_size\":4096,\"bundle_id\":987654321,\"bundled_results\":null,\"bw_nvlink\":0,\"cluster_id\":null,\"compute_cap\":900,\"cpu_arch\":\"amd64\",\"cpu_cores\":64,\"cpu_cores_effective\":32,\"cpu_ghz\":2.99,\"cpu_name\":\"QuantumX 128-Core Processor\",\"cpu_ram\":65536,\"credit_discount_max\":0.15,\"cuda_max_good\":11.2,\"direct_port_count\":42,\"discount_rate\":0.05,\"discounted_dph_total\":0.224567,\"discounted_hourly\":0.01,\"disk_bw\":1234.5,\"disk_name\":\"HYPERDISK 8TB\",\"disk_space\":2048.5,\"dlperf\":222.22,\"dlperf_per_dphtotal\":333.33,\"dph_base\":0.123456,\"dph_total\":0.234567,\"dph_total_adj\":0.345678,\"driver_vers\":999999999,\"driver_version\":\"999.99.99\",\"duration\":1234567.89,\"end_date\":1893456000,\"expected_reliability\":0.5,\"external\":null,\"flops_per_dphtotal\":444.44,\"geolocation\":\"Atlantis, AT\",\"geolocode\":42424242,\"gpu_arch\":\"nvidia\",\"gpu_display_active\":false,\"gpu_frac\":0.75,\"gpu_ids\":[1111,2222],\"gpu_lanes\":16,\"gpu_max_power\":450,\"gpu_max_temp\":42,\"gpu_mem_bw\":888.8,\"gpu_name\":\"Imaginary RTX 9999\",\"gpu_ram\":24576,\"gpu_total_ram\":49152,\"has_avx\":1,\"host_id\":55555,\"hosting_type\":0,\"hostname\":null,\"id\":12345678,\"inet_down\":9876.5,\"inet_down_cost\":0.00123,\"inet_up\":8765.4,\"inet_up_cost\":0.00456,\"instance\":{\"discountTotalHour\":0.001,\"discountedTotalPerHour\":0.029,\"diskHour\":0.02,\"gpuCostPerHour\":0.01,\"totalHour\":0.03},\"internet_down_cost_per_tb\":4.56,\"internet_up_cost_per_tb\":1.23,\"is_bid\":false,\"is_vm_deverified\":false,\"logo\":\"/static/logos/fake_logo.png\",\"machine_id\":88888,\"min_bid\":0.111111,\"mobo_name\":\"FANTASY-MOBO-2025\",\"num_gpus\":4,\"nw_disk_avg_bw\":null,\"nw_disk_max_bw\":null,\"nw_disk_min_bw\":null,\"os_version\":\"42.42\",\"pci_gen\":6,\"pcie_bw\":99.9,\"public_ipaddr\":\"203.0.113.42\",\"reliability\":0.9999,\"reliability2\":0.9999,\"reliability_mult\":0.8888,\"rentable\":true,\"rented\":false,\"resource_type\":\"gpu\",\"rn\":1,\"score\":1234.5678,\"search\":{\"discountTotalHour\":0.01,\"discountedTotalPerHour\":0.224567,\"diskHour\":0.123456,\"gpuCostPerHour\":0.123456,\"totalHour\":0.234567},\"start_date\":1893450000.5,\"static_ip\":true,\"storage_cost\":0.987654,\"storage_total_cost\":0.123456,\"time_remaining\":\"\",\"time_remaining_isbid\":\"\",\"total_flops\":999.99,\"vericode\":1,\"verification\":\"verified\",\"vms_enabled\":false,\"vram_costperhour\":0.009876,\"webpage\":null}]}"},
 	{Method: "POST", Path: "/api/v0/endptjobs/", IDFields: []string{"result"}, Body: "{\"result\":12345,\"success\":true}"},
 	{Method: "POST", Path: "/api/v0/workergroups/", IDFields: []string{"id", "result"}, Body: "{\"id\":789,\"result\":789,\"success\":true}"},
-	{Method: "POST", Path: "/get_endpoint_workers/", IDFields: []string(nil), Body: "null"},
+	{Method: "POST", Path: "/get_endpoint_workers/", IDFields: []string(nil), Body: "{\"workers\":[{\"created_at\":\"2023-10-01T12:00:00Z\",\"id\":67890,\"status\":\"running\",\"url\":\"http://192.168.1.10:8000\"}]}"},
 	{Method: "PUT", Path: "/api/v0/asks/{id}/", IDFields: []string{"new_contract"}, Body: "{\"new_contract\":1234568,\"success\":true}"},
 	{Method: "PUT", Path: "/api/v0/instances/{id}/", IDFields: []string(nil), Body: "{\"success\":true}"},
 }

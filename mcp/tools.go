@@ -38,6 +38,7 @@ type toolSpec struct {
 	check   func(g *Guardrails, op operation) error // a guardrail
 	prepare func(op operation) error                // a conversion before sending
 	handler func(spec *toolSpec, vast *gen.Vast, opts Options) server.ToolHandlerFunc
+	note    func(answer map[string]any) string // advice after the line, from the shown answer
 }
 
 // pages describes a cursor-paginated answer.
@@ -84,7 +85,7 @@ func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 	confirmations.observe = opts.OnConfirmation
 	for i := range toolSpecs {
 		spec := &toolSpecs[i]
-		if !opts.Guardrails.allows(spec.Name) {
+		if !opts.Guardrails.allows(spec) {
 			continue
 		}
 		h := handler(spec, vast, opts, confirmations)

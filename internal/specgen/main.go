@@ -97,6 +97,7 @@ type operation struct {
 	PathParams         []pathParam
 	HasQuery, HasBody  bool
 	DockerFlagArgument string // body field that also takes a Docker flag string
+	Extra              map[string]string // tool-only argument -> Go type, of every tool on it
 }
 
 type pathParam struct{ Name, Argument, Field string }
@@ -194,6 +195,16 @@ func operationFrom(method, path string, op *openapi3.Operation, decls []declarat
 	}
 	rename := map[string]string{}
 	for _, d := range decls {
+		for name, schema := range d.Extra {
+			goType := extraGoTypes[fmt.Sprint(schema["type"])]
+			if o.Extra == nil {
+				o.Extra = map[string]string{}
+			}
+			if prev, ok := o.Extra[name]; ok && prev != goType {
+				return nil, fmt.Errorf("tools on one operation give extra argument %s two types", name)
+			}
+			o.Extra[name] = goType
+		}
 		for param, arg := range d.Arguments {
 			if prev, ok := rename[param]; ok && prev != arg {
 				return nil, fmt.Errorf("tools on one operation name parameter %s differently (%s, %s)", param, prev, arg)
@@ -321,6 +332,27 @@ func inputSchema(d declaration, o *operation, op *openapi3.Operation) (map[strin
 		if param.Required {
 			required = append(required, name)
 		}
+	}
+	if d.Accept != nil {
+		for name := range properties {
+			if !slices.Contains(*d.Accept, name) && !slices.ContainsFunc(op.Parameters, func(p *openapi3.ParameterRef) bool {
+				return p.Value.In == openapi3.ParameterInPath && cmpOr(d.Arguments[p.Value.Name], p.Value.Name) == name
+			}) {
+				delete(properties, name)
+				required = slices.DeleteFunc(required, func(r string) bool { return r == name })
+			}
+		}
+		for _, name := range *d.Accept {
+			if properties[name] == nil {
+				return nil, fmt.Errorf("accept names %s, which is neither a body field nor a query parameter", name)
+			}
+		}
+	}
+	for name, schema := range d.Extra {
+		if properties[name] != nil {
+			return nil, fmt.Errorf("extra argument %s collides with an argument of the operation", name)
+		}
+		properties[name] = schema
 	}
 	if len(required) > 0 {
 		input["required"] = required
