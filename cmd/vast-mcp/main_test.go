@@ -18,8 +18,10 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/vast-mcp/vast-mcp/mcp"
 
 	"github.com/vast-mcp/vast-mcp/gen"
 )
@@ -117,7 +119,7 @@ func TestBinaryOverStdio(t *testing.T) {
 
 	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
 	tools := s.receive()["result"].(map[string]any)["tools"].([]any)
-	assert.Len(t, tools, 3)
+	assert.Len(t, tools, len(mcp.ToolNames()))
 
 	s.send(`{this is not json`)
 	parseErr := s.receive()
@@ -156,7 +158,7 @@ func TestBinaryWithoutKeyStartsAndSaysHowToProvideOne(t *testing.T) {
 	require.NoError(t, err)
 	list, err := c.ListTools(ctx, mcpgo.ListToolsRequest{})
 	require.NoError(t, err)
-	assert.Len(t, list.Tools, 3)
+	assert.Len(t, list.Tools, len(mcp.ToolNames()))
 
 	res, err := c.CallTool(ctx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_endpoint", Arguments: map[string]any{}}})
 	require.NoError(t, err)
@@ -190,7 +192,7 @@ func TestBinaryOverStreamableHTTP(t *testing.T) {
 	require.NoError(t, err)
 	list, err := c.ListTools(ctx, mcpgo.ListToolsRequest{})
 	require.NoError(t, err)
-	assert.Len(t, list.Tools, 3)
+	assert.Len(t, list.Tools, len(mcp.ToolNames()))
 	res, err := c.CallTool(ctx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_endpoint", Arguments: map[string]any{"endpoint_name": "e"}}})
 	require.NoError(t, err)
 	assert.False(t, res.IsError)
@@ -207,13 +209,17 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	out, err := command(ctx, "demo").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	for _, want := range []string{
-		"tools/list -> 3 tools",
-		`Created endpoint 9000001 ("demo-llm")`,
-		`Created workergroup 9000002 for endpoint "demo-llm"`,
-		"Created instance 9000003 from offer 4242",
-		"isError result: Invalid arguments for create_instance: price: must be at most 128, got 500",
+		"tools/list -> 12 tools",
+		`Created endpoint 9000002 ("demo-llm")`,
+		"Created workergroup 9000003 for endpoint 9000002",
+		"Offers (id is create_instance",
+		"Instance 9000001 is running",
+		"Workers of endpoint 9000002",
+		"gpu_ram.gte: is in GB",
+		"Created instance 9000001 from offer 12345678",
+		
 		"Dry run: nothing was sent",
-		`"url": "http://127.0.0.1:1/api/v0/asks/4242/"`,
+		`"url": "http://127.0.0.1:1/api/v0/asks/12345678/"`,
 	} {
 		assert.Contains(t, string(out), want)
 	}
