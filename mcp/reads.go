@@ -103,7 +103,7 @@ func noteOffers(answer map[string]any) string {
 
 // templateColumns are what search_templates shows, asked for by name so
 // that the service sends no more.
-const templateColumns = `["id", "hash_id", "name", "image"]`
+const templateColumns = `["id","hash_id","name","image"]`
 
 // prepareTemplates turns name and image into the API's select_filters;
 // without either, it lists Vast's recommended templates.
