@@ -26,8 +26,8 @@ type declaration struct {
 	// Extra are tool-only arguments (name -> JSON Schema): offered and
 	// decoded into the call type, never sent as they are; a prepare hook
 	// turns them into what the API takes.
-	Extra map[string]map[string]any `json:"extra"`
-	Result      struct {
+	Extra  map[string]map[string]any `json:"extra"`
+	Result struct {
 		ID   []string `json:"id"`   // the new or named resource's id; the first is canonical
 		Line string   `json:"line"` // what the agent can quote: "{field}" from arguments or answer
 		Show []string `json:"show"` // answer fields shown (dotted, "[]" for each item); all when empty

@@ -96,7 +96,7 @@ type operation struct {
 	Serverless         bool
 	PathParams         []pathParam
 	HasQuery, HasBody  bool
-	DockerFlagArgument string // body field that also takes a Docker flag string
+	DockerFlagArgument string            // body field that also takes a Docker flag string
 	Extra              map[string]string // tool-only argument -> Go type, of every tool on it
 }
 
