@@ -162,6 +162,12 @@ func startChild(ctx context.Context, self string, cfg *config, mode string) (*cl
 	if err != nil {
 		return nil, nil, err
 	}
+	// The transport is already running; Start also routes notifications
+	// (wait_for_instance's progress) to OnNotification.
+	if err := c.Start(ctx); err != nil {
+		c.Close()
+		return nil, nil, err
+	}
 	info, err := c.Initialize(ctx, initializeRequest())
 	if err != nil {
 		c.Close()
