@@ -297,6 +297,9 @@ func inputSchema(d declaration, o *operation, op *openapi3.Operation) (map[strin
 		}
 	}
 	closeObjects(input)
+	// The tool's description says what the arguments are for; the body's
+	// own description would be paid for again in every tools/list.
+	delete(input, "description")
 	properties := input["properties"].(map[string]any)
 	required, _ := input["required"].([]string)
 	for name := range d.Fixed {
@@ -416,6 +419,7 @@ func outputSchema(d declaration, op *openapi3.Operation) (map[string]any, []stri
 		return nil, nil, fmt.Errorf("200 response: an object is required (structuredContent is one)")
 	}
 	dropConstraints(output)
+	dropDescriptions(output, false)
 	if len(d.Result.Show) > 0 {
 		if output, err = project(output, d.Result.Show); err != nil {
 			return nil, nil, err
@@ -453,16 +457,10 @@ func sensitiveNames(s *openapi3.Schema, seen map[*openapi3.Schema]bool) []string
 // dryRunSchema is the part of every tool's output that only vast-mcp
 // --dry-run fills: the request that would have been sent. Clients that
 // check structuredContent against outputSchema then accept a dry run too.
+// It is kept to a line: it is in every tool's schema, in every tools/list.
 var dryRunSchema = map[string]any{
 	"type":        "object",
-	"description": "Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.",
-	"properties": map[string]any{
-		"method":  map[string]any{"type": "string"},
-		"url":     map[string]any{"type": "string"},
-		"headers": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}},
-		"body":    map[string]any{"description": "The JSON body."},
-	},
-	"required": []string{"method", "url", "headers"},
+	"description": "--dry-run only: the request (method, url, headers, body), not sent.",
 }
 
 // closeObjects refuses unknown fields in every object that lists its
@@ -495,7 +493,7 @@ func acceptDockerFlags(object map[string]any) map[string]any {
 			object,
 			map[string]any{
 				"type":        "string",
-				"description": `The same as Docker flags, as the vastai CLI takes them: "-e HF_TOKEN=hf_xxx -e MODEL=llama -p 8000:8000".`,
+				"description": `Or vastai CLI Docker flags: "-e HF_TOKEN=hf_x -p 8000:8000".`,
 			},
 		},
 	}
