@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/util"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -139,4 +140,27 @@ func TestNoCredentialTheAPIReturnsReachesTheAgent(t *testing.T) {
 		assert.Contains(t, all, want)
 	}
 	t.Logf("credential-like response fields: %s", strings.Join(slices.Compact(slices.Sorted(slices.Values(all))), ", "))
+}
+
+// Compact by design: ten offers, each ~100 fields as the API sends them,
+// reach the agent as a few KB: the fields a choice needs, in the text and
+// in structuredContent.
+func TestTenOffersAreAFewKB(t *testing.T) {
+	spec := specNamed("search_offers")
+	reply := slices.IndexFunc(sandboxReplies, func(r sandboxReply) bool { return r.Path == spec.Path })
+	var answer map[string][]any
+	require.NoError(t, json.Unmarshal([]byte(sandboxReplies[reply].Body), &answer))
+	offer := answer["offers"][0]
+	answer["offers"] = slices.Repeat([]any{offer}, 10)
+	body, err := json.Marshal(answer)
+	require.NoError(t, err)
+	result, err := present(spec, body, []byte(`{}`), Options{})
+	require.NoError(t, err)
+	out, err := json.Marshal(result)
+	require.NoError(t, err)
+	t.Logf("ten offers: %d bytes from the API, %d bytes to the agent", len(body), len(out))
+	assert.Less(t, len(out), 6000)
+	assert.Greater(t, len(body), 20000)
+	text := result.Content[0].(mcpgo.TextContent).Text
+	assert.True(t, strings.HasPrefix(text, "Offers (id is create_instance's offer_id"), "the text leads with what the agent acts on")
 }

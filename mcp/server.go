@@ -1,5 +1,7 @@
-// Package mcp serves the Vast.ai create operations as MCP tools:
-// create_endpoint, create_workergroup and create_instance.
+// Package mcp serves Vast.ai operations as MCP tools: the creates
+// (create_endpoint, create_workergroup, create_instance) and the reads
+// around them (search_offers, show_instance, wait_for_instance, ...), each
+// declared on its operation in overlay.yaml.
 //
 // The tools' names, descriptions and input and output schemas come from
 // openapi.yaml with overlay.yaml applied (see tools.gen.go); the calls go
@@ -43,10 +45,11 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-const instructions = `Tools to create Vast.ai resources. Every call that succeeds spends money ` +
-	`or leads to spending: instances bill per hour until destroyed, endpoints and workergroups start ` +
-	`billed workers. Call a create once per resource you mean to have; never repeat a call whose ` +
-	`outcome was unknown without checking the Vast.ai console first.`
+const instructions = `Tools to find, create and watch Vast.ai resources. Every create that ` +
+	`succeeds spends money or leads to spending: instances bill per hour until destroyed, endpoints ` +
+	`and workergroups start billed workers. Call a create once per resource you mean to have; never ` +
+	`repeat a create whose outcome was unknown without checking first (show_instances, ` +
+	`show_endpoints, show_workergroups). Reads change nothing and are safe to repeat.`
 
 // NewServer returns an MCP server exposing the tools, calling Vast.ai through vast.
 func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
