@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -95,4 +96,16 @@ func TestPanicInAHandlerBecomesAnErrorResult(t *testing.T) {
 	res, err = c.CallTool(ctx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_instance", Arguments: json.RawMessage(`{}`)}})
 	require.NoError(t, err)
 	assert.True(t, res.IsError)
+}
+
+func TestAgeReadsAsAnAgentWould(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		-time.Minute:     "not started",
+		90 * time.Second: "1m",
+		3 * time.Hour:    "3h",
+		47 * time.Hour:   "47h",
+		72 * time.Hour:   "3d",
+	} {
+		assert.Equal(t, want, age(d), d)
+	}
 }

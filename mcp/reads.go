@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -142,13 +143,40 @@ func prepareInstances(c *showInstancesCall) error {
 	return nil
 }
 
-// noteInstances counts what the list shows.
+// noteInstances counts what the list shows and says how old each
+// instance is (billing runs from start_date).
 func noteInstances(answer map[string]any) string {
 	instances, _ := answer["instances"].([]any)
 	if len(instances) == 0 {
 		return "No instances."
 	}
-	return fmt.Sprintf("%d instances; show_instance gives one in detail.", len(instances))
+	var ages []string
+	for _, item := range instances {
+		instance, _ := item.(map[string]any)
+		id, okID := instance["id"].(float64)
+		start, okStart := instance["start_date"].(float64)
+		if okID && okStart {
+			ages = append(ages, fmt.Sprintf("%d %s", int64(id), age(time.Since(time.Unix(int64(start), 0)))))
+		}
+	}
+	note := fmt.Sprintf("%d instances; show_instance gives one in detail.", len(instances))
+	if len(ages) > 0 {
+		note += " Ages: " + strings.Join(ages, ", ") + "."
+	}
+	return note
+}
+
+// age is a duration as an agent reads it: minutes, hours or days.
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "not started"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
 // Instance states (actual_status) from which an instance never reaches

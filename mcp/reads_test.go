@@ -77,7 +77,7 @@ var readCases = []struct {
 		method: http.MethodGet, path: "/api/v1/instances/",
 		query: url.Values{"limit": {"25"}, "select_filters": {`{"actual_status":{"eq":"running"},"label":{"eq":"ML Training Job 2025"}}`}},
 		outcomes: map[string]want{
-			"instances/200_last": {contains: []string{"Instances (actual_status", "1 instances"},
+			"instances/200_last": {contains: []string{"Instances (actual_status", "1 instances", "Ages: 313 ", "d."},
 				structured: map[string]any{"instances": []any{map[string]any{"id": 313.0, "label": "second page", "actual_status": "running", "gpu_name": "RTX 4090",
 					"num_gpus": 1.0, "dph_total": 0.8021, "image_uuid": "nvidia/cuda:11.0.3-devel-ubuntu18.04", "start_date": 1668804745.1223178}}}},
 			// Every page names a next one: pages followed to the bound.
