@@ -254,6 +254,9 @@ func waitForInstance(spec *toolSpec, vast *gen.Vast, opts Options) server.ToolHa
 		if err != nil {
 			return argumentError(spec, err), nil
 		}
+		if err := spec.offered(args); err != nil {
+			return argumentError(spec, err), nil
+		}
 		decoded, err := spec.decodeCall(args)
 		if err != nil {
 			return argumentError(spec, err), nil

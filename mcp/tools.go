@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"sync"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -114,6 +116,9 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 		if err != nil {
 			return argumentError(spec, err), nil
 		}
+		if err := spec.offered(args); err != nil {
+			return argumentError(spec, err), nil
+		}
 		op, err := spec.decodeCall(args)
 		if err != nil {
 			return argumentError(spec, err), nil
@@ -138,6 +143,40 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 		}
 		return result, nil
 	}
+}
+
+// offered refuses an argument the input schema does not offer, though the
+// generated type has a field for it (a query parameter a hook fills, with
+// accept). mcp-go's validation refuses it first; this holds should that
+// ever be skipped, so that no caller reaches what the tool keeps to itself.
+func (spec *toolSpec) offered(args []byte) error {
+	var given map[string]json.RawMessage
+	if json.Unmarshal(args, &given) != nil {
+		return nil // decodeCall names what is wrong
+	}
+	properties := inputPropertiesOf(spec)
+	for name := range given {
+		if _, ok := properties[name]; !ok {
+			return &argError{arg: name, reason: "unknown argument"}
+		}
+	}
+	return nil
+}
+
+var inputProperties sync.Map // tool name -> map[string]json.RawMessage
+
+func inputPropertiesOf(spec *toolSpec) map[string]json.RawMessage {
+	if p, ok := inputProperties.Load(spec.Name); ok {
+		return p.(map[string]json.RawMessage)
+	}
+	var schema struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal([]byte(spec.InputSchema), &schema); err != nil {
+		panic(fmt.Sprintf("%s: generated input schema: %v", spec.Name, err)) // caught by TestToolSnapshots
+	}
+	inputProperties.Store(spec.Name, schema.Properties)
+	return schema.Properties
 }
 
 // decodeCall turns a call's arguments into its operation: the tool's fixed
