@@ -460,7 +460,7 @@ func sensitiveNames(s *openapi3.Schema, seen map[*openapi3.Schema]bool) []string
 // It is kept to a line: it is in every tool's schema, in every tools/list.
 var dryRunSchema = map[string]any{
 	"type":        "object",
-	"description": "--dry-run only: the request (method, url, headers, body), not sent.",
+	"description": "--dry-run: the request (method, url, headers, body), unsent.",
 }
 
 // closeObjects refuses unknown fields in every object that lists its
