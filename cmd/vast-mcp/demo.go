@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -176,9 +177,18 @@ func startChild(ctx context.Context, self string, cfg *config, mode string) (*cl
 	return c, info, nil
 }
 
-type printer struct{ w io.Writer }
+// printer writes whole lines; progress notifications arrive on another
+// goroutine.
+type printer struct {
+	mu sync.Mutex
+	w  io.Writer
+}
 
-func (p *printer) say(format string, args ...any) { fmt.Fprintf(p.w, format+"\n", args...) }
+func (p *printer) say(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, format+"\n", args...)
+}
 
 // call makes one tools/call, prints what went each way, and returns the
 // structuredContent.
