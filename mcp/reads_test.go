@@ -462,3 +462,15 @@ func TestEveryReadAnswersInTheSandboxAndInADryRun(t *testing.T) {
 	}
 	assert.Empty(t, api.Requests(), "a dry run sends nothing")
 }
+
+// show_endpoint_workers goes to the serverless host, not the API's.
+func TestEndpointWorkersGoToTheServerlessHost(t *testing.T) {
+	serverless := fakeapi.New(t, fakeapi.Fixture(t, "endpoint_workers/200"))
+	api := fakeapi.New(t, fakeapi.Fixture(t, "common/401"))
+	c := connect(t, gen.Config{APIKey: testKey, BaseURL: api.URL, ServerlessURL: serverless.URL, Retry: gen.RetryPolicy{MaxAttempts: 1}}, mcp.Options{})
+	res := call(t, c, "show_endpoint_workers", `{"id": 1234}`)
+	require.False(t, res.IsError, text(t, res))
+	assert.Empty(t, api.Requests())
+	require.Len(t, serverless.Requests(), 1)
+	assert.Equal(t, "/get_endpoint_workers/", serverless.Requests()[0].Path)
+}
