@@ -474,3 +474,21 @@ func TestEndpointWorkersGoToTheServerlessHost(t *testing.T) {
 	require.Len(t, serverless.Requests(), 1)
 	assert.Equal(t, "/get_endpoint_workers/", serverless.Requests()[0].Path)
 }
+
+// Answers drift from the spec: a field of an unexpected type does not fail
+// the call. One the tool does not show is ignored; one it shows is left
+// out rather than break the output schema.
+func TestReadsDecodeLeniently(t *testing.T) {
+	c, _ := connectFake(t, mcp.Options{}, fakeapi.Fixture(t, "instance_show/200_created"))
+	res := call(t, c, "show_instance", `{"instance_id": 883}`)
+	require.False(t, res.IsError, text(t, res))
+	instance := structured(t, res)["instances"].(map[string]any)
+	assert.NotContains(t, instance, "ssh_port", "a string where the spec says integer is left out")
+	assert.Equal(t, "ssh2281.vast.ai", instance["ssh_host"])
+	assertMatchesOutputSchema(t, "show_instance", res)
+
+	c, _ = connectFake(t, mcp.Options{}, fakeapi.Fixture(t, "offers/200_drift"))
+	res = call(t, c, "search_offers", `{}`)
+	require.False(t, res.IsError, text(t, res))
+	assert.Len(t, structured(t, res)["offers"], 1)
+}
