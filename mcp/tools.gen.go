@@ -82,7 +82,7 @@ var toolSpecs = []toolSpec{
 	{
 		Name:         "search_templates",
 		Title:        "Search templates",
-		Description:  "Find instance templates by name or image, with the hash ids create_instance and create_workergroup take.",
+		Description:  "Find templates by exact name or image (neither: Vast's recommended ones), with the hash ids create_instance and create_workergroup take.",
 		Kind:         kindRead,
 		Toolset:      "search",
 		OperationID:  "searchTemplates",
