@@ -454,6 +454,9 @@ type SimpleBooleanSuccessResponse struct {
 
 // Template defines model for Template.
 type Template struct {
+	// HashId Hash id of the template, for template_hash_id / template_hash.
+	HashId *string `json:"hash_id,omitempty"`
+
 	// Id Template ID
 	Id *int `json:"id,omitempty"`
 
@@ -475,85 +478,85 @@ type CreateInstanceRequestTargetState string
 
 // VolumeInfo defines parameters for CreateInstance.
 type VolumeInfo struct {
-	// CreateNew Set to `true` to create a new volume, `false` to link an existing volume
+	// CreateNew true: create a volume; false: link one.
 	CreateNew *bool `json:"create_new,omitempty"`
 
-	// MountPath Mount path for the volume inside the container (e.g., `/workspace`)
+	// MountPath Mount path, e.g. /workspace.
 	MountPath *string `json:"mount_path,omitempty"`
 
-	// Name Name for a new volume. Example: "models".
+	// Name Name for a new volume.
 	Name *string `json:"name,omitempty"`
 
-	// Size Size of the volume in GB. Only used when `create_new` is true
+	// Size GB, for a new volume.
 	Size *int `json:"size,omitempty"`
 
-	// VolumeId If `create_new` is false: existing volume ID (from `show volumes`). If `create_new` is true: volume offer ID (from `search volumes`)
+	// VolumeId Existing volume id; with create_new, the volume offer id.
 	VolumeId *int `json:"volume_id,omitempty"`
 }
 
 // CreateInstanceRequest defines parameters for CreateInstance.
 type CreateInstanceRequest struct {
-	// Args Arguments for the image's entrypoint (runtype args). Example: ["python", "-m", "server", "--port", "8000"].
+	// Args Entrypoint arguments (runtype args). Example: ["python", "-m", "server"].
 	Args *[]string `json:"args,omitempty"`
 
-	// ArgsStr Entrypoint arguments as one string (alternative to args). Example: "python -m server --port 8000".
+	// ArgsStr Entrypoint arguments as one string, instead of args.
 	ArgsStr *string `json:"args_str,omitempty"`
 
-	// CancelUnavail Fail (410) instead of waiting when the machine cannot start now. The service defaults to false for interruptible and true for on-demand instances started running.
+	// CancelUnavail Fail (410) rather than wait when the machine cannot start now.
 	CancelUnavail *bool `json:"cancel_unavail,omitempty"`
 
-	// Disk Local disk to allocate, in GB (at least 8). Disk is billed while the instance exists. Example: 32.
+	// Disk Disk in GB (at least 8), billed while the instance exists. Example: 32.
 	Disk *float64 `json:"disk,omitempty"`
 
-	// Env Environment variables and port mappings as an object: variable name to value, and Docker port flags as keys with value "1". Merged key by key with a template's env. Example: {"HF_TOKEN": "hf_xxx", "-p 8000:8000": "1"}.
+	// Env Env vars and ports, e.g. {"HF_TOKEN": "hf_x", "-p 8000:8000": "1"}; merged with a template's.
 	Env *map[string]string `json:"env,omitempty"`
 
-	// Force Skip sanity checks when creating from an existing instance
+	// Force Skip sanity checks (copying an instance).
 	Force *bool `json:"force,omitempty"`
 
-	// Image Docker image to run, with tag. Optional when template_hash_id gives one. Example: "vllm/vllm-openai:latest".
+	// Image Docker image with tag, unless the template gives one. Example: "vllm/vllm-openai:latest".
 	Image *string `json:"image,omitempty"`
 
-	// ImageLogin Registry login for a private image, as docker login flags. Example: "-u user -p token docker.io".
+	// ImageLogin Private registry login as docker login flags: "-u user -p token docker.io".
 	ImageLogin *string `json:"image_login,omitempty"`
 
-	// JupyterDir Directory Jupyter starts in. Example: "/workspace".
+	// JupyterDir Directory Jupyter starts in.
 	JupyterDir *string `json:"jupyter_dir,omitempty"`
 
-	// Label Your name for the instance, shown in the console. Example: "llm-test".
+	// Label Your name for the instance. Example: "llm-test".
 	Label *string `json:"label,omitempty"`
 
-	// LangUtf8 Set locale to C.UTF-8
+	// LangUtf8 Locale C.UTF-8.
 	LangUtf8 *bool `json:"lang_utf8,omitempty"`
 
-	// Onstart Shell commands run when the instance starts. The service may refuse scripts over about 4 KB (args, args_str and onstart together); gzip and base64-encode longer ones. Example: "env | grep _ >> /etc/environment; echo starting".
+	// Onstart Shell commands run at start; over about 4 KB with args it may be refused (gzip+base64 it).
 	Onstart *string `json:"onstart,omitempty"`
 
-	// Price Bid in $/hour for an interruptible instance; omit for on-demand. Example: 0.35.
+	// Price Bid in $/hour, for interruptible; omit for on-demand. Example: 0.35.
 	Price *float64 `json:"price,omitempty"`
 
-	// PythonUtf8 Set python's locale to C.UTF-8
+	// PythonUtf8 Python's locale C.UTF-8.
 	PythonUtf8 *bool `json:"python_utf8,omitempty"`
 
-	// Runtype How to launch: ssh, jupyter, or args (run the image's entrypoint with args/args_str); _proxy and _direct pick the connection kind. The service uses ssh when this is omitted and no args are given.
+	// Runtype ssh, jupyter or args (the image's entrypoint); _proxy/_direct pick the connection. Default ssh.
 	Runtype *CreateInstanceRequestRuntype `json:"runtype,omitempty"`
 
-	// TargetState State to start in: running (default behaviour of the service) or stopped (reserve without starting).
+	// TargetState running (default) or stopped (reserved, not started).
 	TargetState *CreateInstanceRequestTargetState `json:"target_state,omitempty"`
 
-	// TemplateHashId Hash id of a template to start from; request fields override its values and `env` is merged key by key. Example: "4e17788f74f075dd9aab7d0d4427968f".
+	// TemplateHashId Template hash id (search_templates); request fields override it, env merges.
 	TemplateHashId *string `json:"template_hash_id,omitempty"`
 
-	// UseJupyterLab Launch instance with jupyter lab instead of notebook
+	// UseJupyterLab Jupyter Lab instead of Notebook.
 	UseJupyterLab *bool `json:"use_jupyter_lab,omitempty"`
 
-	// User User to use with docker create (breaks some images, use with caution)
+	// User docker create user (breaks some images).
 	User *string `json:"user,omitempty"`
 
-	// Vm Create a virtual machine rather than a container (needs an SSH key on the account).
+	// Vm A VM rather than a container (needs an SSH key on the account).
 	Vm *bool `json:"vm,omitempty"`
 
-	// VolumeInfo Volume creation/linking information
+	// VolumeInfo A volume to create or link.
 	VolumeInfo *VolumeInfo `json:"volume_info,omitempty"`
 }
 
@@ -606,11 +609,21 @@ type SearchOffersJSONBody struct {
 	// CpuGhz CPU clock speed in GHz
 	CpuGhz *map[string]interface{} `json:"cpu_ghz,omitempty"`
 
-	// CpuRam CPU RAM in MB
-	CpuRam *map[string]interface{} `json:"cpu_ram,omitempty"`
+	// CpuRam System RAM: GB in search_offers, MB on the wire.
+	CpuRam *struct {
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+	} `json:"cpu_ram,omitempty"`
 
-	// CudaMaxGood Maximum supported CUDA version
-	CudaMaxGood *map[string]interface{} `json:"cuda_max_good,omitempty"`
+	// CudaMaxGood Highest CUDA version the driver runs, e.g. {"gte": 12.1}.
+	CudaMaxGood *struct {
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+	} `json:"cuda_max_good,omitempty"`
 
 	// Datacenter Show only datacenter offers
 	Datacenter *map[string]interface{} `json:"datacenter,omitempty"`
@@ -621,8 +634,13 @@ type SearchOffersJSONBody struct {
 	// DiskBw Disk read bandwidth in MB/s
 	DiskBw *map[string]interface{} `json:"disk_bw,omitempty"`
 
-	// DiskSpace Disk storage space in GB
-	DiskSpace *map[string]interface{} `json:"disk_space,omitempty"`
+	// DiskSpace Free disk, GB.
+	DiskSpace *struct {
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+	} `json:"disk_space,omitempty"`
 
 	// Dlperf Deep Learning performance score
 	Dlperf *map[string]interface{} `json:"dlperf,omitempty"`
@@ -630,8 +648,13 @@ type SearchOffersJSONBody struct {
 	// DlperfPerDphtotal DLPerf per dollar per hour
 	DlperfPerDphtotal *map[string]interface{} `json:"dlperf_per_dphtotal,omitempty"`
 
-	// DphTotal Total $/hour rental cost. Example: {"lte": 0.5}
-	DphTotal *map[string]interface{} `json:"dph_total,omitempty"`
+	// DphTotal Price, $/hour, all costs.
+	DphTotal *struct {
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+	} `json:"dph_total,omitempty"`
 
 	// DriverVersion NVIDIA driver version in the format "XXX.XX.XX"
 	DriverVersion *map[string]interface{} `json:"driver_version,omitempty"`
@@ -639,15 +662,20 @@ type SearchOffersJSONBody struct {
 	// Duration Minimum required rental duration in seconds (the offer must be available for at least this long from now).
 	Duration *map[string]interface{} `json:"duration,omitempty"`
 
-	// External Show external offers in addition to datacenter offers
-	External *map[string]interface{} `json:"external,omitempty"`
+	// External Outside the marketplace (default {"eq": false}).
+	External *struct {
+		Eq *bool `json:"eq,omitempty"`
+	} `json:"external,omitempty"`
 
 	// FlopsPerDphtotal TFLOPs per $/hour
 	FlopsPerDphtotal *map[string]interface{} `json:"flops_per_dphtotal,omitempty"`
 
-	// Geolocation Machine location (two letter country code). Example: {"in": ["US", "CA"]}
+	// Geolocation Country code, e.g. {"in": ["US", "CA"]}.
 	Geolocation *struct {
-		In *[]string `json:"in,omitempty"`
+		Eq    *string   `json:"eq,omitempty"`
+		In    *[]string `json:"in,omitempty"`
+		Neq   *string   `json:"neq,omitempty"`
+		Notin *[]string `json:"notin,omitempty"`
 	} `json:"geolocation,omitempty"`
 
 	// GpuArch Host machine GPU architecture (e.g. nvidia, amd). Example: {"eq": "nvidia"}
@@ -668,16 +696,29 @@ type SearchOffersJSONBody struct {
 	// GpuMemBw GPU memory bandwidth in GB/s
 	GpuMemBw *map[string]interface{} `json:"gpu_mem_bw,omitempty"`
 
-	// GpuName GPU model name. Example: {"eq": "RTX_4090"} or {"in": ["RTX_3090", "RTX_4090"]}
+	// GpuName GPU model as the API spells it, e.g. {"in": ["RTX 4090"]}.
 	GpuName *struct {
-		In *[]string `json:"in,omitempty"`
+		Eq    *string   `json:"eq,omitempty"`
+		In    *[]string `json:"in,omitempty"`
+		Neq   *string   `json:"neq,omitempty"`
+		Notin *[]string `json:"notin,omitempty"`
 	} `json:"gpu_name,omitempty"`
 
-	// GpuRam GPU RAM in MB. Example: {"gte": 24000}
-	GpuRam *map[string]interface{} `json:"gpu_ram,omitempty"`
+	// GpuRam VRAM per GPU: GB in search_offers, MB on the wire (x1000, as vast-cli).
+	GpuRam *struct {
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+	} `json:"gpu_ram,omitempty"`
 
-	// GpuTotalRam Total GPU RAM across all GPUs in MB
-	GpuTotalRam *map[string]interface{} `json:"gpu_total_ram,omitempty"`
+	// GpuTotalRam VRAM of all GPUs: GB in search_offers, MB on the wire.
+	GpuTotalRam *struct {
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+	} `json:"gpu_total_ram,omitempty"`
 
 	// HasAvx CPU supports AVX instruction set
 	HasAvx *map[string]interface{} `json:"has_avx,omitempty"`
@@ -688,8 +729,13 @@ type SearchOffersJSONBody struct {
 	// Id Offer ID
 	Id *map[string]interface{} `json:"id,omitempty"`
 
-	// InetDown Download bandwidth (MB/s)
-	InetDown *map[string]interface{} `json:"inet_down,omitempty"`
+	// InetDown Download speed, MB/s.
+	InetDown *struct {
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+	} `json:"inet_down,omitempty"`
 
 	// InetDownCost Download bandwidth cost ($/GB)
 	InetDownCost *map[string]interface{} `json:"inet_down_cost,omitempty"`
@@ -700,7 +746,7 @@ type SearchOffersJSONBody struct {
 	// InetUpCost Upload bandwidth cost ($/GB)
 	InetUpCost *map[string]interface{} `json:"inet_up_cost,omitempty"`
 
-	// Limit Max offers to return
+	// Limit Most offers, 1 to 50 (search_offers: default 10).
 	Limit *int `json:"limit,omitempty"`
 
 	// MachineId Filter by specific host machine ID
@@ -712,15 +758,19 @@ type SearchOffersJSONBody struct {
 	// MoboName Motherboard name
 	MoboName *map[string]interface{} `json:"mobo_name,omitempty"`
 
-	// NumGpus Number of GPUs. Example: {"gte": 4} or {"in": [1, 2, 4, 8]}
+	// NumGpus GPUs, e.g. {"eq": 1} or {"in": [2, 4]}.
 	NumGpus *struct {
-		In *[]int `json:"in,omitempty"`
+		Eq    *int   `json:"eq,omitempty"`
+		Gt    *int   `json:"gt,omitempty"`
+		Gte   *int   `json:"gte,omitempty"`
+		In    *[]int `json:"in,omitempty"`
+		Lt    *int   `json:"lt,omitempty"`
+		Lte   *int   `json:"lte,omitempty"`
+		Neq   *int   `json:"neq,omitempty"`
+		Notin *[]int `json:"notin,omitempty"`
 	} `json:"num_gpus,omitempty"`
 
-	// Order List of sort fields and directions.
-	// Each entry should contain two elements:
-	// 1. The field name to sort by (string)
-	// 2. The sort direction ("asc" or "desc")
+	// Order [field, "asc"|"desc"] pairs, e.g. [["dph_total", "asc"]].
 	Order *[][]string `json:"order,omitempty"`
 
 	// OsVersion Host machine Ubuntu OS version
@@ -732,16 +782,20 @@ type SearchOffersJSONBody struct {
 	// PcieBw PCIe bandwidth (CPU to GPU)
 	PcieBw *map[string]interface{} `json:"pcie_bw,omitempty"`
 
-	// Reliability Machine reliability score (0-1). Example: {"gte": 0.99}
-	Reliability *map[string]interface{} `json:"reliability,omitempty"`
+	// Reliability Reliability, 0 to 1, e.g. {"gte": 0.98}.
+	Reliability *struct {
+		Gt  *float64 `json:"gt,omitempty"`
+		Gte *float64 `json:"gte,omitempty"`
+		Lt  *float64 `json:"lt,omitempty"`
+		Lte *float64 `json:"lte,omitempty"`
+	} `json:"reliability,omitempty"`
 
-	// Rentable Whether machine is rentable
+	// Rentable Rentable now (default {"eq": true}).
 	Rentable *struct {
 		Eq *bool `json:"eq,omitempty"`
 	} `json:"rentable,omitempty"`
 
-	// Rented When set to true, include offers where the calling user already has rented GPUs.
-	// This is useful for finding offers on machines you're already renting.
+	// Rented On machines you rent (default {"eq": false}).
 	Rented *struct {
 		Eq *bool `json:"eq,omitempty"`
 	} `json:"rented,omitempty"`
@@ -755,11 +809,7 @@ type SearchOffersJSONBody struct {
 	// TotalFlops Total theoretical GPU compute performance (TFLOPs) across all GPUs.
 	TotalFlops *map[string]interface{} `json:"total_flops,omitempty"`
 
-	// Type Instance type for the offer. Affects pricing calculation.
-	//
-	// - **ondemand**: Fixed pricing based on listed rates. Default.
-	// - **bid** (interruptible): Uses minimum bid price. Lower cost but may be interrupted if outbid.
-	// - **reserved**: Reserved instance pricing.
+	// Type ondemand (default), bid (interruptible, cheaper) or reserved.
 	Type *SearchOffersJSONBodyType `json:"type,omitempty"`
 
 	// UbuntuVersion Host machine Ubuntu OS version (alias for os_version)
@@ -768,7 +818,7 @@ type SearchOffersJSONBody struct {
 	// Verification Machine verification status string (verified, deverified, unverified). Example: {"eq": "verified"}
 	Verification *map[string]interface{} `json:"verification,omitempty"`
 
-	// Verified Machine verification status
+	// Verified Verified machines (default {"eq": true}).
 	Verified *struct {
 		Eq *bool `json:"eq,omitempty"`
 	} `json:"verified,omitempty"`
@@ -785,34 +835,34 @@ type CreateEndpointJSONBody = CreateEndpointRequest
 
 // CreateEndpointRequest defines parameters for CreateEndpoint.
 type CreateEndpointRequest struct {
-	// ColdMult Multiplier on current capacity that the autoscaler plans for over the longer term (an hour and more). Example: 2.5.
+	// ColdMult Capacity multiplier planned for the longer term. Example: 2.5.
 	ColdMult *float64 `json:"cold_mult,omitempty"`
 
-	// ColdWorkers Minimum number of workers kept ready to start quickly before the autoscaler may destroy any. Example: 5.
+	// ColdWorkers Workers kept ready to start quickly. Example: 5.
 	ColdWorkers *int `json:"cold_workers,omitempty"`
 
-	// EndpointName Name of the new endpoint; workergroups attach to it by this name. Example: "vllm-qwen3-8b".
+	// EndpointName Name; workergroups attach by it. Example: "vllm-qwen3-8b".
 	EndpointName *string `json:"endpoint_name,omitempty"`
 
-	// InactivityTimeout Seconds without requests after which the endpoint scales its workers down. Example: 600.
+	// InactivityTimeout Idle seconds before workers scale down. Example: 600.
 	InactivityTimeout *float64 `json:"inactivity_timeout,omitempty"`
 
-	// MaxQueueTime Longest a request may wait in the queue, in seconds, before the autoscaler adds capacity. Example: 30.
+	// MaxQueueTime Seconds a request may queue before capacity is added. Example: 30.
 	MaxQueueTime *float64 `json:"max_queue_time,omitempty"`
 
-	// MaxWorkers Hard upper limit on the endpoint's workers of every state; this bounds the hourly spend. Example: 20.
+	// MaxWorkers Most workers, of every state: bounds the hourly spend. Example: 20.
 	MaxWorkers *int `json:"max_workers,omitempty"`
 
-	// MinColdLoad Baseline load kept ready in cold (stopped, quick-start) workers, in the same units as min_load. Example: 0.
+	// MinColdLoad Load kept ready in cold (stopped) workers. Example: 0.
 	MinColdLoad *float64 `json:"min_cold_load,omitempty"`
 
-	// MinLoad Baseline load the autoscaler always provisions for, whatever the measured traffic (tokens/s for LLM workers). Example: 10.
+	// MinLoad Load always provisioned for (tokens/s for LLMs). Example: 10.
 	MinLoad *float64 `json:"min_load,omitempty"`
 
-	// TargetQueueTime Queue wait, in seconds, the autoscaler aims for. Example: 10.
+	// TargetQueueTime Queue wait, in seconds, aimed for. Example: 10.
 	TargetQueueTime *float64 `json:"target_queue_time,omitempty"`
 
-	// TargetUtil Target utilization ratio of the workers (0 to 1); lower keeps more spare capacity. Example: 0.9.
+	// TargetUtil Target worker utilization, 0 to 1. Example: 0.9.
 	TargetUtil *float64 `json:"target_util,omitempty"`
 }
 
@@ -851,43 +901,43 @@ type CreateWorkergroupJSONBody = CreateWorkergroupRequest
 
 // CreateWorkergroupRequest defines parameters for CreateWorkergroup.
 type CreateWorkergroupRequest struct {
-	// ColdMult Cold capacity multiplier. vast-cli says it is not used at workergroup level; set it on the endpoint. Example: 3.
+	// ColdMult Cold multiplier; vast-cli: set it on the endpoint. Example: 3.
 	ColdMult *float64 `json:"cold_mult,omitempty"`
 
-	// ColdWorkers Workers kept stopped and ready to start quickly. Disputed whether the service reads it per workergroup. Example: 3.
+	// ColdWorkers Workers kept stopped, ready (disputed per group). Example: 3.
 	ColdWorkers *int `json:"cold_workers,omitempty"`
 
-	// EndpointId Id of the endpoint to attach to (or give endpoint_name). Example: 123.
+	// EndpointId Endpoint id (or endpoint_name). Example: 123.
 	EndpointId *int `json:"endpoint_id,omitempty"`
 
-	// EndpointName Name of the endpoint to attach to (or give endpoint_id). Example: "vllm-qwen3-8b".
+	// EndpointName Endpoint to attach to (or endpoint_id). Example: "vllm-qwen3-8b".
 	EndpointName *string `json:"endpoint_name,omitempty"`
 
-	// GpuRam GPU memory (VRAM) each worker needs, in GB (not MB). Example: 24.
+	// GpuRam VRAM each worker needs, in GB (not MB). Example: 24.
 	GpuRam *int `json:"gpu_ram,omitempty"`
 
-	// LaunchArgs Extra vastai create-instance options applied to every worker, in CLI syntax. Example: "--env '-e HF_TOKEN=hf_xxx'".
+	// LaunchArgs vastai create-instance options for every worker. Example: "--env '-e HF_TOKEN=hf_x'".
 	LaunchArgs *string `json:"launch_args,omitempty"`
 
-	// MaxWorkers Upper limit on this group's workers; bounds its hourly spend. A group created without it has been reported never to scale up. Example: 20.
+	// MaxWorkers Most workers in this group: bounds its spend; set it. Example: 20.
 	MaxWorkers *int `json:"max_workers,omitempty"`
 
-	// MinLoad Baseline load (tokens/s for LLM workers). Disputed whether the service reads it per workergroup; the endpoint's min_load applies. Example: 1.
+	// MinLoad Baseline load; the endpoint's applies (disputed per group). Example: 1.
 	MinLoad *float64 `json:"min_load,omitempty"`
 
-	// SearchParams Offer search query selecting the machines workers may rent, in the vastai CLI's search syntax. Optional with a template (the template supplies one). Example: "gpu_name=RTX_4090 num_gpus=1 verified=true rentable=true".
+	// SearchParams Offers workers may rent, vastai CLI search syntax. Example: "gpu_name=RTX_4090 num_gpus=1".
 	SearchParams *string `json:"search_params,omitempty"`
 
-	// TargetUtil Target utilization ratio (0 to 1). vast-cli says it is not used at workergroup level; set it on the endpoint. Example: 0.9.
+	// TargetUtil Utilization 0 to 1; vast-cli: set it on the endpoint. Example: 0.9.
 	TargetUtil *float64 `json:"target_util,omitempty"`
 
-	// TemplateHash Hash id of the template workers are created from (or give template_id or search_params). Example: "4e17788f74f075dd9aab7d0d4427968f".
+	// TemplateHash Template hash id workers start from (or template_id, search_params).
 	TemplateHash *string `json:"template_hash,omitempty"`
 
-	// TemplateId Numeric id of the template (alternative to template_hash). Example: 456.
+	// TemplateId Template numeric id (instead of template_hash).
 	TemplateId *int `json:"template_id,omitempty"`
 
-	// TestWorkers Workers created first to estimate performance (vast-cli: default 3); disputed whether the autoscaler reads it. Example: 3.
+	// TestWorkers Workers first created to measure performance. Example: 3.
 	TestWorkers *int `json:"test_workers,omitempty"`
 }
 
@@ -927,34 +977,8 @@ type ShowInstances400JSONResponseBodyError string
 
 // GetEndpointWorkersJSONBody defines parameters for GetEndpointWorkers.
 type GetEndpointWorkersJSONBody struct {
-	// Id ID of the endpoint to monitor
+	// Id Id of the endpoint, from show_endpoints or create_endpoint. Example: 1234.
 	Id int `json:"id"`
-}
-
-// GetEndpointWorkers200JSONResponseBody0 defines parameters for GetEndpointWorkers.
-type GetEndpointWorkers200JSONResponseBody0 struct {
-	// Workers List of workers for this endpoint
-	Workers *[]struct {
-		// CreatedAt When the worker was created
-		CreatedAt *string `json:"created_at,omitempty"`
-
-		// Id Worker instance ID
-		Id *int `json:"id,omitempty"`
-
-		// Status Current worker status
-		Status *string `json:"status,omitempty"`
-
-		// Url Worker instance URL
-		Url *string `json:"url,omitempty"`
-	} `json:"workers,omitempty"`
-}
-
-// GetEndpointWorkers200JSONResponseBody1 defines parameters for GetEndpointWorkers.
-type GetEndpointWorkers200JSONResponseBody1 = string
-
-// GetEndpointWorkers200JSONResponseBody defines parameters for GetEndpointWorkers.
-type GetEndpointWorkers200JSONResponseBody struct {
-	union json.RawMessage
 }
 
 // CreateInstanceJSONRequestBody defines body for CreateInstance for application/json ContentType.
@@ -974,68 +998,6 @@ type CreateWorkergroupJSONRequestBody = CreateWorkergroupJSONBody
 
 // GetEndpointWorkersJSONRequestBody defines body for GetEndpointWorkers for application/json ContentType.
 type GetEndpointWorkersJSONRequestBody GetEndpointWorkersJSONBody
-
-// AsGetEndpointWorkers200JSONResponseBody0 returns the union data inside the GetEndpointWorkers200JSONResponseBody as a GetEndpointWorkers200JSONResponseBody0
-func (t GetEndpointWorkers200JSONResponseBody) AsGetEndpointWorkers200JSONResponseBody0() (GetEndpointWorkers200JSONResponseBody0, error) {
-	var body GetEndpointWorkers200JSONResponseBody0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromGetEndpointWorkers200JSONResponseBody0 overwrites any union data inside the GetEndpointWorkers200JSONResponseBody as the provided GetEndpointWorkers200JSONResponseBody0
-func (t *GetEndpointWorkers200JSONResponseBody) FromGetEndpointWorkers200JSONResponseBody0(v GetEndpointWorkers200JSONResponseBody0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeGetEndpointWorkers200JSONResponseBody0 performs a merge with any union data inside the GetEndpointWorkers200JSONResponseBody, using the provided GetEndpointWorkers200JSONResponseBody0
-func (t *GetEndpointWorkers200JSONResponseBody) MergeGetEndpointWorkers200JSONResponseBody0(v GetEndpointWorkers200JSONResponseBody0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsGetEndpointWorkers200JSONResponseBody1 returns the union data inside the GetEndpointWorkers200JSONResponseBody as a GetEndpointWorkers200JSONResponseBody1
-func (t GetEndpointWorkers200JSONResponseBody) AsGetEndpointWorkers200JSONResponseBody1() (GetEndpointWorkers200JSONResponseBody1, error) {
-	var body GetEndpointWorkers200JSONResponseBody1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromGetEndpointWorkers200JSONResponseBody1 overwrites any union data inside the GetEndpointWorkers200JSONResponseBody as the provided GetEndpointWorkers200JSONResponseBody1
-func (t *GetEndpointWorkers200JSONResponseBody) FromGetEndpointWorkers200JSONResponseBody1(v GetEndpointWorkers200JSONResponseBody1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeGetEndpointWorkers200JSONResponseBody1 performs a merge with any union data inside the GetEndpointWorkers200JSONResponseBody, using the provided GetEndpointWorkers200JSONResponseBody1
-func (t *GetEndpointWorkers200JSONResponseBody) MergeGetEndpointWorkers200JSONResponseBody1(v GetEndpointWorkers200JSONResponseBody1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t GetEndpointWorkers200JSONResponseBody) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *GetEndpointWorkers200JSONResponseBody) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
-}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -4410,11 +4372,41 @@ type GetEndpointWorkersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GetEndpointWorkers200JSONResponseBody
+	JSON200 *struct {
+		// Workers The endpoint's workers.
+		Workers *[]struct {
+			// CreatedAt When the worker was created.
+			CreatedAt *string `json:"created_at,omitempty"`
+
+			// Id Worker instance id.
+			Id *int `json:"id,omitempty"`
+
+			// Status Current worker status.
+			Status *string `json:"status,omitempty"`
+
+			// Url Worker URL.
+			Url *string `json:"url,omitempty"`
+		} `json:"workers,omitempty"`
+	}
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetEndpointWorkersResponse) GetJSON200() *GetEndpointWorkers200JSONResponseBody {
+func (r GetEndpointWorkersResponse) GetJSON200() *struct {
+	// Workers The endpoint's workers.
+	Workers *[]struct {
+		// CreatedAt When the worker was created.
+		CreatedAt *string `json:"created_at,omitempty"`
+
+		// Id Worker instance id.
+		Id *int `json:"id,omitempty"`
+
+		// Status Current worker status.
+		Status *string `json:"status,omitempty"`
+
+		// Url Worker URL.
+		Url *string `json:"url,omitempty"`
+	} `json:"workers,omitempty"`
+} {
 	return r.JSON200
 }
 
@@ -6039,7 +6031,22 @@ func ParseGetEndpointWorkersResponse(rsp *http.Response) (*GetEndpointWorkersRes
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GetEndpointWorkers200JSONResponseBody
+		var dest struct {
+			// Workers The endpoint's workers.
+			Workers *[]struct {
+				// CreatedAt When the worker was created.
+				CreatedAt *string `json:"created_at,omitempty"`
+
+				// Id Worker instance id.
+				Id *int `json:"id,omitempty"`
+
+				// Status Current worker status.
+				Status *string `json:"status,omitempty"`
+
+				// Url Worker URL.
+				Url *string `json:"url,omitempty"`
+			} `json:"workers,omitempty"`
+		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

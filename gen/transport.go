@@ -48,12 +48,15 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 	var waited time.Duration
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, &RequestError{Err: fmt.Errorf("rewinding the body for a retry: %w", err)}
+			next := req.Clone(ctx)
+			if req.GetBody != nil { // a GET has no body to rewind
+				body, err := req.GetBody()
+				if err != nil {
+					return nil, &RequestError{Err: fmt.Errorf("rewinding the body for a retry: %w", err)}
+				}
+				next.Body = body
 			}
-			req = req.Clone(ctx)
-			req.Body = body
+			req = next
 		}
 
 		if d.limiter != nil {

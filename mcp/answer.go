@@ -49,6 +49,11 @@ func present(spec *toolSpec, body []byte, args []byte, opts Options) (*mcpgo.Cal
 	answer, _ = outputSchemaOf(spec).conform(answer).(map[string]any)
 
 	text := renderLine(spec.Line, argumentValues(args), answer)
+	if spec.note != nil {
+		if note := spec.note(answer); note != "" {
+			text += " " + note
+		}
+	}
 	if len(withheld) > 0 {
 		text += fmt.Sprintf(" (%s withheld: a credential; the operator can show it with --expose-instance-key)", strings.Join(withheld, ", "))
 	}

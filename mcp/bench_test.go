@@ -141,3 +141,26 @@ func BenchmarkToolCallFloor(b *testing.B) {
 	})
 	benchCalls(b, s)
 }
+
+// BenchmarkToolsList reports the context an agent pays for the tools: the
+// bytes of the tools/list result as the server sends it (the budget,
+// BENCHMARKS.md), and with -v each tool's share.
+func BenchmarkToolsList(b *testing.B) {
+	s := NewServer(nil, Options{})
+	req := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+	ctx := context.Background()
+	var size int
+	for b.Loop() {
+		data, err := json.Marshal(s.HandleMessage(ctx, req))
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(data)
+	}
+	b.ReportMetric(float64(size), "bytes")
+	b.ReportMetric(float64(len(toolSpecs)), "tools")
+	for _, tool := range Tools(nil, Options{}) {
+		data, _ := json.Marshal(tool.Tool)
+		b.Logf("%-22s %5d bytes", tool.Tool.Name, len(data))
+	}
+}

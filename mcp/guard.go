@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 )
@@ -15,8 +16,15 @@ import (
 // set when the server starts; no tool argument can change them. A nil
 // *Guardrails, or a zero field, bounds nothing.
 type Guardrails struct {
-	// Tools, when not empty, is the only tools listed and callable.
+	// Tools, when not empty, is the only tools listed and callable; it
+	// narrows what Toolsets and ReadOnly leave.
 	Tools []string
+	// Toolsets, when not empty, is the only groups of tools listed and
+	// callable (a declaration's toolset: instances, serverless, search,
+	// account).
+	Toolsets []string
+	// ReadOnly lists and serves only the tools that change nothing.
+	ReadOnly bool
 	// MaxWorkers caps max_workers and cold_workers of endpoints and
 	// workergroups; max_workers must then be given, since the service's own
 	// default may be higher.
@@ -35,6 +43,9 @@ type Guardrails struct {
 	// AllowCommands lets instances run commands of the caller's choosing
 	// under Images.
 	AllowCommands bool
+	// MaxWait bounds how long one wait_for_instance call waits; zero means
+	// DefaultMaxWait.
+	MaxWait time.Duration
 	// Confirm is which calls a human approves, through MCP elicitation,
 	// before they are sent; the zero value asks before removals.
 	Confirm ConfirmPolicy
@@ -67,8 +78,28 @@ type capError struct {
 
 func (e *capError) Error() string { return e.reason + " (operator setting " + e.flag + ")" }
 
-func (g *Guardrails) allows(tool string) bool {
-	return g == nil || len(g.Tools) == 0 || slices.Contains(g.Tools, tool)
+func (g *Guardrails) allows(spec *toolSpec) bool {
+	switch {
+	case g == nil:
+		return true
+	case g.ReadOnly && spec.Kind != kindRead:
+		return false
+	case len(g.Toolsets) > 0 && !slices.Contains(g.Toolsets, spec.Toolset):
+		return false
+	}
+	return len(g.Tools) == 0 || slices.Contains(g.Tools, spec.Name)
+}
+
+// Toolsets lists the groups the tools belong to, for --toolsets.
+func Toolsets() []string {
+	var sets []string
+	for i := range toolSpecs {
+		if !slices.Contains(sets, toolSpecs[i].Toolset) {
+			sets = append(sets, toolSpecs[i].Toolset)
+		}
+	}
+	slices.Sort(sets)
+	return sets
 }
 
 // describe tells agents, in the tool description, the bounds that apply.

@@ -94,6 +94,11 @@ func TestCapsRefuseAndNameTheCap(t *testing.T) {
 func TestCapsAreToldToAgentsInTheDescription(t *testing.T) {
 	tools := mcp.Tools(nil, mcp.Options{Guardrails: &mcp.Guardrails{MaxWorkers: 3, MaxPrice: 2, Images: []string{"ubuntu:*"}, Confirm: mcp.ConfirmAll}})
 	for _, tool := range tools {
+		if *tool.Tool.Annotations.ReadOnlyHint {
+			// Reads spend nothing: no cap applies and nobody confirms them.
+			assert.NotContains(t, tool.Tool.Description, "Operator limits:", tool.Tool.Name)
+			continue
+		}
 		assert.Contains(t, tool.Tool.Description, "Operator limits:")
 		assert.Contains(t, tool.Tool.Description, "a human confirms each call")
 		if tool.Tool.Name == "create_instance" {

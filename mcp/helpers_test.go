@@ -89,7 +89,7 @@ func connect(t *testing.T, cfg gen.Config, opts mcp.Options) *client.Client {
 func connectFake(t *testing.T, opts mcp.Options, handlers ...http.Handler) (*client.Client, *fakeapi.Server) {
 	t.Helper()
 	api := fakeapi.New(t, handlers...)
-	return connect(t, gen.Config{APIKey: testKey, BaseURL: api.URL, Retry: gen.RetryPolicy{MaxAttempts: 1}}, opts), api
+	return connect(t, gen.Config{APIKey: testKey, BaseURL: api.URL, ServerlessURL: api.URL, Retry: gen.RetryPolicy{MaxAttempts: 1}}, opts), api
 }
 
 // call makes a tools/call with JSON arguments; a protocol error fails the

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
@@ -90,4 +91,39 @@ func TestPanicInAHandlerBecomesAnErrorResult(t *testing.T) {
 	res, err = c.CallTool(ctx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: "create_instance", Arguments: json.RawMessage(`{}`)}})
 	require.NoError(t, err)
 	assert.True(t, res.IsError)
+}
+
+func TestAgeReadsAsAnAgentWould(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		-time.Minute:     "not started",
+		90 * time.Second: "1m",
+		3 * time.Hour:    "3h",
+		47 * time.Hour:   "47h",
+		72 * time.Hour:   "3d",
+	} {
+		assert.Equal(t, want, age(d), d)
+	}
+}
+
+// An argument the schema does not offer is refused by the handler too,
+// should validation be skipped: a query parameter a hook fills (accept)
+// has a field in the generated type, but no caller reaches it.
+func TestHandlerRefusesWhatTheSchemaDoesNotOffer(t *testing.T) {
+	for _, tt := range []struct{ tool, args, arg string }{
+		{"show_instances", `{"select_filters": "{\"id\": {\"gt\": 0}}"}`, "select_filters"},
+		{"show_instances", `{"after_token": "x"}`, "after_token"},
+		{"search_templates", `{"select_cols": "[\"*\"]"}`, "select_cols"},
+		{"search_offers", `{"bw_nvlink": {"gte": 1}}`, "bw_nvlink"},
+		{"wait_for_instance", `{"instance_id": 1, "select": 1}`, "select"},
+	} {
+		spec := specNamed(tt.tool)
+		h := handler(spec, nil, Options{}, newConfirmer())
+		if spec.handler != nil {
+			h = spec.handler(spec, nil, Options{})
+		}
+		res, err := h(context.Background(), mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: tt.tool, Arguments: json.RawMessage(tt.args)}})
+		require.NoError(t, err)
+		assert.True(t, res.IsError, tt.tool)
+		assert.Contains(t, res.Content[0].(mcpgo.TextContent).Text, tt.arg+": unknown argument")
+	}
 }

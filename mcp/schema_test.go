@@ -150,6 +150,23 @@ func TestSchemasComeFromTheSpec(t *testing.T) {
 	}
 }
 
+// Every argument of every tool is described: trimming for the tools/list
+// budget (BENCHMARKS.md) must not leave an agent guessing.
+func TestEveryArgumentIsDescribed(t *testing.T) {
+	for _, tool := range mcp.Tools(nil, mcp.Options{}) {
+		var schema struct {
+			Properties map[string]struct {
+				Description string `json:"description"`
+			} `json:"properties"`
+		}
+		require.NoError(t, json.Unmarshal(tool.Tool.RawInputSchema, &schema))
+		for name, p := range schema.Properties {
+			assert.NotEmpty(t, strings.TrimSpace(p.Description), "%s.%s has no description", tool.Tool.Name, name)
+		}
+		assert.NotEmpty(t, tool.Tool.Description, tool.Tool.Name)
+	}
+}
+
 // assertMatchesOutputSchema checks a result's structuredContent against the
 // tool's outputSchema, the contract the server does not re-check per call.
 func assertMatchesOutputSchema(t *testing.T, tool string, res *mcpgo.CallToolResult) {

@@ -1,7 +1,8 @@
 // Package mcp serves Vast.ai operations as MCP tools: the creates
-// (create_endpoint, create_workergroup, create_instance) and what undoes
-// them (stop_instance, start_instance, destroy_instance,
-// delete_workergroup, delete_endpoint).
+// (create_endpoint, create_workergroup, create_instance), the reads
+// around them (search_offers, show_instance, wait_for_instance, ...) and
+// what undoes them (stop_instance, destroy_instance, delete_endpoint, ...),
+// each declared on its operation in overlay.yaml.
 //
 // The tools' names, descriptions and input and output schemas come from
 // openapi.yaml with overlay.yaml applied (see tools.gen.go); the calls go
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -52,12 +54,16 @@ type Options struct {
 	// SpentStates makes each confirmation single-use; nil keeps the spent
 	// ones in this process. Replicas share one (Redis).
 	SpentStates SpentStates
+	// Sleep, when set, replaces the real wait between wait_for_instance's
+	// polls (tests); it returns ctx's error when ctx ends first.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-const instructions = `Tools to create Vast.ai resources and to stop and remove them. Every create ` +
+const instructions = `Tools to find, create, watch, stop and remove Vast.ai resources. Every create ` +
 	`that succeeds spends money or leads to spending: instances bill per hour until destroyed, endpoints ` +
 	`and workergroups start billed workers. Call a create once per resource you mean to have; never ` +
-	`repeat a call whose outcome was unknown without checking the Vast.ai console first. ` +
+	`repeat a create whose outcome was unknown without checking first (show_instances, ` +
+	`show_endpoints, show_workergroups). Reads change nothing and are safe to repeat. ` +
 	`stop_instance ends GPU billing; destroy_instance ends all of it and deletes the disk.`
 
 // NewServer returns an MCP server exposing the tools, calling Vast.ai through vast.
@@ -126,7 +132,7 @@ func recoverPanics(logger *slog.Logger) server.ToolHandlerMiddleware {
 // asksAnyone reports whether some tool on offer waits for a human.
 func asksAnyone(g *Guardrails) bool {
 	for i := range toolSpecs {
-		if g.allows(toolSpecs[i].Name) && g.confirmPolicy().asks(toolSpecs[i].Kind) {
+		if g.allows(&toolSpecs[i]) && g.confirmPolicy().asks(toolSpecs[i].Kind) {
 			return true
 		}
 	}

@@ -15,7 +15,7 @@ var toolSpecs = []toolSpec{
 	{
 		Name:         "create_endpoint",
 		Title:        "Create serverless endpoint",
-		Description:  "Create a Vast.ai serverless endpoint: the named front door that routes requests to workergroups and scales their GPU workers. Creating it costs nothing by itself, but the workers its workergroups later start are billed per hour, bounded by max_workers. Send only the settings you mean to choose; the service applies its own defaults to the rest. Next step: create_workergroup with this endpoint's name or id. Returns the new endpoint id.",
+		Description:  "Create a serverless endpoint: it routes requests to its workergroups and scales their workers, billed per hour up to max_workers. Send only the settings you choose. Returns the endpoint id; next: create_workergroup.",
 		Kind:         kindCreate,
 		Toolset:      "serverless",
 		OperationID:  "createEndpoint",
@@ -23,8 +23,8 @@ var toolSpecs = []toolSpec{
 		Path:         "/api/v0/endptjobs/",
 		Line:         "Created endpoint {result}[ (\"{endpoint_name}\")]",
 		IDFields:     []string{"result"},
-		InputSchema:  "{\"additionalProperties\":false,\"description\":\"Settings for a new serverless endpoint. Every field is optional.\",\"properties\":{\"cold_mult\":{\"description\":\"Multiplier on current capacity that the autoscaler plans for over the longer term (an hour and more). Example: 2.5.\",\"minimum\":0,\"type\":\"number\"},\"cold_workers\":{\"description\":\"Minimum number of workers kept ready to start quickly before the autoscaler may destroy any. Example: 5.\",\"minimum\":0,\"type\":\"integer\"},\"endpoint_name\":{\"description\":\"Name of the new endpoint; workergroups attach to it by this name. Example: \\\"vllm-qwen3-8b\\\".\",\"minLength\":1,\"type\":\"string\"},\"inactivity_timeout\":{\"description\":\"Seconds without requests after which the endpoint scales its workers down. Example: 600.\",\"minimum\":0,\"type\":\"number\"},\"max_queue_time\":{\"description\":\"Longest a request may wait in the queue, in seconds, before the autoscaler adds capacity. Example: 30.\",\"minimum\":0,\"type\":\"number\"},\"max_workers\":{\"description\":\"Hard upper limit on the endpoint's workers of every state; this bounds the hourly spend. Example: 20.\",\"minimum\":0,\"type\":\"integer\"},\"min_cold_load\":{\"description\":\"Baseline load kept ready in cold (stopped, quick-start) workers, in the same units as min_load. Example: 0.\",\"minimum\":0,\"type\":\"number\"},\"min_load\":{\"description\":\"Baseline load the autoscaler always provisions for, whatever the measured traffic (tokens/s for LLM workers). Example: 10.\",\"minimum\":0,\"type\":\"number\"},\"target_queue_time\":{\"description\":\"Queue wait, in seconds, the autoscaler aims for. Example: 10.\",\"minimum\":0,\"type\":\"number\"},\"target_util\":{\"description\":\"Target utilization ratio of the workers (0 to 1); lower keeps more spare capacity. Example: 0.9.\",\"maximum\":1,\"minimum\":0,\"type\":\"number\"}},\"type\":\"object\"}",
-		OutputSchema: "{\"description\":\"Answer to a successful create endpoint.\",\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"result\":{\"description\":\"Id of the new endpoint.\",\"type\":\"integer\"},\"success\":{\"description\":\"True when the endpoint was created.\",\"type\":\"boolean\"}},\"type\":\"object\"}",
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"cold_mult\":{\"description\":\"Capacity multiplier planned for the longer term. Example: 2.5.\",\"minimum\":0,\"type\":\"number\"},\"cold_workers\":{\"description\":\"Workers kept ready to start quickly. Example: 5.\",\"minimum\":0,\"type\":\"integer\"},\"endpoint_name\":{\"description\":\"Name; workergroups attach by it. Example: \\\"vllm-qwen3-8b\\\".\",\"minLength\":1,\"type\":\"string\"},\"inactivity_timeout\":{\"description\":\"Idle seconds before workers scale down. Example: 600.\",\"minimum\":0,\"type\":\"number\"},\"max_queue_time\":{\"description\":\"Seconds a request may queue before capacity is added. Example: 30.\",\"minimum\":0,\"type\":\"number\"},\"max_workers\":{\"description\":\"Most workers, of every state: bounds the hourly spend. Example: 20.\",\"minimum\":0,\"type\":\"integer\"},\"min_cold_load\":{\"description\":\"Load kept ready in cold (stopped) workers. Example: 0.\",\"minimum\":0,\"type\":\"number\"},\"min_load\":{\"description\":\"Load always provisioned for (tokens/s for LLMs). Example: 10.\",\"minimum\":0,\"type\":\"number\"},\"target_queue_time\":{\"description\":\"Queue wait, in seconds, aimed for. Example: 10.\",\"minimum\":0,\"type\":\"number\"},\"target_util\":{\"description\":\"Target worker utilization, 0 to 1. Example: 0.9.\",\"maximum\":1,\"minimum\":0,\"type\":\"number\"}},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"result\":{\"type\":\"integer\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[createEndpointCall],
 		check:        func(g *Guardrails, op operation) error { return checkEndpoint(g, op.(*createEndpointCall)) },
 		settle:       settleAs(settleEndpoint),
@@ -32,7 +32,7 @@ var toolSpecs = []toolSpec{
 	{
 		Name:         "create_instance",
 		Title:        "Rent GPU instance",
-		Description:  "Rent a Vast.ai GPU instance by accepting a marketplace offer. This spends money: the instance is billed per hour from creation until it is destroyed. Needs offer_id (from an offer search) and either image or template_hash_id. Returns the new instance id. If the offer is gone (404/410), search again and use another offer_id.",
+		Description:  "Rent a GPU instance from an offer (offer_id, from search_offers): billed per hour until destroyed. Give image or template_hash_id. Returns the instance id; next: wait_for_instance. Offer gone (404/410): pick another.",
 		Kind:         kindCreate,
 		Toolset:      "instances",
 		OperationID:  "createInstance",
@@ -42,8 +42,8 @@ var toolSpecs = []toolSpec{
 		Line:         "Created instance {new_contract} from offer {offer_id}",
 		IDFields:     []string{"new_contract"},
 		Sensitive:    []string{"instance_api_key"},
-		InputSchema:  "{\"additionalProperties\":false,\"allOf\":[{\"anyOf\":[{\"required\":[\"image\"]},{\"required\":[\"template_hash_id\"]}]}],\"description\":\"Settings for the new instance. Give image or template_hash_id.\",\"properties\":{\"args\":{\"description\":\"Arguments for the image's entrypoint (runtype args). Example: [\\\"python\\\", \\\"-m\\\", \\\"server\\\", \\\"--port\\\", \\\"8000\\\"].\",\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"args_str\":{\"description\":\"Entrypoint arguments as one string (alternative to args). Example: \\\"python -m server --port 8000\\\".\",\"type\":\"string\"},\"cancel_unavail\":{\"description\":\"Fail (410) instead of waiting when the machine cannot start now. The service defaults to false for interruptible and true for on-demand instances started running.\",\"type\":\"boolean\"},\"disk\":{\"description\":\"Local disk to allocate, in GB (at least 8). Disk is billed while the instance exists. Example: 32.\",\"minimum\":8,\"type\":\"number\"},\"env\":{\"anyOf\":[{\"additionalProperties\":{\"type\":\"string\"},\"type\":\"object\"},{\"description\":\"The same as Docker flags, as the vastai CLI takes them: \\\"-e HF_TOKEN=hf_xxx -e MODEL=llama -p 8000:8000\\\".\",\"type\":\"string\"}],\"description\":\"Environment variables and port mappings as an object: variable name to value, and Docker port flags as keys with value \\\"1\\\". Merged key by key with a template's env. Example: {\\\"HF_TOKEN\\\": \\\"hf_xxx\\\", \\\"-p 8000:8000\\\": \\\"1\\\"}.\"},\"force\":{\"description\":\"Skip sanity checks when creating from an existing instance\",\"type\":\"boolean\"},\"image\":{\"description\":\"Docker image to run, with tag. Optional when template_hash_id gives one. Example: \\\"vllm/vllm-openai:latest\\\".\",\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"image_login\":{\"description\":\"Registry login for a private image, as docker login flags. Example: \\\"-u user -p token docker.io\\\".\",\"type\":\"string\"},\"jupyter_dir\":{\"description\":\"Directory Jupyter starts in. Example: \\\"/workspace\\\".\",\"type\":\"string\"},\"label\":{\"description\":\"Your name for the instance, shown in the console. Example: \\\"llm-test\\\".\",\"maxLength\":256,\"type\":\"string\"},\"lang_utf8\":{\"description\":\"Set locale to C.UTF-8\",\"type\":\"boolean\"},\"offer_id\":{\"description\":\"Id of the marketplace offer (ask) to accept, from an offer search. Example: 4242.\",\"minimum\":1,\"type\":\"integer\"},\"onstart\":{\"description\":\"Shell commands run when the instance starts. The service may refuse scripts over about 4 KB (args, args_str and onstart together); gzip and base64-encode longer ones. Example: \\\"env | grep _ >> /etc/environment; echo starting\\\".\",\"maxLength\":16384,\"type\":\"string\"},\"price\":{\"description\":\"Bid in $/hour for an interruptible instance; omit for on-demand. Example: 0.35.\",\"maximum\":128,\"minimum\":0.001,\"type\":\"number\"},\"python_utf8\":{\"description\":\"Set python's locale to C.UTF-8\",\"type\":\"boolean\"},\"runtype\":{\"description\":\"How to launch: ssh, jupyter, or args (run the image's entrypoint with args/args_str); _proxy and _direct pick the connection kind. The service uses ssh when this is omitted and no args are given.\",\"enum\":[\"ssh\",\"jupyter\",\"args\",\"ssh_proxy\",\"ssh_direct\",\"jupyter_proxy\",\"jupyter_direct\"],\"type\":\"string\"},\"target_state\":{\"description\":\"State to start in: running (default behaviour of the service) or stopped (reserve without starting).\",\"enum\":[\"running\",\"stopped\"],\"type\":\"string\"},\"template_hash_id\":{\"description\":\"Hash id of a template to start from; request fields override its values and `env` is merged key by key. Example: \\\"4e17788f74f075dd9aab7d0d4427968f\\\".\",\"minLength\":1,\"type\":\"string\"},\"use_jupyter_lab\":{\"description\":\"Launch instance with jupyter lab instead of notebook\",\"type\":\"boolean\"},\"user\":{\"description\":\"User to use with docker create (breaks some images, use with caution)\",\"type\":\"string\"},\"vm\":{\"description\":\"Create a virtual machine rather than a container (needs an SSH key on the account).\",\"type\":\"boolean\"},\"volume_info\":{\"additionalProperties\":false,\"description\":\"Volume creation/linking information\",\"properties\":{\"create_new\":{\"description\":\"Set to `true` to create a new volume, `false` to link an existing volume\",\"type\":\"boolean\"},\"mount_path\":{\"description\":\"Mount path for the volume inside the container (e.g., `/workspace`)\",\"type\":\"string\"},\"name\":{\"description\":\"Name for a new volume. Example: \\\"models\\\".\",\"type\":\"string\"},\"size\":{\"description\":\"Size of the volume in GB. Only used when `create_new` is true\",\"minimum\":1,\"type\":\"integer\"},\"volume_id\":{\"description\":\"If `create_new` is false: existing volume ID (from `show volumes`). If `create_new` is true: volume offer ID (from `search volumes`)\",\"minimum\":1,\"type\":\"integer\"}},\"type\":\"object\"}},\"required\":[\"offer_id\"],\"type\":\"object\"}",
-		OutputSchema: "{\"description\":\"Answer to a successful create instance.\",\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"instance_api_key\":{\"description\":\"API key scoped to the new instance. A credential: hidden from agents unless the operator enables it.\",\"type\":\"string\"},\"new_contract\":{\"description\":\"Id of the new instance.\",\"type\":\"integer\"},\"success\":{\"description\":\"True when the instance was created.\",\"type\":\"boolean\"}},\"type\":\"object\"}",
+		InputSchema:  "{\"additionalProperties\":false,\"allOf\":[{\"anyOf\":[{\"required\":[\"image\"]},{\"required\":[\"template_hash_id\"]}]}],\"properties\":{\"args\":{\"description\":\"Entrypoint arguments (runtype args). Example: [\\\"python\\\", \\\"-m\\\", \\\"server\\\"].\",\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"args_str\":{\"description\":\"Entrypoint arguments as one string, instead of args.\",\"type\":\"string\"},\"cancel_unavail\":{\"description\":\"Fail (410) rather than wait when the machine cannot start now.\",\"type\":\"boolean\"},\"disk\":{\"description\":\"Disk in GB (at least 8), billed while the instance exists. Example: 32.\",\"minimum\":8,\"type\":\"number\"},\"env\":{\"anyOf\":[{\"additionalProperties\":{\"type\":\"string\"},\"type\":\"object\"},{\"description\":\"Or vastai CLI Docker flags: \\\"-e HF_TOKEN=hf_x -p 8000:8000\\\".\",\"type\":\"string\"}],\"description\":\"Env vars and ports, e.g. {\\\"HF_TOKEN\\\": \\\"hf_x\\\", \\\"-p 8000:8000\\\": \\\"1\\\"}; merged with a template's.\"},\"force\":{\"description\":\"Skip sanity checks (copying an instance).\",\"type\":\"boolean\"},\"image\":{\"description\":\"Docker image with tag, unless the template gives one. Example: \\\"vllm/vllm-openai:latest\\\".\",\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"image_login\":{\"description\":\"Private registry login as docker login flags: \\\"-u user -p token docker.io\\\".\",\"type\":\"string\"},\"jupyter_dir\":{\"description\":\"Directory Jupyter starts in.\",\"type\":\"string\"},\"label\":{\"description\":\"Your name for the instance. Example: \\\"llm-test\\\".\",\"maxLength\":256,\"type\":\"string\"},\"lang_utf8\":{\"description\":\"Locale C.UTF-8.\",\"type\":\"boolean\"},\"offer_id\":{\"description\":\"Offer to rent, from search_offers. Example: 4242.\",\"minimum\":1,\"type\":\"integer\"},\"onstart\":{\"description\":\"Shell commands run at start; over about 4 KB with args it may be refused (gzip+base64 it).\",\"maxLength\":16384,\"type\":\"string\"},\"price\":{\"description\":\"Bid in $/hour, for interruptible; omit for on-demand. Example: 0.35.\",\"maximum\":128,\"minimum\":0.001,\"type\":\"number\"},\"python_utf8\":{\"description\":\"Python's locale C.UTF-8.\",\"type\":\"boolean\"},\"runtype\":{\"description\":\"ssh, jupyter or args (the image's entrypoint); _proxy/_direct pick the connection. Default ssh.\",\"enum\":[\"ssh\",\"jupyter\",\"args\",\"ssh_proxy\",\"ssh_direct\",\"jupyter_proxy\",\"jupyter_direct\"],\"type\":\"string\"},\"target_state\":{\"description\":\"running (default) or stopped (reserved, not started).\",\"enum\":[\"running\",\"stopped\"],\"type\":\"string\"},\"template_hash_id\":{\"description\":\"Template hash id (search_templates); request fields override it, env merges.\",\"minLength\":1,\"type\":\"string\"},\"use_jupyter_lab\":{\"description\":\"Jupyter Lab instead of Notebook.\",\"type\":\"boolean\"},\"user\":{\"description\":\"docker create user (breaks some images).\",\"type\":\"string\"},\"vm\":{\"description\":\"A VM rather than a container (needs an SSH key on the account).\",\"type\":\"boolean\"},\"volume_info\":{\"additionalProperties\":false,\"description\":\"A volume to create or link.\",\"properties\":{\"create_new\":{\"description\":\"true: create a volume; false: link one.\",\"type\":\"boolean\"},\"mount_path\":{\"description\":\"Mount path, e.g. /workspace.\",\"type\":\"string\"},\"name\":{\"description\":\"Name for a new volume.\",\"type\":\"string\"},\"size\":{\"description\":\"GB, for a new volume.\",\"minimum\":1,\"type\":\"integer\"},\"volume_id\":{\"description\":\"Existing volume id; with create_new, the volume offer id.\",\"minimum\":1,\"type\":\"integer\"}},\"type\":\"object\"}},\"required\":[\"offer_id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"instance_api_key\":{\"type\":\"string\"},\"new_contract\":{\"type\":\"integer\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[createInstanceCall],
 		check:        func(g *Guardrails, op operation) error { return checkInstance(g, op.(*createInstanceCall)) },
 		guard:        guardAs(guardSpend),
@@ -52,7 +52,7 @@ var toolSpecs = []toolSpec{
 	{
 		Name:         "create_workergroup",
 		Title:        "Create serverless workergroup",
-		Description:  "Create a Vast.ai workergroup under an existing serverless endpoint: it tells the autoscaler which template (image and launch settings) and which GPU offers to start workers from. Workers are rented GPU instances billed per hour, up to the group's max_workers. Needs the endpoint (endpoint_name or endpoint_id) and what to run (template_hash, template_id, or search_params). Returns the new workergroup id.",
+		Description:  "Create a workergroup under an endpoint (endpoint_name or endpoint_id): what its workers run (template_hash, template_id or search_params). Workers are GPU instances billed per hour, up to max_workers. Returns the workergroup id; next: show_endpoint_workers.",
 		Kind:         kindCreate,
 		Toolset:      "serverless",
 		OperationID:  "createWorkergroup",
@@ -60,8 +60,8 @@ var toolSpecs = []toolSpec{
 		Path:         "/api/v0/workergroups/",
 		Line:         "Created workergroup {id}[ for endpoint \"{endpoint_name}\"][ for endpoint {endpoint_id}]",
 		IDFields:     []string{"id", "result"},
-		InputSchema:  "{\"additionalProperties\":false,\"allOf\":[{\"anyOf\":[{\"required\":[\"endpoint_name\"]},{\"required\":[\"endpoint_id\"]}]},{\"anyOf\":[{\"required\":[\"template_hash\"]},{\"required\":[\"template_id\"]},{\"required\":[\"search_params\"]}]}],\"description\":\"Settings for a new workergroup.\",\"properties\":{\"cold_mult\":{\"description\":\"Cold capacity multiplier. vast-cli says it is not used at workergroup level; set it on the endpoint. Example: 3.\",\"minimum\":0,\"type\":\"number\"},\"cold_workers\":{\"description\":\"Workers kept stopped and ready to start quickly. Disputed whether the service reads it per workergroup. Example: 3.\",\"minimum\":0,\"type\":\"integer\"},\"endpoint_id\":{\"description\":\"Id of the endpoint to attach to (or give endpoint_name). Example: 123.\",\"minimum\":1,\"type\":\"integer\"},\"endpoint_name\":{\"description\":\"Name of the endpoint to attach to (or give endpoint_id). Example: \\\"vllm-qwen3-8b\\\".\",\"minLength\":1,\"type\":\"string\"},\"gpu_ram\":{\"description\":\"GPU memory (VRAM) each worker needs, in GB (not MB). Example: 24.\",\"minimum\":1,\"type\":\"integer\"},\"launch_args\":{\"description\":\"Extra vastai create-instance options applied to every worker, in CLI syntax. Example: \\\"--env '-e HF_TOKEN=hf_xxx'\\\".\",\"type\":\"string\"},\"max_workers\":{\"description\":\"Upper limit on this group's workers; bounds its hourly spend. A group created without it has been reported never to scale up. Example: 20.\",\"minimum\":0,\"type\":\"integer\"},\"min_load\":{\"description\":\"Baseline load (tokens/s for LLM workers). Disputed whether the service reads it per workergroup; the endpoint's min_load applies. Example: 1.\",\"minimum\":0,\"type\":\"number\"},\"search_params\":{\"description\":\"Offer search query selecting the machines workers may rent, in the vastai CLI's search syntax. Optional with a template (the template supplies one). Example: \\\"gpu_name=RTX_4090 num_gpus=1 verified=true rentable=true\\\".\",\"minLength\":1,\"type\":\"string\"},\"target_util\":{\"description\":\"Target utilization ratio (0 to 1). vast-cli says it is not used at workergroup level; set it on the endpoint. Example: 0.9.\",\"maximum\":1,\"minimum\":0,\"type\":\"number\"},\"template_hash\":{\"description\":\"Hash id of the template workers are created from (or give template_id or search_params). Example: \\\"4e17788f74f075dd9aab7d0d4427968f\\\".\",\"minLength\":1,\"type\":\"string\"},\"template_id\":{\"description\":\"Numeric id of the template (alternative to template_hash). Example: 456.\",\"minimum\":1,\"type\":\"integer\"},\"test_workers\":{\"description\":\"Workers created first to estimate performance (vast-cli: default 3); disputed whether the autoscaler reads it. Example: 3.\",\"minimum\":0,\"type\":\"integer\"}},\"type\":\"object\"}",
-		OutputSchema: "{\"description\":\"Answer to a successful create workergroup. The id is in `id` (older deployments: `result`).\",\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"id\":{\"description\":\"Id of the new workergroup.\",\"type\":\"integer\"},\"result\":{\"description\":\"Id of the new workergroup, as older deployments send it.\",\"type\":\"integer\"},\"success\":{\"description\":\"True when the workergroup was created.\",\"type\":\"boolean\"}},\"type\":\"object\"}",
+		InputSchema:  "{\"additionalProperties\":false,\"allOf\":[{\"anyOf\":[{\"required\":[\"endpoint_name\"]},{\"required\":[\"endpoint_id\"]}]},{\"anyOf\":[{\"required\":[\"template_hash\"]},{\"required\":[\"template_id\"]},{\"required\":[\"search_params\"]}]}],\"properties\":{\"cold_mult\":{\"description\":\"Cold multiplier; vast-cli: set it on the endpoint. Example: 3.\",\"minimum\":0,\"type\":\"number\"},\"cold_workers\":{\"description\":\"Workers kept stopped, ready (disputed per group). Example: 3.\",\"minimum\":0,\"type\":\"integer\"},\"endpoint_id\":{\"description\":\"Endpoint id (or endpoint_name). Example: 123.\",\"minimum\":1,\"type\":\"integer\"},\"endpoint_name\":{\"description\":\"Endpoint to attach to (or endpoint_id). Example: \\\"vllm-qwen3-8b\\\".\",\"minLength\":1,\"type\":\"string\"},\"gpu_ram\":{\"description\":\"VRAM each worker needs, in GB (not MB). Example: 24.\",\"minimum\":1,\"type\":\"integer\"},\"launch_args\":{\"description\":\"vastai create-instance options for every worker. Example: \\\"--env '-e HF_TOKEN=hf_x'\\\".\",\"type\":\"string\"},\"max_workers\":{\"description\":\"Most workers in this group: bounds its spend; set it. Example: 20.\",\"minimum\":0,\"type\":\"integer\"},\"min_load\":{\"description\":\"Baseline load; the endpoint's applies (disputed per group). Example: 1.\",\"minimum\":0,\"type\":\"number\"},\"search_params\":{\"description\":\"Offers workers may rent, vastai CLI search syntax. Example: \\\"gpu_name=RTX_4090 num_gpus=1\\\".\",\"minLength\":1,\"type\":\"string\"},\"target_util\":{\"description\":\"Utilization 0 to 1; vast-cli: set it on the endpoint. Example: 0.9.\",\"maximum\":1,\"minimum\":0,\"type\":\"number\"},\"template_hash\":{\"description\":\"Template hash id workers start from (or template_id, search_params).\",\"minLength\":1,\"type\":\"string\"},\"template_id\":{\"description\":\"Template numeric id (instead of template_hash).\",\"minimum\":1,\"type\":\"integer\"},\"test_workers\":{\"description\":\"Workers first created to measure performance. Example: 3.\",\"minimum\":0,\"type\":\"integer\"}},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"id\":{\"type\":\"integer\"},\"result\":{\"type\":\"integer\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[createWorkergroupCall],
 		check:        func(g *Guardrails, op operation) error { return checkWorkergroup(g, op.(*createWorkergroupCall)) },
 		settle:       settleAs(settleWorkergroup),
@@ -78,7 +78,7 @@ var toolSpecs = []toolSpec{
 		PathArgument: "endpoint_id",
 		Line:         "Deleted endpoint {endpoint_id} and its workergroups",
 		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"endpoint_id\":{\"description\":\"Id of the endpoint to delete. Example 1234.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"endpoint_id\"],\"type\":\"object\"}",
-		OutputSchema: "{\"properties\":{\"deleted_workers\":{\"description\":\"List of worker instances that were deleted (if any)\",\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"failed_workers\":{\"description\":\"List of worker instances that failed to delete (if any)\",\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"msg\":{\"description\":\"Additional information about the deletion\",\"type\":\"string\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"deleted_workers\":{\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"failed_workers\":{\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"msg\":{\"type\":\"string\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[deleteEndpointCall],
 		guard:        guardAs(guardEndpointOwned),
 		describe:     describeAs(describeEndpoint),
@@ -95,7 +95,7 @@ var toolSpecs = []toolSpec{
 		PathArgument: "workergroup_id",
 		Line:         "Deleted workergroup {workergroup_id}",
 		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"workergroup_id\":{\"description\":\"Id of the workergroup to delete. Example 789.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"workergroup_id\"],\"type\":\"object\"}",
-		OutputSchema: "{\"properties\":{\"deleted_workers\":{\"description\":\"List of worker instances that were deleted\",\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"failed_workers\":{\"description\":\"List of worker instances that failed to delete\",\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"msg\":{\"description\":\"Additional information about the deletion\",\"type\":\"string\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"deleted_workers\":{\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"failed_workers\":{\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"msg\":{\"type\":\"string\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[deleteWorkergroupCall],
 		guard:        guardAs(guardWorkergroupOwned),
 		describe:     describeAs(describeWorkergroup),
@@ -112,10 +112,144 @@ var toolSpecs = []toolSpec{
 		PathArgument: "instance_id",
 		Line:         "Destroyed instance {instance_id}; its billing has stopped",
 		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"instance_id\":{\"description\":\"Id of the instance to destroy. Example 4242.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
-		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"msg\":{\"description\":\"Optional status message\",\"type\":\"string\"},\"success\":{\"description\":\"Whether the destruction was successful\",\"type\":\"boolean\"}},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"msg\":{\"type\":\"string\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[destroyInstanceCall],
 		guard:        guardAs(guardDestroyOwned),
 		describe:     describeAs(describeDestroyInstance),
+	},
+	{
+		Name:         "search_offers",
+		Title:        "Search GPU offers",
+		Description:  "Find GPU offers to rent (create_instance's offer_id). Filters are {op: value} on the API's fields: numbers take gt, gte, lt, lte; names eq, neq, in, notin. RAM is GB. Defaults: verified, rentable, not rented, not external. Example: {\"gpu_ram\": {\"gte\": 24}, \"dph_total\": {\"lte\": 0.5}, \"order\": [[\"dph_total\", \"asc\"]]}.",
+		Kind:         kindRead,
+		Toolset:      "search",
+		OperationID:  "searchOffers",
+		Method:       "POST",
+		Path:         "/api/v0/bundles/",
+		Line:         "Offers (id is create_instance's offer_id; gpu_ram MB, dph_total $/hour, disk_space GB, inet MB/s):",
+		Show:         []string{"offers[].id", "offers[].gpu_name", "offers[].num_gpus", "offers[].gpu_ram", "offers[].dph_total", "offers[].reliability", "offers[].geolocation", "offers[].disk_space", "offers[].inet_down", "offers[].inet_up", "offers[].cuda_max_good"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"cpu_ram\":{\"additionalProperties\":false,\"description\":\"System RAM: GB in search_offers, MB on the wire.\",\"properties\":{\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"}},\"type\":\"object\"},\"cuda_max_good\":{\"additionalProperties\":false,\"description\":\"Highest CUDA version the driver runs, e.g. {\\\"gte\\\": 12.1}.\",\"properties\":{\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"}},\"type\":\"object\"},\"disk_space\":{\"additionalProperties\":false,\"description\":\"Free disk, GB.\",\"properties\":{\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"}},\"type\":\"object\"},\"dph_total\":{\"additionalProperties\":false,\"description\":\"Price, $/hour, all costs.\",\"properties\":{\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"}},\"type\":\"object\"},\"external\":{\"additionalProperties\":false,\"description\":\"Outside the marketplace (default {\\\"eq\\\": false}).\",\"properties\":{\"eq\":{\"type\":\"boolean\"}},\"type\":\"object\"},\"geolocation\":{\"additionalProperties\":false,\"description\":\"Country code, e.g. {\\\"in\\\": [\\\"US\\\", \\\"CA\\\"]}.\",\"properties\":{\"eq\":{\"type\":\"string\"},\"in\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"neq\":{\"type\":\"string\"},\"notin\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"}},\"type\":\"object\"},\"gpu_name\":{\"additionalProperties\":false,\"description\":\"GPU model as the API spells it, e.g. {\\\"in\\\": [\\\"RTX 4090\\\"]}.\",\"properties\":{\"eq\":{\"type\":\"string\"},\"in\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"neq\":{\"type\":\"string\"},\"notin\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"}},\"type\":\"object\"},\"gpu_ram\":{\"additionalProperties\":false,\"description\":\"VRAM per GPU: GB in search_offers, MB on the wire (x1000, as vast-cli).\",\"properties\":{\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"}},\"type\":\"object\"},\"gpu_total_ram\":{\"additionalProperties\":false,\"description\":\"VRAM of all GPUs: GB in search_offers, MB on the wire.\",\"properties\":{\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"}},\"type\":\"object\"},\"inet_down\":{\"additionalProperties\":false,\"description\":\"Download speed, MB/s.\",\"properties\":{\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"}},\"type\":\"object\"},\"limit\":{\"description\":\"Most offers, 1 to 50 (search_offers: default 10).\",\"maximum\":50,\"minimum\":1,\"type\":\"integer\"},\"num_gpus\":{\"additionalProperties\":false,\"description\":\"GPUs, e.g. {\\\"eq\\\": 1} or {\\\"in\\\": [2, 4]}.\",\"properties\":{\"eq\":{\"type\":\"integer\"},\"gt\":{\"type\":\"integer\"},\"gte\":{\"type\":\"integer\"},\"in\":{\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"lt\":{\"type\":\"integer\"},\"lte\":{\"type\":\"integer\"},\"neq\":{\"type\":\"integer\"},\"notin\":{\"items\":{\"type\":\"integer\"},\"type\":\"array\"}},\"type\":\"object\"},\"order\":{\"description\":\"[field, \\\"asc\\\"|\\\"desc\\\"] pairs, e.g. [[\\\"dph_total\\\", \\\"asc\\\"]].\",\"items\":{\"items\":{\"type\":\"string\"},\"maxItems\":2,\"minItems\":2,\"type\":\"array\"},\"type\":\"array\"},\"reliability\":{\"additionalProperties\":false,\"description\":\"Reliability, 0 to 1, e.g. {\\\"gte\\\": 0.98}.\",\"properties\":{\"gt\":{\"type\":\"number\"},\"gte\":{\"type\":\"number\"},\"lt\":{\"type\":\"number\"},\"lte\":{\"type\":\"number\"}},\"type\":\"object\"},\"rentable\":{\"additionalProperties\":false,\"description\":\"Rentable now (default {\\\"eq\\\": true}).\",\"properties\":{\"eq\":{\"type\":\"boolean\"}},\"type\":\"object\"},\"rented\":{\"additionalProperties\":false,\"description\":\"On machines you rent (default {\\\"eq\\\": false}).\",\"properties\":{\"eq\":{\"type\":\"boolean\"}},\"type\":\"object\"},\"type\":{\"description\":\"ondemand (default), bid (interruptible, cheaper) or reserved.\",\"enum\":[\"ondemand\",\"bid\",\"reserved\"],\"type\":\"string\"},\"verified\":{\"additionalProperties\":false,\"description\":\"Verified machines (default {\\\"eq\\\": true}).\",\"properties\":{\"eq\":{\"type\":\"boolean\"}},\"type\":\"object\"}},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"offers\":{\"items\":{\"additionalProperties\":true,\"properties\":{\"cuda_max_good\":{},\"disk_space\":{},\"dph_total\":{},\"geolocation\":{},\"gpu_name\":{},\"gpu_ram\":{},\"id\":{},\"inet_down\":{},\"inet_up\":{},\"num_gpus\":{},\"reliability\":{}},\"type\":\"object\"},\"type\":\"array\"}},\"type\":\"object\"}",
+		decode:       decodeAs[searchOffersCall],
+		prepare:      func(op operation) error { return prepareOffers(op.(*searchOffersCall)) },
+		note:         noteOffers,
+	},
+	{
+		Name:         "search_templates",
+		Title:        "Search templates",
+		Description:  "Find templates by exact name or image (neither: Vast's recommended ones), with the hash ids create_instance and create_workergroup take.",
+		Kind:         kindRead,
+		Toolset:      "search",
+		OperationID:  "searchTemplates",
+		Method:       "GET",
+		Path:         "/api/v0/template/",
+		Line:         "Templates (hash_id is create_instance's template_hash_id and create_workergroup's template_hash):",
+		Show:         []string{"templates[].hash_id", "templates[].id", "templates[].name", "templates[].image", "templates_found"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"image\":{\"description\":\"Docker image, without tag. Example: \\\"vllm/vllm-openai\\\".\",\"minLength\":1,\"type\":\"string\"},\"name\":{\"description\":\"Template name, exactly. Example: \\\"vLLM\\\".\",\"minLength\":1,\"type\":\"string\"}},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"templates\":{\"items\":{\"properties\":{\"hash_id\":{\"type\":\"string\"},\"id\":{\"type\":\"integer\"},\"image\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"},\"templates_found\":{\"type\":\"integer\"}},\"type\":\"object\"}",
+		decode:       decodeAs[searchTemplatesCall],
+		prepare:      func(op operation) error { return prepareTemplates(op.(*searchTemplatesCall)) },
+	},
+	{
+		Name:         "show_endpoint_workers",
+		Title:        "Show endpoint workers",
+		Description:  "The instances behind a serverless endpoint and their states.",
+		Kind:         kindRead,
+		Toolset:      "serverless",
+		OperationID:  "getEndpointWorkers",
+		Method:       "POST",
+		Path:         "/get_endpoint_workers/",
+		Serverless:   true,
+		Line:         "Workers of endpoint {id}:",
+		Show:         []string{"workers[].id", "workers[].status", "workers[].created_at", "workers[].url"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"id\":{\"description\":\"Id of the endpoint, from show_endpoints or create_endpoint. Example: 1234.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"workers\":{\"items\":{\"properties\":{\"created_at\":{\"type\":\"string\"},\"id\":{\"type\":\"integer\"},\"status\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"}},\"type\":\"object\"}",
+		decode:       decodeAs[getEndpointWorkersCall],
+	},
+	{
+		Name:         "show_endpoints",
+		Title:        "List serverless endpoints",
+		Description:  "The account's serverless endpoints and their scaling settings.",
+		Kind:         kindRead,
+		Toolset:      "serverless",
+		OperationID:  "showEndpoints",
+		Method:       "GET",
+		Path:         "/api/v0/endptjobs/",
+		Line:         "Endpoints (id is create_workergroup's endpoint_id):",
+		Show:         []string{"results[].id", "results[].endpoint_name", "results[].endpoint_state", "results[].min_load", "results[].target_util", "results[].cold_mult", "results[].cold_workers", "results[].max_workers"},
+		Hide:         []string{"api_key"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"results\":{\"items\":{\"properties\":{\"cold_mult\":{\"type\":\"number\"},\"cold_workers\":{\"type\":\"integer\"},\"endpoint_name\":{\"type\":\"string\"},\"endpoint_state\":{\"type\":\"string\"},\"id\":{\"type\":\"integer\"},\"max_workers\":{\"type\":\"integer\"},\"min_load\":{\"type\":\"number\"},\"target_util\":{\"type\":\"number\"}},\"type\":\"object\"},\"type\":\"array\"}},\"type\":\"object\"}",
+		decode:       decodeAs[showEndpointsCall],
+	},
+	{
+		Name:         "show_instance",
+		Title:        "Show instance",
+		Description:  "One instance: its state explained, what it runs, $/hour, and how to reach it.",
+		Kind:         kindRead,
+		Toolset:      "instances",
+		OperationID:  "showInstance",
+		Method:       "GET",
+		Path:         "/api/v0/instances/{id}/",
+		PathArgument: "instance_id",
+		Line:         "Instance {instance_id} is {instances.actual_status}[ ({instances.status_msg})].",
+		Show:         []string{"instances.id", "instances.label", "instances.actual_status", "instances.status_msg", "instances.gpu_name", "instances.num_gpus", "instances.dph_total", "instances.image_uuid", "instances.public_ipaddr", "instances.ssh_host", "instances.ssh_port", "instances.ports", "instances.start_date"},
+		Hide:         []string{"jupyter_token", "extra_env", "onstart"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"instance_id\":{\"description\":\"Id of the instance, from create_instance or show_instances. Example: 1234568.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"instances\":{\"properties\":{\"actual_status\":{\"type\":[\"string\",\"null\"]},\"dph_total\":{\"type\":\"number\"},\"gpu_name\":{\"type\":\"string\"},\"id\":{\"type\":\"integer\"},\"image_uuid\":{\"type\":\"string\"},\"label\":{\"type\":[\"string\",\"null\"]},\"num_gpus\":{\"type\":\"integer\"},\"ports\":{\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"public_ipaddr\":{\"type\":\"string\"},\"ssh_host\":{\"type\":\"string\"},\"ssh_port\":{\"type\":\"integer\"},\"start_date\":{\"type\":\"number\"},\"status_msg\":{\"type\":[\"string\",\"null\"]}},\"type\":\"object\"}},\"type\":\"object\"}",
+		decode:       decodeAs[showInstanceCall],
+		note:         noteInstance,
+	},
+	{
+		Name:         "show_instances",
+		Title:        "List instances",
+		Description:  "The account's instances (billed per hour while they exist), by label or status; up to 100.",
+		Kind:         kindRead,
+		Toolset:      "instances",
+		OperationID:  "showInstances",
+		Method:       "GET",
+		Path:         "/api/v1/instances/",
+		Line:         "Instances (actual_status is the state; dph_total $/hour; start_date Unix seconds):",
+		Show:         []string{"instances[].id", "instances[].label", "instances[].actual_status", "instances[].gpu_name", "instances[].num_gpus", "instances[].dph_total", "instances[].image_uuid", "instances[].start_date"},
+		Hide:         []string{"jupyter_token", "extra_env", "onstart"},
+		Pages:        &pages{Cursor: "next_token", Param: "after_token", Items: "instances", Max: 4},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"label\":{\"description\":\"Only instances with this label, exactly.\",\"minLength\":1,\"type\":\"string\"},\"status\":{\"description\":\"Only instances in this actual_status.\",\"enum\":[\"running\",\"loading\",\"created\",\"exited\",\"offline\",\"unknown\"],\"type\":\"string\"}},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"instances\":{\"items\":{\"properties\":{\"actual_status\":{\"type\":[\"string\",\"null\"]},\"dph_total\":{\"type\":\"number\"},\"gpu_name\":{\"type\":\"string\"},\"id\":{\"type\":\"integer\"},\"image_uuid\":{\"type\":\"string\"},\"label\":{\"type\":[\"string\",\"null\"]},\"num_gpus\":{\"type\":\"integer\"},\"start_date\":{\"type\":\"number\"}},\"type\":\"object\"},\"type\":\"array\"}},\"type\":\"object\"}",
+		decode:       decodeAs[showInstancesCall],
+		prepare:      func(op operation) error { return prepareInstances(op.(*showInstancesCall)) },
+		note:         noteInstances,
+	},
+	{
+		Name:         "show_user",
+		Title:        "Show account",
+		Description:  "The account's id and credit balance in $.",
+		Kind:         kindRead,
+		Toolset:      "account",
+		OperationID:  "showUser",
+		Method:       "GET",
+		Path:         "/api/v0/users/current",
+		Line:         "Account[ {id}][: balance {balance} $].",
+		Show:         []string{"id", "balance"},
+		Hide:         []string{"api_key", "sid", "ssh_key"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"balance\":{\"type\":\"number\"},\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"id\":{\"type\":\"integer\"}},\"type\":\"object\"}",
+		decode:       decodeAs[showUserCall],
+	},
+	{
+		Name:         "show_workergroups",
+		Title:        "List serverless workergroups",
+		Description:  "The account's workergroups: endpoint, template and settings.",
+		Kind:         kindRead,
+		Toolset:      "serverless",
+		OperationID:  "showWorkergroup",
+		Method:       "GET",
+		Path:         "/api/v0/workergroups/",
+		Line:         "Workergroups (gpu_ram GB):",
+		Show:         []string{"results[].id", "results[].endpoint_id", "results[].endpoint_name", "results[].template_hash", "results[].template_id", "results[].gpu_ram", "results[].min_load", "results[].target_util", "results[].test_workers"},
+		Hide:         []string{"api_key"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{},\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"results\":{\"items\":{\"properties\":{\"endpoint_id\":{\"type\":\"integer\"},\"endpoint_name\":{\"type\":\"string\"},\"gpu_ram\":{\"type\":\"number\"},\"id\":{\"type\":\"integer\"},\"min_load\":{\"type\":\"number\"},\"target_util\":{\"type\":\"number\"},\"template_hash\":{\"type\":\"string\"},\"template_id\":{\"type\":\"integer\"},\"test_workers\":{\"type\":\"integer\"}},\"type\":\"object\"},\"type\":\"array\"}},\"type\":\"object\"}",
+		decode:       decodeAs[showWorkergroupCall],
 	},
 	{
 		Name:         "start_instance",
@@ -129,8 +263,8 @@ var toolSpecs = []toolSpec{
 		PathArgument: "instance_id",
 		Line:         "Asked instance {instance_id} to start",
 		Fixed:        "{\"state\":\"running\"}",
-		InputSchema:  "{\"additionalProperties\":false,\"description\":\"The instance's new state, set by the tool itself.\",\"properties\":{\"instance_id\":{\"description\":\"Id of the instance, from create_instance or the instance list. Example 4242.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
-		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"instance_id\":{\"description\":\"Id of the instance, from create_instance or the instance list. Example 4242.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[manageInstanceCall],
 		guard:        guardAs(guardInstanceOwned),
 		describe:     describeAs(describeInstance),
@@ -147,11 +281,30 @@ var toolSpecs = []toolSpec{
 		PathArgument: "instance_id",
 		Line:         "Stopped instance {instance_id}",
 		Fixed:        "{\"state\":\"stopped\"}",
-		InputSchema:  "{\"additionalProperties\":false,\"description\":\"The instance's new state, set by the tool itself.\",\"properties\":{\"instance_id\":{\"description\":\"Id of the instance, from create_instance or the instance list. Example 4242.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
-		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.\",\"properties\":{\"body\":{\"description\":\"The JSON body.\"},\"headers\":{\"additionalProperties\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":\"object\"},\"method\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"required\":[\"method\",\"url\",\"headers\"],\"type\":\"object\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"instance_id\":{\"description\":\"Id of the instance, from create_instance or the instance list. Example 4242.\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[manageInstanceCall],
 		guard:        guardAs(guardInstanceOwned),
 		describe:     describeAs(describeInstance),
+	},
+	{
+		Name:         "wait_for_instance",
+		Title:        "Wait for instance",
+		Description:  "Wait until an instance runs or reaches a state it never runs from, polling with progress; bounded: call again if still loading.",
+		Kind:         kindRead,
+		Toolset:      "instances",
+		OperationID:  "showInstance",
+		Method:       "GET",
+		Path:         "/api/v0/instances/{id}/",
+		PathArgument: "instance_id",
+		Line:         "Instance {instance_id} is {instances.actual_status}[ ({instances.status_msg})].",
+		Show:         []string{"instances.id", "instances.actual_status", "instances.status_msg", "instances.dph_total", "instances.public_ipaddr", "instances.ssh_host", "instances.ssh_port", "instances.ports"},
+		Hide:         []string{"jupyter_token", "extra_env", "onstart"},
+		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"instance_id\":{\"description\":\"Id of the instance, from create_instance or show_instances. Example: 1234568.\",\"minimum\":1,\"type\":\"integer\"},\"timeout_seconds\":{\"description\":\"Most seconds to wait; the operator bounds it (default 50).\",\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
+		OutputSchema: "{\"properties\":{\"dry_run\":{\"description\":\"--dry-run: the request (method, url, headers, body), unsent.\",\"type\":\"object\"},\"instances\":{\"properties\":{\"actual_status\":{\"type\":[\"string\",\"null\"]},\"dph_total\":{\"type\":\"number\"},\"id\":{\"type\":\"integer\"},\"ports\":{\"items\":{\"type\":\"integer\"},\"type\":\"array\"},\"public_ipaddr\":{\"type\":\"string\"},\"ssh_host\":{\"type\":\"string\"},\"ssh_port\":{\"type\":\"integer\"},\"status_msg\":{\"type\":[\"string\",\"null\"]}},\"type\":\"object\"}},\"type\":\"object\"}",
+		decode:       decodeAs[showInstanceCall],
+		handler:      waitForInstance,
+		note:         noteInstance,
 	},
 }
 
@@ -224,6 +377,17 @@ func (c *destroyInstanceCall) send(ctx context.Context, api *gen.Client) (*http.
 
 func (c *destroyInstanceCall) pathID() int { return int(c.InstanceID) }
 
+// getEndpointWorkersCall holds the arguments of POST /get_endpoint_workers/: the generated request body.
+type getEndpointWorkersCall struct {
+	gen.GetEndpointWorkersJSONRequestBody
+}
+
+func (c *getEndpointWorkersCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.GetEndpointWorkers(ctx, c.GetEndpointWorkersJSONRequestBody)
+}
+
+func (c *getEndpointWorkersCall) pathID() int { return 0 }
+
 // manageInstanceCall holds the arguments of PUT /api/v0/instances/{id}/: the generated request body and the path parameters.
 type manageInstanceCall struct {
 	InstanceID int `json:"instance_id"`
@@ -236,6 +400,85 @@ func (c *manageInstanceCall) send(ctx context.Context, api *gen.Client) (*http.R
 
 func (c *manageInstanceCall) pathID() int { return int(c.InstanceID) }
 
+// searchOffersCall holds the arguments of POST /api/v0/bundles/: the generated request body.
+type searchOffersCall struct {
+	gen.SearchOffersJSONRequestBody
+}
+
+func (c *searchOffersCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.SearchOffers(ctx, c.SearchOffersJSONRequestBody)
+}
+
+func (c *searchOffersCall) pathID() int { return 0 }
+
+// searchTemplatesCall holds the arguments of GET /api/v0/template/: the generated query parameters.
+type searchTemplatesCall struct {
+	Image *string `json:"image,omitempty"` // tool-only: never sent as it is
+	Name  *string `json:"name,omitempty"`  // tool-only: never sent as it is
+	gen.SearchTemplatesParams
+}
+
+func (c *searchTemplatesCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.SearchTemplates(ctx, &c.SearchTemplatesParams)
+}
+
+func (c *searchTemplatesCall) pathID() int { return 0 }
+
+// showEndpointsCall holds the arguments of GET /api/v0/endptjobs/: no body.
+type showEndpointsCall struct {
+}
+
+func (c *showEndpointsCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.ShowEndpoints(ctx)
+}
+
+func (c *showEndpointsCall) pathID() int { return 0 }
+
+// showInstanceCall holds the arguments of GET /api/v0/instances/{id}/: no body and the path parameters.
+type showInstanceCall struct {
+	InstanceID     int  `json:"instance_id"`
+	TimeoutSeconds *int `json:"timeout_seconds,omitempty"` // tool-only: never sent as it is
+}
+
+func (c *showInstanceCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.ShowInstance(ctx, c.InstanceID)
+}
+
+func (c *showInstanceCall) pathID() int { return int(c.InstanceID) }
+
+// showInstancesCall holds the arguments of GET /api/v1/instances/: the generated query parameters.
+type showInstancesCall struct {
+	Label  *string `json:"label,omitempty"`  // tool-only: never sent as it is
+	Status *string `json:"status,omitempty"` // tool-only: never sent as it is
+	gen.ShowInstancesParams
+}
+
+func (c *showInstancesCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.ShowInstances(ctx, &c.ShowInstancesParams)
+}
+
+func (c *showInstancesCall) pathID() int { return 0 }
+
+// showUserCall holds the arguments of GET /api/v0/users/current: no body.
+type showUserCall struct {
+}
+
+func (c *showUserCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.ShowUser(ctx)
+}
+
+func (c *showUserCall) pathID() int { return 0 }
+
+// showWorkergroupCall holds the arguments of GET /api/v0/workergroups/: no body.
+type showWorkergroupCall struct {
+}
+
+func (c *showWorkergroupCall) send(ctx context.Context, api *gen.Client) (*http.Response, error) {
+	return api.ShowWorkergroup(ctx)
+}
+
+func (c *showWorkergroupCall) pathID() int { return 0 }
+
 // sandboxReplies are the documented successes of every operation the
 // client includes, from the spec's examples.
 var sandboxReplies = []sandboxReply{
@@ -244,14 +487,14 @@ var sandboxReplies = []sandboxReply{
 	{Method: "DELETE", Path: "/api/v0/workergroups/{id}/", IDFields: []string(nil), Body: "{\"deleted_workers\":[1001,1002],\"failed_workers\":[],\"msg\":\"Deleted workergroup and 2 workers\",\"success\":true}"},
 	{Method: "GET", Path: "/api/v0/endptjobs/", IDFields: []string(nil), Body: "{\"results\":[{\"api_key\":\"your_api_key_here\",\"cold_mult\":2.5,\"cold_workers\":5,\"created_at\":\"2023-10-01T12:00:00Z\",\"endpoint_name\":\"vLLM-Qwen3-8B\",\"endpoint_state\":\"active\",\"id\":123,\"max_workers\":20,\"min_load\":0,\"target_util\":0.9,\"user_id\":456}],\"success\":true}"},
 	{Method: "GET", Path: "/api/v0/instances/{id}/", IDFields: []string(nil), Body: "{\"instances\":{\"actual_status\":\"running\",\"bundle_id\":617,\"bw_nvlink\":0,\"client_run_time\":1.1,\"cpu_arch\":\"amd64\",\"cpu_cores\":32,\"cpu_cores_effective\":4,\"cpu_name\":\"Xeon® Silver 4110\",\"cpu_ram\":128576,\"cpu_util\":0,\"credit_discount_max\":0.4,\"cur_state\":\"running\",\"direct_port_count\":12,\"direct_port_end\":-1,\"direct_port_start\":-1,\"disk_bw\":500.55,\"disk_name\":\"Samsung SSD 860\",\"disk_space\":10,\"disk_usage\":-1,\"disk_util\":-1,\"dlperf\":22.229415,\"dlperf_per_dphtotal\":22.183404974866942,\"dph_base\":1,\"dph_total\":1.0020740740740741,\"duration\":273608757.18784523,\"end_date\":2034617753,\"external\":false,\"extra_env\":[],\"flops_per_dphtotal\":27.46814902424601,\"geolocation\":\"Washington, US\",\"gpu_arch\":\"nvidia\",\"gpu_frac\":0.125,\"gpu_lanes\":16,\"gpu_mem_bw\":628.8,\"gpu_name\":\"RTX A5000\",\"gpu_ram\":24564,\"gpu_totalram\":24564,\"host_id\":2,\"host_run_time\":2592000,\"hosting_type\":1,\"id\":883,\"image_args\":[],\"image_runtype\":\"ssh\",\"image_uuid\":\"tensorflow/tensorflow:latest-gpu\",\"instance\":{\"discountTotalHour\":0,\"discountedTotalPerHour\":0.002074074074074074,\"diskHour\":0.002074074074074074,\"gpuCostPerHour\":0,\"totalHour\":0.002074074074074074},\"intended_status\":\"running\",\"is_bid\":false,\"jupyter_token\":\"53fc448d6644aa7535c6fa5498cdbedc782753e88d81b44090e54dcf1332ed30\",\"local_ipaddrs\":\"10.2.202.31 172.17.0.1 \\n\",\"logo\":\"/static/logos/vastai_small2.png\",\"machine_dir_ssh_port\":5300,\"machine_id\":178,\"min_bid\":0.02,\"mobo_name\":\"S7109GM2NR\",\"next_state\":\"running\",\"num_gpus\":1,\"os_version\":\"18.04\",\"pci_gen\":3,\"pcie_bw\":11.7,\"ports\":[8080,8081],\"public_ipaddr\":\"63.135.50.11\",\"reliability2\":0.9993661,\"rentable\":true,\"score\":22.043656178546772,\"search\":{\"discountTotalHour\":0,\"discountedTotalPerHour\":1.0020740740740741,\"diskHour\":0.002074074074074074,\"gpuCostPerHour\":1,\"totalHour\":1.0020740740740741},\"ssh_host\":\"ssh2281.vast.ai\",\"ssh_idx\":\"2281\",\"ssh_port\":10882,\"start_date\":1761008618.225083,\"static_ip\":true,\"storage_cost\":0.14933333333333335,\"storage_total_cost\":0.002074074074074074,\"time_remaining\":\"\",\"time_remaining_isbid\":\"\",\"total_flops\":27.52512,\"verification\":\"verified\",\"vram_costperhour\":0.00004079441760601181}}"},
-	{Method: "GET", Path: "/api/v0/template/", IDFields: []string(nil), Body: "{\"success\":true,\"templates\":[{}],\"templates_found\":5}"},
-	{Method: "GET", Path: "/api/v0/users/current", IDFields: []string(nil), Body: "{}"},
+	{Method: "GET", Path: "/api/v0/template/", IDFields: []string(nil), Body: "{\"success\":true,\"templates\":[{\"hash_id\":\"4e17788f74f075dd9aab7d0d4427968f\"}],\"templates_found\":5}"},
+	{Method: "GET", Path: "/api/v0/users/current", IDFields: []string(nil), Body: "{\"balance\":42.5,\"id\":123456}"},
 	{Method: "GET", Path: "/api/v0/workergroups/", IDFields: []string(nil), Body: "{\"results\":[{\"api_key\":\"your_api_key_here\",\"cold_mult\":3,\"created_at\":\"2023-10-01T12:00:00Z\",\"endpoint_id\":789,\"endpoint_name\":\"my_endpoint\",\"gpu_ram\":24,\"id\":123,\"launch_args\":\"--env VAR=value\",\"min_load\":1,\"search_query\":{},\"target_util\":0.9,\"template_hash\":\"abc123def456\",\"template_id\":456,\"test_workers\":3,\"user_id\":456}],\"success\":true}"},
 	{Method: "GET", Path: "/api/v1/instances/", IDFields: []string(nil), Body: "{\"instances\":[{\"actual_status\":\"running\",\"bw_nvlink\":0,\"client_run_time\":100000000,\"cpu_arch\":\"amd64\",\"cpu_cores\":4,\"cpu_cores_effective\":4,\"cpu_name\":\"Core™ i5-6500\",\"cpu_ram\":15989,\"cpu_util\":0,\"credit_balance\":4792.99,\"credit_discount\":0.37,\"credit_discount_max\":0.4,\"cur_state\":\"running\",\"direct_port_count\":1001,\"direct_port_end\":20002,\"direct_port_start\":20000,\"disk_bw\":500,\"disk_name\":\"Samsung SSD 870\",\"disk_space\":10.08,\"disk_usage\":0.05,\"disk_util\":0.05,\"dph_base\":0.8,\"dph_total\":0.8021,\"duration\":86400,\"end_date\":1735689600,\"external\":false,\"extra_env\":[[\"DOG\",\"CAT\"],[\"-p 70001:70001\",\"1\"]],\"flops_per_dphtotal\":15.41,\"geolocation\":\"California, United States\",\"gpu_arch\":\"nvidia\",\"gpu_frac\":1,\"gpu_lanes\":16,\"gpu_mem_bw\":1008,\"gpu_name\":\"RTX 4090\",\"gpu_ram\":24576,\"gpu_temp\":38.999981,\"gpu_totalram\":24576,\"gpu_util\":0,\"host_id\":7,\"host_run_time\":1,\"id\":312,\"image_args\":[\"bash\",\"-c\",\"apt update; apt install -y wget\"],\"image_runtype\":\"ssh ssh_direc ssh_proxy\",\"image_uuid\":\"nvidia/cuda:11.0.3-devel-ubuntu18.04\",\"instance\":{\"discountTotalHour\":0,\"discountedTotalPerHour\":0.5034,\"diskHour\":0.0013,\"gpuCostPerHour\":0.8,\"totalHour\":0.8021},\"intended_status\":\"running\",\"is_bid\":false,\"jupyter_token\":\"df77e27085bd4b3bd5d9024bdefb9e6df614b27adb0689e9d8f066fce5e01f0c\",\"label\":\"ML Training Job 2025\",\"local_ipaddrs\":\"10.0.0.5 172.17.0.2\",\"machine_dir_ssh_port\":21000,\"machine_id\":12,\"mem_limit\":15.71815424,\"mem_usage\":0.00996352,\"min_bid\":0.296,\"mobo_name\":\"Z790 Gaming\",\"next_state\":\"running\",\"num_gpus\":1,\"onstart\":\"echo 'hello'; echo $DOG;\",\"pci_gen\":4,\"pcie_bw\":28,\"ports\":{\"22/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"20000\"}],\"8888/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"8888\"}]},\"public_ipaddr\":\"192.0.2.45\",\"reliability2\":0.9686655,\"rentable\":true,\"search\":{\"discountTotalHour\":0,\"discountedTotalPerHour\":0.8013,\"diskHour\":0.0021,\"gpuCostPerHour\":0.8,\"totalHour\":0.8021},\"ssh_host\":\"ssh123.vast.ai\",\"ssh_idx\":\"6\",\"ssh_port\":10600,\"start_date\":1668804745.1223178,\"static_ip\":false,\"status_msg\":\"success, running nvidia/cuda_11.0.3-devel-ubuntu18.04/ssh\",\"storage_cost\":0.15,\"storage_total_cost\":0.0021,\"template_hash_id\":\"abcde12345\",\"template_id\":2048,\"template_name\":\"Tensorflow GPU Template\",\"time_remaining\":\"12 Mon 24 D 16 Hr\",\"time_remaining_isbid\":\"11 Mon 26 D 6 Hr\",\"total_flops\":12.36,\"verification\":\"verified\",\"vmem_usage\":0.543945,\"volume_info\":[],\"vram_costperhour\":0.0000494}],\"instances_found\":5,\"label_counts\":{\"\":2,\"ML Training Job\":3},\"next_token\":\"eyJ2YWx1ZXMiOiB7ImlkIjogMTIzfX0=\",\"success\":true,\"total_instances\":42}"},
 	{Method: "POST", Path: "/api/v0/bundles/", IDFields: []string(nil), Body: "{\"offers\":[{\"ask_contract_id\":12345678,\"avail_vol_ask_id\":333333,\"avail_vol_dph\":0.000321,\"avail_vol_size\":4096,\"bundle_id\":987654321,\"bundled_results\":null,\"bw_nvlink\":0,\"cluster_id\":null,\"compute_cap\":900,\"cpu_arch\":\"amd64\",\"cpu_cores\":64,\"cpu_cores_effective\":32,\"cpu_ghz\":2.99,\"cpu_name\":\"QuantumX 128-Core Processor\",\"cpu_ram\":65536,\"credit_discount_max\":0.15,\"cuda_max_good\":11.2,\"direct_port_count\":42,\"discount_rate\":0.05,\"discounted_dph_total\":0.224567,\"discounted_hourly\":0.01,\"disk_bw\":1234.5,\"disk_name\":\"HYPERDISK 8TB\",\"disk_space\":2048.5,\"dlperf\":222.22,\"dlperf_per_dphtotal\":333.33,\"dph_base\":0.123456,\"dph_total\":0.234567,\"dph_total_adj\":0.345678,\"driver_vers\":999999999,\"driver_version\":\"999.99.99\",\"duration\":1234567.89,\"end_date\":1893456000,\"expected_reliability\":0.5,\"external\":null,\"flops_per_dphtotal\":444.44,\"geolocation\":\"Atlantis, AT\",\"geolocode\":42424242,\"gpu_arch\":\"nvidia\",\"gpu_display_active\":false,\"gpu_frac\":0.75,\"gpu_ids\":[1111,2222],\"gpu_lanes\":16,\"gpu_max_power\":450,\"gpu_max_temp\":42,\"gpu_mem_bw\":888.8,\"gpu_name\":\"Imaginary RTX 9999\",\"gpu_ram\":24576,\"gpu_total_ram\":49152,\"has_avx\":1,\"host_id\":55555,\"hosting_type\":0,\"hostname\":null,\"id\":12345678,\"inet_down\":9876.5,\"inet_down_cost\":0.00123,\"inet_up\":8765.4,\"inet_up_cost\":0.00456,\"instance\":{\"discountTotalHour\":0.001,\"discountedTotalPerHour\":0.029,\"diskHour\":0.02,\"gpuCostPerHour\":0.01,\"totalHour\":0.03},\"internet_down_cost_per_tb\":4.56,\"internet_up_cost_per_tb\":1.23,\"is_bid\":false,\"is_vm_deverified\":false,\"logo\":\"/static/logos/fake_logo.png\",\"machine_id\":88888,\"min_bid\":0.111111,\"mobo_name\":\"FANTASY-MOBO-2025\",\"num_gpus\":4,\"nw_disk_avg_bw\":null,\"nw_disk_max_bw\":null,\"nw_disk_min_bw\":null,\"os_version\":\"42.42\",\"pci_gen\":6,\"pcie_bw\":99.9,\"public_ipaddr\":\"203.0.113.42\",\"reliability\":0.9999,\"reliability2\":0.9999,\"reliability_mult\":0.8888,\"rentable\":true,\"rented\":false,\"resource_type\":\"gpu\",\"rn\":1,\"score\":1234.5678,\"search\":{\"discountTotalHour\":0.01,\"discountedTotalPerHour\":0.224567,\"diskHour\":0.123456,\"gpuCostPerHour\":0.123456,\"totalHour\":0.234567},\"start_date\":1893450000.5,\"static_ip\":true,\"storage_cost\":0.987654,\"storage_total_cost\":0.123456,\"time_remaining\":\"\",\"time_remaining_isbid\":\"\",\"total_flops\":999.99,\"vericode\":1,\"verification\":\"verified\",\"vms_enabled\":false,\"vram_costperhour\":0.009876,\"webpage\":null}]}"},
 	{Method: "POST", Path: "/api/v0/endptjobs/", IDFields: []string{"result"}, Body: "{\"result\":12345,\"success\":true}"},
 	{Method: "POST", Path: "/api/v0/workergroups/", IDFields: []string{"id", "result"}, Body: "{\"id\":789,\"result\":789,\"success\":true}"},
-	{Method: "POST", Path: "/get_endpoint_workers/", IDFields: []string(nil), Body: "null"},
+	{Method: "POST", Path: "/get_endpoint_workers/", IDFields: []string(nil), Body: "{\"workers\":[{\"created_at\":\"2023-10-01T12:00:00Z\",\"id\":67890,\"status\":\"running\",\"url\":\"http://192.168.1.10:8000\"}]}"},
 	{Method: "PUT", Path: "/api/v0/asks/{id}/", IDFields: []string{"new_contract"}, Body: "{\"new_contract\":1234568,\"success\":true}"},
 	{Method: "PUT", Path: "/api/v0/instances/{id}/", IDFields: []string(nil), Body: "{\"success\":true}"},
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -48,6 +50,7 @@ type toolSpec struct {
 	// settle finds out, with reads only, whether a create whose answer was
 	// lost happened.
 	settle func(ctx context.Context, vast *gen.Vast, op operation, since time.Time) settlement
+	note   func(answer map[string]any) string // advice after the line, from the shown answer
 }
 
 // pages describes a cursor-paginated answer.
@@ -100,7 +103,7 @@ func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 	confirmations.sealed = sealed
 	for i := range toolSpecs {
 		spec := &toolSpecs[i]
-		if !opts.Guardrails.allows(spec.Name) {
+		if !opts.Guardrails.allows(spec) {
 			continue
 		}
 		h := handler(spec, vast, opts, confirmations)
@@ -127,6 +130,9 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 	return func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
 		args, err := rawArguments(req)
 		if err != nil {
+			return argumentError(spec, err), nil
+		}
+		if err := spec.offered(args); err != nil {
 			return argumentError(spec, err), nil
 		}
 		op, err := spec.decodeCall(args)
@@ -186,6 +192,40 @@ func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op oper
 		return settled(ctx, spec, vast, op, since, result, opts)
 	}
 	return result
+}
+
+// offered refuses an argument the input schema does not offer, though the
+// generated type has a field for it (a query parameter a hook fills, with
+// accept). mcp-go's validation refuses it first; this holds should that
+// ever be skipped, so that no caller reaches what the tool keeps to itself.
+func (spec *toolSpec) offered(args []byte) error {
+	var given map[string]json.RawMessage
+	if json.Unmarshal(args, &given) != nil {
+		return nil // decodeCall names what is wrong
+	}
+	properties := inputPropertiesOf(spec)
+	for name := range given {
+		if _, ok := properties[name]; !ok {
+			return &argError{arg: name, reason: "unknown argument"}
+		}
+	}
+	return nil
+}
+
+var inputProperties sync.Map // tool name -> map[string]json.RawMessage
+
+func inputPropertiesOf(spec *toolSpec) map[string]json.RawMessage {
+	if p, ok := inputProperties.Load(spec.Name); ok {
+		return p.(map[string]json.RawMessage)
+	}
+	var schema struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal([]byte(spec.InputSchema), &schema); err != nil {
+		panic(fmt.Sprintf("%s: generated input schema: %v", spec.Name, err)) // caught by TestToolSnapshots
+	}
+	inputProperties.Store(spec.Name, schema.Properties)
+	return schema.Properties
 }
 
 // decodeCall turns a call's arguments into its operation: the tool's fixed

@@ -29,6 +29,7 @@ type config struct {
 	transport         string
 	addr              string
 	baseURL           string
+	serverlessURL     string
 	timeout           time.Duration
 	dryRun            bool
 	sandbox           bool
@@ -39,6 +40,9 @@ type config struct {
 
 	// Guardrails.
 	tools      list
+	toolsets   list
+	readOnly   bool
+	maxWait    time.Duration
 	maxWorkers int
 	maxPrice   float64
 	maxDisk    float64
@@ -83,8 +87,8 @@ brackets) or from a JSON --config file whose keys are the flag names, e.g.
 {"max-price": 2, "allow-image": ["vllm/vllm-openai:*"], "confirm": true}.
 A flag beats the environment, which beats the file.
 
-Guardrails (--tools, --max-*, --allow-image, --allow-commands, --confirm, --manage,
---label-prefix) are the operator's:
+Guardrails (--tools, --toolsets, --read-only, --max-*, --allow-image, --allow-commands, --confirm,
+--manage, --label-prefix) are the operator's:
 no tool argument can override them. Logs go to stderr; stdout carries only MCP.
 
 Flags:
@@ -123,6 +127,7 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 	str(&cfg.transport, "transport", "VAST_MCP_TRANSPORT", "stdio", "stdio, or http for streamable HTTP at /mcp")
 	str(&cfg.addr, "addr", "VAST_MCP_ADDR", "127.0.0.1:8080", "listen address for --transport http; a non-loopback address needs --http-token")
 	str(&cfg.baseURL, "base-url", "VAST_URL", gen.DefaultBaseURL, "Vast.ai API base URL")
+	str(&cfg.serverlessURL, "serverless-url", "VAST_SERVERLESS_URL", gen.DefaultServerlessURL, "Vast.ai serverless host (show_endpoint_workers)")
 	cfg.timeout = cfg.parseDuration("timeout", cmp.Or(defaults("VAST_MCP_TIMEOUT", "timeout"), "30s"))
 	fs.DurationVar(&cfg.timeout, "timeout", cfg.timeout, usage("time limit for each API request", "VAST_MCP_TIMEOUT"))
 	boolean(&cfg.dryRun, "dry-run", "VAST_MCP_DRY_RUN", "send nothing: each tool returns the exact request it would send, key redacted")
@@ -132,7 +137,11 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 	fs.StringVar(&cfg.configFile, "config", cfg.configFile, usage("JSON file of settings, keyed by flag name", "VAST_MCP_CONFIG"))
 	fs.BoolVar(&cfg.version, "version", false, "print the version and exit")
 
-	listing(&cfg.tools, "tools", "VAST_MCP_TOOLS", "comma-separated tools to offer (default all: "+strings.Join(mcp.ToolNames(), ", ")+")")
+	listing(&cfg.tools, "tools", "VAST_MCP_TOOLS", "comma-separated tools to offer (default all: "+strings.Join(mcp.ToolNames(), ", ")+"); narrows --toolsets and --read-only")
+	listing(&cfg.toolsets, "toolsets", "VAST_MCP_TOOLSETS", "comma-separated groups of tools to offer (default all: "+strings.Join(mcp.Toolsets(), ", ")+")")
+	boolean(&cfg.readOnly, "read-only", "VAST_MCP_READ_ONLY", "offer only the tools that change nothing (searches, lists, shows, waits)")
+	cfg.maxWait = cfg.parseDuration("max-wait", cmp.Or(defaults("VAST_MCP_MAX_WAIT", "max-wait"), mcp.DefaultMaxWait.String()))
+	fs.DurationVar(&cfg.maxWait, "max-wait", cfg.maxWait, usage("the most one wait_for_instance call waits; keep it under clients' tool time limits", "VAST_MCP_MAX_WAIT"))
 	capping(capValue{i: &cfg.maxWorkers}, "max-workers", "VAST_MCP_MAX_WORKERS", "cap on max_workers and cold_workers of endpoints and workergroups; max_workers then required (0: no cap)")
 	capping(capValue{f: &cfg.maxPrice}, "max-price", "VAST_MCP_MAX_PRICE", "cap on an interruptible instance's bid (price, launch_args --bid_price), $/hour (0: no cap)")
 	capping(capValue{f: &cfg.maxDisk}, "max-disk", "VAST_MCP_MAX_DISK", "cap on an instance's disk and a new volume's size, GB; disk then required (0: no cap)")
@@ -361,6 +370,14 @@ func (c *config) validate() error {
 	if c.dryRun && c.sandbox {
 		errs = append(errs, errors.New("--dry-run and --sandbox: choose one"))
 	}
+	for _, set := range c.toolsets {
+		if !slices.Contains(mcp.Toolsets(), set) {
+			errs = append(errs, fmt.Errorf("--toolsets %q: no such toolset; the toolsets are %s", set, strings.Join(mcp.Toolsets(), ", ")))
+		}
+	}
+	if c.maxWait < time.Second {
+		errs = append(errs, fmt.Errorf("--max-wait %s: want at least 1s", c.maxWait))
+	}
 	for _, tool := range c.tools {
 		if !slices.Contains(mcp.ToolNames(), tool) {
 			errs = append(errs, fmt.Errorf("--tools %q: no such tool; the tools are %s", tool, strings.Join(mcp.ToolNames(), ", ")))
@@ -417,10 +434,11 @@ func (c *config) logger(stderr io.Writer) *slog.Logger {
 // clientConfig is the generated client's configuration for these settings.
 func (c *config) clientConfig(logger *slog.Logger) gen.Config {
 	cfg := gen.Config{
-		BaseURL: c.baseURL,
-		Timeout: c.timeout,
-		DryRun:  c.dryRun,
-		Logger:  logger,
+		BaseURL:       c.baseURL,
+		ServerlessURL: c.serverlessURL,
+		Timeout:       c.timeout,
+		DryRun:        c.dryRun,
+		Logger:        logger,
 	}
 	if c.metrics != nil {
 		cfg.Observe = c.metrics.APIAttempt
@@ -441,6 +459,9 @@ func (c *config) serverOptions(logger *slog.Logger) mcp.Options {
 		Logger:            logger,
 		Guardrails: &mcp.Guardrails{
 			Tools:         c.tools,
+			Toolsets:      c.toolsets,
+			ReadOnly:      c.readOnly,
+			MaxWait:       c.maxWait,
 			MaxWorkers:    c.maxWorkers,
 			MaxPrice:      c.maxPrice,
 			MaxDisk:       c.maxDisk,
@@ -471,8 +492,8 @@ func (c *config) describe() []any {
 		mode = "dry-run"
 	}
 	none := func(s string) string { return cmp.Or(s, "none") }
-	return []any{"version", gen.Version, "transport", c.transport, "mode", mode, "base_url", c.baseURL, "timeout", c.timeout,
-		"tools", cmp.Or(c.tools.String(), "all"),
+	return []any{"version", gen.Version, "transport", c.transport, "mode", mode, "base_url", c.baseURL, "serverless_url", c.serverlessURL, "timeout", c.timeout,
+		"tools", cmp.Or(c.tools.String(), "all"), "toolsets", cmp.Or(c.toolsets.String(), "all"), "read_only", c.readOnly, "max_wait", c.maxWait,
 		"max_workers", none(capText(float64(c.maxWorkers))), "max_price", none(capText(c.maxPrice)), "max_disk", none(capText(c.maxDisk)),
 		"allowed_images", cmp.Or(c.images.String(), "any"), "allow_commands", c.commands, "confirm", mcp.ConfirmPolicy(c.confirm).String(), "expose_instance_key", c.exposeInstanceKey,
 		"manage", c.manage, "label_prefix", none(c.prefix), "max_hourly_spend", none(capText(c.maxSpend)), "max_instances", none(capText(float64(c.maxCount))),

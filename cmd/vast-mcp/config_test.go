@@ -6,11 +6,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
 // source is one way a setting reaches the server.
@@ -158,5 +163,62 @@ func TestAllowCommandsFromEverySourceIsLogged(t *testing.T) {
 		require.Equal(t, -1, code, stderr)
 		assert.True(t, cfg.serverOptions(nil).Guardrails.AllowCommands, s.name)
 		assert.Contains(t, fmt.Sprintln(cfg.describe()...), "allow_commands true", s.name)
+	}
+}
+
+// --toolsets, --read-only, --max-wait and --serverless-url come from a
+// flag, the environment or the config file alike, reach the server, and
+// show in the start-up summary.
+func TestToolsetsReadOnlyWaitAndServerlessSettings(t *testing.T) {
+	settings := []struct {
+		setting, env, value, json string
+		check                     func(t *testing.T, cfg *config)
+		summary                   []any
+	}{
+		{"toolsets", "VAST_MCP_TOOLSETS", "serverless,account", `["serverless", "account"]`, func(t *testing.T, cfg *config) {
+			assert.Equal(t, []string{"serverless", "account"}, cfg.serverOptions(nil).Guardrails.Toolsets)
+		}, []any{"toolsets", "serverless,account"}},
+		{"read-only", "VAST_MCP_READ_ONLY", "true", `true`, func(t *testing.T, cfg *config) {
+			assert.True(t, cfg.serverOptions(nil).Guardrails.ReadOnly)
+		}, []any{"read_only", true}},
+		{"max-wait", "VAST_MCP_MAX_WAIT", "20s", `"20s"`, func(t *testing.T, cfg *config) {
+			assert.Equal(t, 20*time.Second, cfg.serverOptions(nil).Guardrails.MaxWait)
+		}, []any{"max_wait", 20 * time.Second}},
+		{"serverless-url", "VAST_SERVERLESS_URL", "http://127.0.0.1:9/", `"http://127.0.0.1:9/"`, func(t *testing.T, cfg *config) {
+			assert.Equal(t, "http://127.0.0.1:9/", cfg.clientConfig(nil).ServerlessURL)
+		}, []any{"serverless_url", "http://127.0.0.1:9/"}},
+	}
+	for _, st := range settings {
+		for _, s := range sources {
+			t.Run(st.setting+"/"+s.name, func(t *testing.T) {
+				args, env := s.set(t, st.setting, st.env, st.value, st.json)
+				cfg, code, stderr := parseWith(args, env)
+				require.Equal(t, -1, code, stderr)
+				st.check(t, cfg)
+				summary := cfg.describe()
+				i := slices.Index(summary, st.summary[0])
+				require.GreaterOrEqual(t, i, 0, "start-up summary names %v", st.summary[0])
+				assert.Equal(t, st.summary[1], summary[i+1])
+			})
+		}
+	}
+	cfg, code, _ := parseWith(nil, nil)
+	require.Equal(t, -1, code)
+	assert.Empty(t, cfg.serverOptions(nil).Guardrails.Toolsets, "default: every toolset")
+	assert.False(t, cfg.serverOptions(nil).Guardrails.ReadOnly)
+	assert.Equal(t, mcp.DefaultMaxWait, cfg.serverOptions(nil).Guardrails.MaxWait)
+	assert.Equal(t, gen.DefaultServerlessURL, cfg.clientConfig(nil).ServerlessURL)
+}
+
+func TestBadToolsetOrWaitStopsTheServer(t *testing.T) {
+	for _, tt := range []struct{ args []string }{
+		{[]string{"--toolsets", "gpus"}},
+		{[]string{"--max-wait", "0s"}},
+		{[]string{"--max-wait", "soon"}},
+		{[]string{"--read-only=maybe"}},
+	} {
+		_, code, stderr := parseWith(tt.args, nil)
+		assert.Equal(t, 2, code, "%v: %s", tt.args, stderr)
+		assert.Contains(t, stderr, strings.TrimPrefix(strings.SplitN(tt.args[0], "=", 2)[0], "--"))
 	}
 }

@@ -281,3 +281,68 @@ func TestHTTPClientGoingAwayCancelsTheAPIRequest(t *testing.T) {
 		t.Fatal("the API request outlived the HTTP client's call")
 	}
 }
+
+// readArgs are arguments for every read tool, as an agent would send them.
+var readArgs = map[string]string{
+	"search_offers":         `{"gpu_ram": {"gte": 24}, "dph_total": {"lte": 1}, "order": [["dph_total", "asc"]]}`,
+	"search_templates":      `{"image": "vllm/vllm-openai"}`,
+	"show_instances":        `{"status": "running"}`,
+	"show_instance":         `{"instance_id": 883}`,
+	"wait_for_instance":     `{"instance_id": 883}`,
+	"show_endpoints":        `{}`,
+	"show_workergroups":     `{}`,
+	"show_endpoint_workers": `{"id": 1234}`,
+	"show_user":             `{}`,
+}
+
+// Every read tool answers over stdio and streamable HTTP, from the binary.
+func TestEveryReadOverStdioAndHTTP(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	stdio, err := client.NewStdioMCPClient(binary, []string{"HOME=" + t.TempDir()}, "--sandbox")
+	require.NoError(t, err)
+	defer stdio.Close()
+	_, err = stdio.Initialize(ctx, inprocess.InitializeRequest())
+	require.NoError(t, err)
+
+	cmd := command(ctx, "--sandbox", "--read-only", "--transport", "http", "--addr", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := bufio.NewScanner(stderr)
+	var url string
+	for url == "" && lines.Scan() {
+		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	require.NotEmpty(t, url)
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	hc, err := client.NewStreamableHttpClient(url)
+	require.NoError(t, err)
+	require.NoError(t, hc.Start(ctx))
+	defer hc.Close()
+	_, err = hc.Initialize(ctx, inprocess.InitializeRequest())
+	require.NoError(t, err)
+
+	list, err := hc.ListTools(ctx, mcpgo.ListToolsRequest{})
+	require.NoError(t, err)
+	assert.Len(t, list.Tools, len(readArgs), "--read-only lists the reads, all of them")
+	for _, tool := range list.Tools {
+		require.Contains(t, readArgs, tool.Name)
+	}
+	for name, args := range readArgs {
+		for transport, c := range map[string]*client.Client{"stdio": stdio, "http": hc} {
+			t.Run(name+"/"+transport, func(t *testing.T) {
+				res, err := c.CallTool(ctx, mcpgo.CallToolRequest{Params: mcpgo.CallToolParams{Name: name, Arguments: json.RawMessage(args)}})
+				require.NoError(t, err)
+				got := res.Content[0].(mcpgo.TextContent).Text
+				assert.False(t, res.IsError, got)
+				assert.Contains(t, got, "[sandbox")
+				assert.NotNil(t, res.StructuredContent)
+			})
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -210,12 +211,16 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	for _, want := range []string{
 		fmt.Sprintf("tools/list -> %d tools", len(mcp.ToolNames())),
-		`Created endpoint 9000001 ("demo-llm")`,
-		`Created workergroup 9000002 for endpoint "demo-llm"`,
-		"Created instance 9000003 from offer 4242",
-		"isError result: Invalid arguments for create_instance: price: must be at most 128, got 500",
+		`Created endpoint 9000002 ("demo-llm")`,
+		"Created workergroup 9000003 for endpoint 9000002",
+		"Offers (id is create_instance",
+		"Instance 9000001 is running",
+		"Workers of endpoint 9000002",
+		"gpu_ram.gte: is in GB",
+		"Created instance 9000001 from offer 12345678",
+		"progress: instance 9000001: running",
 		"Dry run: nothing was sent",
-		`"url": "http://127.0.0.1:1/api/v0/asks/4242/"`,
+		`"url": "http://127.0.0.1:1/api/v0/asks/12345678/"`,
 	} {
 		assert.Contains(t, string(out), want)
 	}

@@ -21,6 +21,7 @@ import (
 type Request struct {
 	Method string
 	Path   string
+	Query  string // the raw query string, as sent
 	Header http.Header
 	Body   []byte
 }
@@ -51,7 +52,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
 	n := len(s.requests)
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
 	h := s.handlers[min(n, len(s.handlers)-1)]
 	s.mu.Unlock()
 	r.Body = io.NopCloser(bytes.NewReader(body))

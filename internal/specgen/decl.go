@@ -19,7 +19,15 @@ type declaration struct {
 	Toolset     string            `json:"toolset"`   // for --toolsets
 	Arguments   map[string]string `json:"arguments"` // path parameter -> argument name
 	Fixed       map[string]any    `json:"fixed"`     // body fields the tool sets itself
-	Result      struct {
+	// Accept, when set, lists the body fields and query parameters offered
+	// as arguments; the others stay in the generated type for hooks to
+	// fill. An empty list offers none.
+	Accept *[]string `json:"accept"`
+	// Extra are tool-only arguments (name -> JSON Schema): offered and
+	// decoded into the call type, never sent as they are; a prepare hook
+	// turns them into what the API takes.
+	Extra  map[string]map[string]any `json:"extra"`
+	Result struct {
 		ID   []string `json:"id"`   // the new or named resource's id; the first is canonical
 		Line string   `json:"line"` // what the agent can quote: "{field}" from arguments or answer
 		Show []string `json:"show"` // answer fields shown (dotted, "[]" for each item); all when empty
@@ -36,7 +44,7 @@ type declaration struct {
 
 var (
 	kinds     = []string{"read", "create", "update", "destroy"}
-	hookKinds = []string{"check", "prepare", "handler", "guard", "describe", "settle"}
+	hookKinds = []string{"check", "prepare", "handler", "note", "guard", "describe", "settle"}
 	toolName  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 	lineField = regexp.MustCompile(`\{([a-zA-Z0-9_.]+)\}`)
 )
@@ -61,6 +69,17 @@ func (d *declaration) validate(hooks map[string]bool) error {
 	if d.Pages != nil && (d.Pages.Cursor == "" || d.Pages.Param == "" || d.Pages.Items == "" || d.Pages.Max < 1) {
 		return fmt.Errorf("%s: pages needs cursor, param, items and max", d.Name)
 	}
+	if len(d.Extra) > 0 && d.Hooks["prepare"] == "" && d.Hooks["handler"] == "" {
+		return fmt.Errorf("%s: extra arguments need a prepare or handler hook to use them", d.Name)
+	}
+	for name, schema := range d.Extra {
+		if _, ok := extraGoTypes[fmt.Sprint(schema["type"])]; !ok {
+			return fmt.Errorf("%s: extra argument %s: type %v is not translated", d.Name, name, schema["type"])
+		}
+		if description, _ := schema["description"].(string); strings.TrimSpace(description) == "" {
+			return fmt.Errorf("%s: extra argument %s needs a description", d.Name, name)
+		}
+	}
 	for kind, fn := range d.Hooks {
 		if !slices.Contains(hookKinds, kind) {
 			return fmt.Errorf("%s: hook %q: want one of %s", d.Name, kind, strings.Join(hookKinds, ", "))
@@ -79,4 +98,14 @@ func (d *declaration) lineFields() []string {
 		fields = append(fields, m[1])
 	}
 	return fields
+}
+
+// extraGoTypes are the Go types of the JSON Schema types an extra argument
+// may have.
+var extraGoTypes = map[string]string{
+	"string":  "*string",
+	"integer": "*int",
+	"number":  "*float64",
+	"boolean": "*bool",
+	"array":   "[]string",
 }

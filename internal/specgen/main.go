@@ -96,7 +96,8 @@ type operation struct {
 	Serverless         bool
 	PathParams         []pathParam
 	HasQuery, HasBody  bool
-	DockerFlagArgument string // body field that also takes a Docker flag string
+	DockerFlagArgument string            // body field that also takes a Docker flag string
+	Extra              map[string]string // tool-only argument -> Go type, of every tool on it
 }
 
 type pathParam struct{ Name, Argument, Field, GoType string }
@@ -194,6 +195,16 @@ func operationFrom(method, path string, op *openapi3.Operation, decls []declarat
 	}
 	rename := map[string]string{}
 	for _, d := range decls {
+		for name, schema := range d.Extra {
+			goType := extraGoTypes[fmt.Sprint(schema["type"])]
+			if o.Extra == nil {
+				o.Extra = map[string]string{}
+			}
+			if prev, ok := o.Extra[name]; ok && prev != goType {
+				return nil, fmt.Errorf("tools on one operation give extra argument %s two types", name)
+			}
+			o.Extra[name] = goType
+		}
 		for param, arg := range d.Arguments {
 			if prev, ok := rename[param]; ok && prev != arg {
 				return nil, fmt.Errorf("tools on one operation name parameter %s differently (%s, %s)", param, prev, arg)
@@ -290,6 +301,9 @@ func inputSchema(d declaration, o *operation, op *openapi3.Operation) (map[strin
 		}
 	}
 	closeObjects(input)
+	// The tool's description says what the arguments are for; the body's
+	// own description would be paid for again in every tools/list.
+	delete(input, "description")
 	properties := input["properties"].(map[string]any)
 	required, _ := input["required"].([]string)
 	for name := range d.Fixed {
@@ -325,6 +339,27 @@ func inputSchema(d declaration, o *operation, op *openapi3.Operation) (map[strin
 		if param.Required {
 			required = append(required, name)
 		}
+	}
+	if d.Accept != nil {
+		for name := range properties {
+			if !slices.Contains(*d.Accept, name) && !slices.ContainsFunc(op.Parameters, func(p *openapi3.ParameterRef) bool {
+				return p.Value.In == openapi3.ParameterInPath && cmpOr(d.Arguments[p.Value.Name], p.Value.Name) == name
+			}) {
+				delete(properties, name)
+				required = slices.DeleteFunc(required, func(r string) bool { return r == name })
+			}
+		}
+		for _, name := range *d.Accept {
+			if properties[name] == nil {
+				return nil, fmt.Errorf("accept names %s, which is neither a body field nor a query parameter", name)
+			}
+		}
+	}
+	for name, schema := range d.Extra {
+		if properties[name] != nil {
+			return nil, fmt.Errorf("extra argument %s collides with an argument of the operation", name)
+		}
+		properties[name] = schema
 	}
 	if len(required) > 0 {
 		input["required"] = required
@@ -388,6 +423,7 @@ func outputSchema(d declaration, op *openapi3.Operation) (map[string]any, []stri
 		return nil, nil, fmt.Errorf("200 response: an object is required (structuredContent is one)")
 	}
 	dropConstraints(output)
+	dropDescriptions(output, false)
 	if len(d.Result.Show) > 0 {
 		if output, err = project(output, d.Result.Show); err != nil {
 			return nil, nil, err
@@ -425,16 +461,10 @@ func sensitiveNames(s *openapi3.Schema, seen map[*openapi3.Schema]bool) []string
 // dryRunSchema is the part of every tool's output that only vast-mcp
 // --dry-run fills: the request that would have been sent. Clients that
 // check structuredContent against outputSchema then accept a dry run too.
+// It is kept to a line: it is in every tool's schema, in every tools/list.
 var dryRunSchema = map[string]any{
 	"type":        "object",
-	"description": "Only with vast-mcp --dry-run: the exact request that would have been sent, key redacted. Nothing was sent.",
-	"properties": map[string]any{
-		"method":  map[string]any{"type": "string"},
-		"url":     map[string]any{"type": "string"},
-		"headers": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}},
-		"body":    map[string]any{"description": "The JSON body."},
-	},
-	"required": []string{"method", "url", "headers"},
+	"description": "--dry-run: the request (method, url, headers, body), unsent.",
 }
 
 // closeObjects refuses unknown fields in every object that lists its
@@ -467,7 +497,7 @@ func acceptDockerFlags(object map[string]any) map[string]any {
 			object,
 			map[string]any{
 				"type":        "string",
-				"description": `The same as Docker flags, as the vastai CLI takes them: "-e HF_TOKEN=hf_xxx -e MODEL=llama -p 8000:8000".`,
+				"description": `Or vastai CLI Docker flags: "-e HF_TOKEN=hf_x -p 8000:8000".`,
 			},
 		},
 	}

@@ -89,6 +89,8 @@ func (g *generated) renderTool(b *bytes.Buffer, t tool) {
 			fmt.Fprintf(b, "\t\tdescribe: describeAs(%s),\n", fn)
 		case "settle":
 			fmt.Fprintf(b, "\t\tsettle: settleAs(%s),\n", fn)
+		case "note":
+			fmt.Fprintf(b, "\t\tnote: %s,\n", fn)
 		}
 	}
 	fmt.Fprintf(b, "\t},\n")
@@ -122,6 +124,9 @@ func renderOperation(b *bytes.Buffer, o *operation) {
 	fmt.Fprintf(b, "type %s struct {\n", call)
 	for _, p := range o.PathParams {
 		fmt.Fprintf(b, "\t%s %s `json:%q`\n", p.Field, p.GoType, p.Argument)
+	}
+	for _, name := range sortedKeys(o.Extra) {
+		fmt.Fprintf(b, "\t%s %s `json:%q` // tool-only: never sent as it is\n", exported(name), o.Extra[name], name+",omitempty")
 	}
 	if o.DockerFlagArgument != "" {
 		fmt.Fprintf(b, "\t%s envArgument `json:%q` // also a Docker flag string; shadows the body's field\n", exported(o.DockerFlagArgument), o.DockerFlagArgument+",omitempty")

@@ -37,6 +37,28 @@ func dropConstraints(schema map[string]any) {
 	}
 }
 
+// dropDescriptions removes the descriptions of an output schema's members:
+// an agent reads what a field means in the tool's description and in the
+// result's line, and each is paid for in every tools/list.
+func dropDescriptions(schema map[string]any, top bool) {
+	if !top {
+		delete(schema, "description")
+	}
+	if props, ok := schema["properties"].(map[string]any); ok {
+		for _, p := range props {
+			if child, ok := p.(map[string]any); ok {
+				dropDescriptions(child, false)
+			}
+		}
+	}
+	if items, ok := schema["items"].(map[string]any); ok {
+		dropDescriptions(items, false)
+	}
+	if ap, ok := schema["additionalProperties"].(map[string]any); ok {
+		dropDescriptions(ap, false)
+	}
+}
+
 // project keeps only the fields paths name: "success", "offers[].gpu_name".
 func project(schema map[string]any, paths []string) (map[string]any, error) {
 	out := shallow(schema)
