@@ -58,11 +58,12 @@ var kinds = [...]kindRules{
 
 func (k kind) rules() kindRules { return kinds[k] }
 
-func (k kind) annotations(title string) mcpgo.ToolAnnotation {
+// annotations leave out their own title: the tool's title says it once,
+// and every byte of tools/list is in every conversation (BENCHMARKS.md).
+func (k kind) annotations() mcpgo.ToolAnnotation {
 	r := k.rules()
 	openWorld := true // every tool acts on the Vast.ai cloud
 	return mcpgo.ToolAnnotation{
-		Title:           title,
 		ReadOnlyHint:    &r.readOnly,
 		DestructiveHint: &r.destructive,
 		IdempotentHint:  &r.idempotent,

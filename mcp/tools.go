@@ -122,7 +122,7 @@ func newTool(spec *toolSpec, g *Guardrails) mcpgo.Tool {
 		Description:     spec.Description + g.describe(spec),
 		RawInputSchema:  json.RawMessage(spec.InputSchema),
 		RawOutputSchema: json.RawMessage(spec.OutputSchema),
-		Annotations:     spec.Kind.annotations(spec.Title),
+		Annotations:     spec.Kind.annotations(),
 	}
 }
 

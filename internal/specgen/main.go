@@ -435,7 +435,6 @@ func outputSchema(d declaration, op *openapi3.Operation) (map[string]any, []stri
 	sensitive := sensitiveNames(okSchema, map[*openapi3.Schema]bool{})
 	slices.Sort(sensitive)
 	sensitive = slices.Compact(sensitive)
-	output["properties"].(map[string]any)["dry_run"] = dryRunSchema
 	return output, sensitive, nil
 }
 
@@ -456,15 +455,6 @@ func sensitiveNames(s *openapi3.Schema, seen map[*openapi3.Schema]bool) []string
 		names = append(names, sensitiveNames(s.Items.Value, seen)...)
 	}
 	return names
-}
-
-// dryRunSchema is the part of every tool's output that only vast-mcp
-// --dry-run fills: the request that would have been sent. Clients that
-// check structuredContent against outputSchema then accept a dry run too.
-// It is kept to a line: it is in every tool's schema, in every tools/list.
-var dryRunSchema = map[string]any{
-	"type":        "object",
-	"description": "--dry-run: the request (method, url, headers, body), unsent.",
 }
 
 // closeObjects refuses unknown fields in every object that lists its
