@@ -58,6 +58,11 @@ func confirmationPrompt(spec *toolSpec, shown, what string) string {
 	b.WriteString("\n\nThis request will be sent:\n\n")
 	b.WriteString(visible(line))
 	b.WriteString("\n")
+	if strings.TrimSpace(body) == "" {
+		b.WriteString("(no body)")
+		b.WriteString("\n\nIn strings, \\uXXXX stands for a character outside printable ASCII and {N spaces} for a run of spaces. Send it?")
+		return b.String()
+	}
 	var value any
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.UseNumber()

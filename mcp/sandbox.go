@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 )
@@ -39,13 +40,53 @@ func (s *sandbox) RoundTrip(req *http.Request) (*http.Response, error) {
 			continue
 		}
 		body := []byte(r.Body)
-		if len(r.IDFields) > 0 && req.Method != http.MethodGet {
+		switch id, ok := pathID(r.Path, req.URL.Path); {
+		case len(r.IDFields) > 0 && req.Method != http.MethodGet:
 			body = withID(body, r.IDFields[0], 9_000_001+int(s.next.Add(1)-1))
+		case ok:
+			body = withResourceID(body, id)
 		}
 		return reply(req, http.StatusOK, body), nil
 	}
 	body := fmt.Sprintf(`{"success": false, "error": "not_found", "msg": "the sandbox does not serve %s %s"}`, req.Method, req.URL.Path)
 	return reply(req, http.StatusNotFound, []byte(body)), nil
+}
+
+// pathID is the id a request's path names where the pattern has one.
+func pathID(pattern, path string) (int, bool) {
+	want, got := strings.Split(pattern, "/"), strings.Split(path, "/")
+	for i := range want {
+		if strings.HasPrefix(want[i], "{") && i < len(got) {
+			id, err := strconv.Atoi(got[i])
+			return id, err == nil
+		}
+	}
+	return 0, false
+}
+
+// withResourceID answers about the resource the path names: the example's
+// id, at the top or one object down ({"instances": {"id": ...}}), becomes
+// the requested one, so a sandbox session reads consistently.
+func withResourceID(body []byte, id int) []byte {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	if _, ok := m["id"]; ok {
+		m["id"] = id
+	}
+	for _, v := range m {
+		if inner, ok := v.(map[string]any); ok {
+			if _, ok := inner["id"]; ok {
+				inner["id"] = id
+			}
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // withID gives each sandbox create an id of its own, so a session reads

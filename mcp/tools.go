@@ -166,7 +166,7 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 		}
 		result := sendAndPresent(ctx, spec, vast, op, args, opts)
 		if what != "" && !result.IsError {
-			appendText(result, " Before the call: "+what)
+			appendText(result, "Before the call: "+what)
 		}
 		audit(opts.Logger, spec, op, result, facts)
 		return result, nil
@@ -182,7 +182,7 @@ func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op oper
 		var result *mcpgo.CallToolResult
 		if result, err = present(spec, body, args, opts); err == nil {
 			if note := billingNote(spec, factsOf(ctx)); note != "" {
-				appendText(result, " "+note)
+				appendText(result, note)
 			}
 			return result
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"strings"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
@@ -87,14 +88,24 @@ func outcomeOf(result *mcpgo.CallToolResult) string {
 }
 
 // appendText adds a sentence to the result's first text.
-func appendText(result *mcpgo.CallToolResult, more string) {
+func appendText(result *mcpgo.CallToolResult, sentence string) {
 	if len(result.Content) == 0 {
 		return
 	}
-	if t, ok := result.Content[0].(mcpgo.TextContent); ok {
-		t.Text += more
-		result.Content[0] = t
+	t, ok := result.Content[0].(mcpgo.TextContent)
+	if !ok {
+		return
 	}
+	// After the quotable line, before any data a read shows under it.
+	line, data, hasData := strings.Cut(t.Text, "\n")
+	if !strings.HasSuffix(line, ".") && !strings.HasSuffix(line, ")") && !strings.HasSuffix(line, ":") {
+		line += "."
+	}
+	t.Text = line + " " + sentence
+	if hasData {
+		t.Text += "\n" + data
+	}
+	result.Content[0] = t
 }
 
 // billingNote says what a create costs from now on.

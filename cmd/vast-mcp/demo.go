@@ -21,7 +21,8 @@ import (
 )
 
 // demoSteps are an agent's loop, in the sandbox: find an offer, rent it,
-// wait for it; then an endpoint, a workergroup on it, and its workers. Each
+// wait for it, destroy it (a human approves); then an endpoint, a
+// workergroup on it, and its workers. Each
 // step's arguments may name a value an earlier step returned, as
 // {step.field} (a dotted path into its structuredContent).
 var demoSteps = []struct {
@@ -35,6 +36,8 @@ var demoSteps = []struct {
 	{"instance", "rent the first offer, env given as Docker flags", "create_instance",
 		`{"offer_id": {offers.offers.0.id}, "image": "vllm/vllm-openai:latest", "disk": 40, "env": "-e HF_TOKEN=hf_demo -p 8000:8000"}`},
 	{"", "wait until it runs (progress is reported at each poll)", "wait_for_instance",
+		`{"instance_id": {instance.new_contract}}`},
+	{"", "done with it: destroy it (billing ends, the disk is gone); by default a human approves, shown what will go", "destroy_instance",
 		`{"instance_id": {instance.new_contract}}`},
 	{"endpoint", "create a serverless endpoint", "create_endpoint",
 		`{"endpoint_name": "demo-llm", "max_workers": 2, "cold_workers": 1}`},
@@ -93,7 +96,7 @@ func demo(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 
 	p.say("vast-mcp demo: a real MCP client drives `vast-mcp --sandbox` over stdio.")
 	p.say("Nothing here reaches Vast.ai or needs an account: the sandbox answers with canned responses.\n")
-	c, info, err := startChild(ctx, self, cfg, "--sandbox")
+	c, info, err := startChild(ctx, self, cfg, "--sandbox", demoHuman{p})
 	if err != nil {
 		fmt.Fprintln(stderr, "vast-mcp demo:", err)
 		return 1
@@ -138,7 +141,7 @@ func demo(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 	}
 
 	p.say("\n%d. the same instance under --dry-run: the exact HTTP request, key redacted, nothing sent", len(demoSteps)+1)
-	dry, _, err := startChild(ctx, self, cfg, "--dry-run")
+	dry, _, err := startChild(ctx, self, cfg, "--dry-run", demoHuman{p})
 	if err != nil {
 		fmt.Fprintln(stderr, "vast-mcp demo:", err)
 		return 1
@@ -151,27 +154,30 @@ func demo(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func startChild(ctx context.Context, self string, cfg *config, mode string) (*client.Client, *mcpgo.InitializeResult, error) {
+func startChild(ctx context.Context, self string, cfg *config, mode string, human client.ElicitationHandler) (*client.Client, *mcpgo.InitializeResult, error) {
 	// The child gets none of this process's VAST_* settings: no key (the
 	// sandbox and a dry run need none) and no guardrail or transport that
 	// would change what the demo shows.
 	env := isolatedEnv("VAST_MCP_LOG_LEVEL="+cfg.logLevel, "VAST_URL="+cfg.baseURL)
-	c, err := client.NewStdioMCPClientWithOptions(self, nil, []string{mode}, transport.WithCommandFunc(
+	stdio := transport.NewStdioWithOptions(self, nil, []string{mode}, transport.WithCommandFunc(
 		func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
 			cmd := exec.CommandContext(ctx, command, args...)
 			cmd.Env = env
 			return cmd, nil
 		}))
-	if err != nil {
+	if err := stdio.Start(ctx); err != nil {
 		return nil, nil, err
 	}
+	c := client.NewClient(stdio, client.WithElicitationHandler(human))
 	// The transport is already running; Start also routes notifications
 	// (wait_for_instance's progress) to OnNotification.
 	if err := c.Start(ctx); err != nil {
 		c.Close()
 		return nil, nil, err
 	}
-	info, err := c.Initialize(ctx, inprocess.InitializeRequest())
+	init := inprocess.InitializeRequest()
+	init.Params.Capabilities.Elicitation = &mcpgo.ElicitationCapability{}
+	info, err := c.Initialize(ctx, init)
 	if err != nil {
 		c.Close()
 		return nil, nil, fmt.Errorf("initialize: %w", err)
@@ -238,4 +244,17 @@ func orNone(names []string) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
+}
+
+// demoHuman plays the person at the client: it prints what vast-mcp asks
+// them to approve, and approves it.
+type demoHuman struct{ p *printer }
+
+func (h demoHuman) Elicit(_ context.Context, req mcpgo.ElicitationRequest) (*mcpgo.ElicitationResult, error) {
+	h.p.say("   <- the human is asked:\n      %s", strings.ReplaceAll(req.Params.Message, "\n", "\n      "))
+	h.p.say("   -> the human approves")
+	return &mcpgo.ElicitationResult{ElicitationResponse: mcpgo.ElicitationResponse{
+		Action:  mcpgo.ElicitationResponseActionAccept,
+		Content: map[string]any{"approve": true},
+	}}, nil
 }

@@ -219,6 +219,9 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		"gpu_ram.gte: is in GB",
 		"Created instance 9000001 from offer 12345678",
 		"progress: instance 9000001: running",
+		"the human is asked",
+		"What it acts on (read just now; the API's data): instance 9000001",
+		"Destroyed instance 9000001; its billing has stopped.",
 		"Dry run: nothing was sent",
 		`"url": "http://127.0.0.1:1/api/v0/asks/12345678/"`,
 	} {
