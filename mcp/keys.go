@@ -24,56 +24,191 @@ func refuseAmbiguousKeys(_ context.Context, _ any, message any) error {
 	if !ok {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	return walkKeys(dec, "", true, 0)
+	k := keyScanner{data: raw}
+	k.value(true, 0)
+	return k.err
 }
 
 // maxKeyDepth stops the walk where encoding/json stops decoding (mcp-go
 // refuses deeper messages before this hook runs).
 const maxKeyDepth = 10000
 
-func walkKeys(dec *json.Decoder, path string, foldCase bool, depth int) error {
-	if depth > maxKeyDepth {
-		return nil
+// keyScanner walks a JSON message's objects for repeated keys. It runs on
+// every request, so it reads the bytes once and allocates only for keys
+// that hold escapes; what is not valid JSON it leaves to mcp-go.
+type keyScanner struct {
+	data []byte
+	pos  int
+	path []string // the keys down to the current object, for the error
+	err  error
+	bad  bool
+}
+
+func (k *keyScanner) space() {
+	for k.pos < len(k.data) {
+		switch k.data[k.pos] {
+		case ' ', '\t', '\n', '\r':
+			k.pos++
+		default:
+			return
+		}
 	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil
+}
+
+// value walks one value; foldCase compares keys as mcp-go reads them.
+func (k *keyScanner) value(foldCase bool, depth int) {
+	k.space()
+	if k.pos >= len(k.data) || k.err != nil || k.bad || depth > maxKeyDepth {
+		k.bad = true
+		return
 	}
-	switch tok {
-	case json.Delim('['):
-		for dec.More() {
-			if err := walkKeys(dec, path+"[]", foldCase, depth+1); err != nil {
-				return err
+	switch k.data[k.pos] {
+	case '{':
+		k.object(foldCase, depth)
+	case '[':
+		k.pos++
+		k.space()
+		if k.pos < len(k.data) && k.data[k.pos] == ']' {
+			k.pos++
+			return
+		}
+		k.path = append(k.path, "[]")
+		for !k.bad && k.err == nil {
+			k.value(foldCase, depth+1)
+			k.space()
+			if k.pos >= len(k.data) {
+				k.bad = true
+				break
+			}
+			c := k.data[k.pos]
+			k.pos++
+			if c == ']' {
+				break
+			}
+			if c != ',' {
+				k.bad = true
 			}
 		}
-	case json.Delim('{'):
-		seen := map[string]string{}
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return nil
-			}
-			key, _ := tok.(string)
-			id := key
-			if foldCase {
-				id = foldKey(key)
-			}
-			if first, dup := seen[id]; dup {
-				return ambiguousKey(path, first, key)
-			}
-			seen[id] = key
-			child := strings.TrimPrefix(path+"."+key, ".")
-			if err := walkKeys(dec, child, foldCase && child != "params.arguments", depth+1); err != nil {
-				return err
-			}
-		}
+		k.path = k.path[:len(k.path)-1]
+	case '"':
+		k.str()
 	default:
-		return nil
+		for k.pos < len(k.data) && !bytes.ContainsRune([]byte(",]} \t\n\r"), rune(k.data[k.pos])) {
+			k.pos++
+		}
 	}
-	_, _ = dec.Token() // the closing delimiter
-	return nil
+}
+
+func (k *keyScanner) object(foldCase bool, depth int) {
+	k.pos++ // {
+	var seen [][2]string // id, key as written; objects here are small
+	var seenMap map[string]string
+	for !k.bad && k.err == nil {
+		k.space()
+		if k.pos < len(k.data) && k.data[k.pos] == '}' {
+			k.pos++
+			return
+		}
+		if k.pos >= len(k.data) || k.data[k.pos] != '"' {
+			k.bad = true
+			return
+		}
+		key := k.str()
+		id := key
+		if foldCase {
+			id = foldKey(key)
+		}
+		first, dup := "", false
+		if seenMap != nil {
+			first, dup = seenMap[id]
+		} else {
+			for _, s := range seen {
+				if s[0] == id {
+					first, dup = s[1], true
+				}
+			}
+		}
+		if dup {
+			k.err = ambiguousKey(joinPath(k.path), first, key)
+			return
+		}
+		if seenMap == nil && len(seen) < 16 {
+			seen = append(seen, [2]string{id, key})
+		} else {
+			if seenMap == nil {
+				seenMap = make(map[string]string, 32)
+				for _, s := range seen {
+					seenMap[s[0]] = s[1]
+				}
+			}
+			seenMap[id] = key
+		}
+		k.space()
+		if k.pos >= len(k.data) || k.data[k.pos] != ':' {
+			k.bad = true
+			return
+		}
+		k.pos++
+		k.path = append(k.path, key)
+		// Inside a tool's arguments keys are data: only exact repeats count.
+		arguments := len(k.path) == 2 && k.path[0] == "params" && key == "arguments"
+		k.value(foldCase && !arguments, depth+1)
+		k.path = k.path[:len(k.path)-1]
+		k.space()
+		if k.pos >= len(k.data) {
+			k.bad = true
+			return
+		}
+		c := k.data[k.pos]
+		k.pos++
+		if c == '}' {
+			return
+		}
+		if c != ',' {
+			k.bad = true
+		}
+	}
+}
+
+// joinPath writes a key path as the message nests it: params.arguments.x[].
+func joinPath(path []string) string {
+	var b strings.Builder
+	for i, p := range path {
+		if i > 0 && p != "[]" {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// str reads a string and returns it decoded.
+func (k *keyScanner) str() string {
+	start := k.pos
+	k.pos++
+	escaped := false
+	for k.pos < len(k.data) {
+		switch k.data[k.pos] {
+		case '\\':
+			escaped = true
+			k.pos += 2
+			continue
+		case '"':
+			k.pos++
+			raw := k.data[start:k.pos]
+			if !escaped {
+				return string(raw[1 : len(raw)-1])
+			}
+			var s string
+			if json.Unmarshal(raw, &s) != nil {
+				k.bad = true
+			}
+			return s
+		}
+		k.pos++
+	}
+	k.bad = true
+	return ""
 }
 
 func ambiguousKey(path, first, second string) error {

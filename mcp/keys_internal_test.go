@@ -30,6 +30,9 @@ func TestAmbiguousKeysAreRefused(t *testing.T) {
 		{"nested in _meta", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{},"_meta":{"progressToken":1,"progressToken":2}}}`, `params._meta has the key "progressToken" twice`},
 		{"an argument twice", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"a","endpoint_name":"b"}}}`, `params.arguments has the key "endpoint_name" twice`},
 		{"in an array", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"x":[{"a":1,"a":2}]}}}`, `params.arguments.x[] has the key "a" twice`},
+		{"a key spelt with an escape", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"a","endpoint_n\u0061me":"b"}}}`, `params.arguments has the key "endpoint_name" twice`},
+		{"braces and quotes inside strings are not structure", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"}\",{\"endpoint_name\":1"}}}`, ""},
+		{"many keys, the repeat far apart", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15":15,"k16":16,"k17":17,"k3":3}}}`, `params.arguments has the key "k3" twice`},
 		// Argument keys are data: an environment may hold PATH and Path.
 		{"case variants inside arguments", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_instance","arguments":{"offer_id":1,"image":"i","env":{"PATH":"/a","Path":"/b"}}}}`, ""},
 	}
