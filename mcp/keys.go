@@ -100,7 +100,7 @@ func (k *keyScanner) value(foldCase bool, depth int) {
 }
 
 func (k *keyScanner) object(foldCase bool, depth int) {
-	k.pos++ // {
+	k.pos++              // {
 	var seen [][2]string // id, key as written; objects here are small
 	var seenMap map[string]string
 	for !k.bad && k.err == nil {
