@@ -59,10 +59,11 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is reports a 5xx as ErrOutcomeUnknown: a gateway error can come after the
-// backend acted.
+// Is reports ErrOutcomeUnknown for a status a proxy or gateway gives after
+// it may have passed the request on: a 5xx, 408 (Request Timeout) and 499
+// (client closed the request, nginx).
 func (e *APIError) Is(target error) bool {
-	return target == ErrOutcomeUnknown && e.StatusCode >= 500
+	return target == ErrOutcomeUnknown && (e.StatusCode >= 500 || e.StatusCode == http.StatusRequestTimeout || e.StatusCode == 499)
 }
 
 // RequestError is a failure with no usable answer from the API: the

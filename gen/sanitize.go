@@ -91,11 +91,18 @@ func (s sanitizer) text(text string, limit int) string {
 		secrets = append(secrets, s.key)
 	}
 	for _, m := range credentialValue.FindAllStringSubmatch(text, -1) {
-		if v := strings.Trim(m[2], `\"'`); len(v) >= minFragment {
+		if v := strings.Trim(m[2], `\"'`); len(v) >= minFragment && !strings.HasPrefix(v, redacted[:len(redacted)-1]) {
 			secrets = append(secrets, v)
 		}
 	}
-	text = credentialValue.ReplaceAllString(text, "${1}"+redacted)
+	// A value already redacted (text sanitized once before) stays as it is.
+	text = credentialValue.ReplaceAllStringFunc(text, func(m string) string {
+		sub := credentialValue.FindStringSubmatch(m)
+		if strings.HasPrefix(strings.TrimLeft(sub[2], `\"'`), redacted[:len(redacted)-1]) {
+			return m
+		}
+		return sub[1] + redacted
+	})
 	text = bearerToken.ReplaceAllString(text, "${1} "+redacted)
 	text = urlUserinfo.ReplaceAllString(text, "${1}"+redacted+"@")
 	for _, secret := range secrets {

@@ -221,3 +221,17 @@ func TestBaseURLWithCredentialsIsRefusedWithoutShowingThem(t *testing.T) {
 		assert.Empty(t, leaked(gen.RedactURL(raw), secret), gen.RedactURL(raw))
 	}
 }
+
+// Text the API sent may be sanitized twice (gen, then the quoting the
+// agent reads): the second pass leaves the first's redactions as they are.
+func TestSanitizingTwiceChangesNothing(t *testing.T) {
+	for _, text := range []string{
+		"bad key instance_api_key=IAKVALUE12345678 here",
+		`{"msg": "token: abcdefgh12345678", "api_key": "vk-0123456789abcdef"}`,
+		"Authorization: Bearer abcdefghijklmnop",
+	} {
+		once := gen.Sanitize(text, 300)
+		assert.Equal(t, once, gen.Sanitize(once, 300), text)
+		assert.NotContains(t, once, "]]", text)
+	}
+}

@@ -64,7 +64,7 @@ func newConfirmer() *confirmer {
 func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.CallToolRequest, vast *gen.Vast, op operation, what string) *mcpgo.CallToolResult {
 	shown, digest, err := exactRequest(ctx, spec, vast, op)
 	if err != nil {
-		return mcpgo.NewToolResultError(fmt.Sprintf("%s: cannot show the request for confirmation (%v); nothing was sent.", spec.Name, err))
+		return notSent(fmt.Sprintf("%s: cannot show the request for confirmation (%v); nothing was sent.", spec.Name, err))
 	}
 	round := req.Params.MultiRoundTripParams
 	if round.RequestState == "" {
@@ -76,7 +76,7 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 		}
 		state, err := cf.ask(digest)
 		if err != nil {
-			return mcpgo.NewToolResultError(fmt.Sprintf("%s: %v; nothing was sent.", spec.Name, err))
+			return notSent(fmt.Sprintf("%s: %v; nothing was sent.", spec.Name, err))
 		}
 		cf.event(ConfirmationAsked)
 		ask := server.NewInputRequestBuilder(state).Elicit(confirmInputID, mcpgo.ElicitationParams{
@@ -98,9 +98,9 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 		if err != nil {
 			cf.redeem(state)
 			if errors.Is(err, context.DeadlineExceeded) {
-				return mcpgo.NewToolResultError(fmt.Sprintf("%s: no answer from the human within %s; nothing was sent. Call the tool again to ask anew.", spec.Name, cf.wait))
+				return notSent(fmt.Sprintf("%s: no answer from the human within %s; nothing was sent. Call the tool again to ask anew.", spec.Name, cf.wait))
 			}
-			return mcpgo.NewToolResultError(fmt.Sprintf("%s: the human's confirmation did not arrive (%v); nothing was sent.", spec.Name, err))
+			return notSent(fmt.Sprintf("%s: the human's confirmation did not arrive (%v); nothing was sent.", spec.Name, err))
 		}
 		round = mcpgo.MultiRoundTripParams{RequestState: state, InputResponses: mcpgo.InputResponses{confirmInputID: mcpgo.NewElicitationInputResponse(*answer)}}
 	}
@@ -108,25 +108,25 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 	pending, ok, err := cf.take(ctx, round.RequestState)
 	switch {
 	case err != nil:
-		return mcpgo.NewToolResultError(fmt.Sprintf("%s: %v; nothing was sent. Try again shortly.", spec.Name, err))
+		return notSent(fmt.Sprintf("%s: %v; nothing was sent. Try again shortly.", spec.Name, err))
 	case !ok:
-		return mcpgo.NewToolResultError(spec.Name + ": this confirmation is unknown or was already used; nothing was sent. Call the tool again to ask the human anew.")
+		return notSent(spec.Name + ": this confirmation is unknown or was already used; nothing was sent. Call the tool again to ask the human anew.")
 	case cf.now().After(pending.expires):
-		return mcpgo.NewToolResultError(fmt.Sprintf("%s: the confirmation expired (after %s); nothing was sent. Call the tool again to ask the human anew.", spec.Name, confirmTTL))
+		return notSent(fmt.Sprintf("%s: the confirmation expired (after %s); nothing was sent. Call the tool again to ask the human anew.", spec.Name, confirmTTL))
 	case pending.request != digest:
-		return mcpgo.NewToolResultError(spec.Name + ": the arguments changed after the human was asked; nothing was sent. Call the tool again to ask anew.")
+		return notSent(spec.Name + ": the arguments changed after the human was asked; nothing was sent. Call the tool again to ask anew.")
 	}
 	cf.event(ConfirmationRedeemed)
 	answer := server.ElicitationResponse(round.InputResponses, confirmInputID)
 	switch {
 	case answer == nil:
-		return mcpgo.NewToolResultError(spec.Name + ": no answer from the human; nothing was sent.")
+		return notSent(spec.Name + ": no answer from the human; nothing was sent.")
 	case answer.Action == mcpgo.ElicitationResponseActionAccept && approved(answer.Content):
 		return nil
 	case answer.Action == mcpgo.ElicitationResponseActionCancel:
-		return mcpgo.NewToolResultError(spec.Name + ": the human cancelled the confirmation; nothing was sent.")
+		return notSent(spec.Name + ": the human cancelled the confirmation; nothing was sent.")
 	default:
-		return mcpgo.NewToolResultError(spec.Name + ": the human declined; nothing was sent. Do not retry unless the human asks for it.")
+		return notSent(spec.Name + ": the human declined; nothing was sent. Do not retry unless the human asks for it.")
 	}
 }
 

@@ -60,8 +60,13 @@ func ParseDockerFlags(flags string) (map[string]string, error) {
 // mapping. Other keys (--privileged, -v /:/host) would reach the host's
 // Docker as options.
 func CheckEnvObject(env map[string]string) error {
-	for key := range env {
+	for key, value := range env {
 		if port, ok := strings.CutPrefix(key, "-p "); ok && portSpec().MatchString(port) {
+			if value != "1" {
+				// The flag string can only say "1" here; a value is where
+				// further flags could ride along.
+				return fmt.Errorf("key %q: a port mapping's value must be \"1\", got %q", key, value)
+			}
 			continue
 		}
 		if !envName().MatchString(key) {

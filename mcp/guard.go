@@ -3,6 +3,7 @@ package mcp
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -122,7 +123,7 @@ func (g *Guardrails) operationLimits(operationID string) []string {
 	switch operationID {
 	case "createEndpoint", "createWorkergroup":
 		if g.MaxWorkers > 0 {
-			limits = append(limits, fmt.Sprintf("max_workers is required and at most %d; cold_workers at most %d", g.MaxWorkers, g.MaxWorkers))
+			limits = append(limits, fmt.Sprintf("max_workers is required and at most %d; cold_workers and test_workers at most %d", g.MaxWorkers, g.MaxWorkers))
 		}
 		if operationID == "createWorkergroup" && g.instanceCaps() {
 			limits = append(limits, "launch_args is read as the vastai CLI reads it and held to the instance limits; options those limits cannot check are refused")
@@ -177,7 +178,7 @@ func checkEndpoint(g *Guardrails, c *createEndpointCall) error {
 	if err := g.prefixed("endpoint_name", &c.EndpointName); err != nil {
 		return err
 	}
-	return g.checkWorkers(c.MaxWorkers, c.ColdWorkers)
+	return g.checkWorkers(c.MaxWorkers, map[string]*int{"cold_workers": c.ColdWorkers})
 }
 
 // checkWorkergroup is create_workergroup's guardrail.
@@ -192,7 +193,7 @@ func checkWorkergroup(g *Guardrails, c *createWorkergroupCall) error {
 			return err
 		}
 	}
-	if err := g.checkWorkers(c.MaxWorkers, c.ColdWorkers); err != nil {
+	if err := g.checkWorkers(c.MaxWorkers, map[string]*int{"cold_workers": c.ColdWorkers, "test_workers": c.TestWorkers}); err != nil {
 		return err
 	}
 	var launchArgs string
@@ -296,7 +297,10 @@ func (g *Guardrails) scanLaunchArgs(launchArgs string) (image bool, err error) {
 	return image, nil
 }
 
-func (g *Guardrails) checkWorkers(maxWorkers, coldWorkers *int) error {
+// checkWorkers caps every count of workers a call can start: max_workers
+// (required), and cold_workers and test_workers (vast-cli: "workers to
+// create to get a performance estimate", billed like the rest) when given.
+func (g *Guardrails) checkWorkers(maxWorkers *int, others map[string]*int) error {
 	if g.MaxWorkers <= 0 {
 		return nil
 	}
@@ -306,8 +310,11 @@ func (g *Guardrails) checkWorkers(maxWorkers, coldWorkers *int) error {
 		return &capError{flag, "max_workers is required: the service's default may exceed the operator's cap"}
 	case *maxWorkers > g.MaxWorkers:
 		return &capError{flag, fmt.Sprintf("max_workers %d is over the cap of %d", *maxWorkers, g.MaxWorkers)}
-	case coldWorkers != nil && *coldWorkers > g.MaxWorkers:
-		return &capError{flag, fmt.Sprintf("cold_workers %d is over the cap of %d", *coldWorkers, g.MaxWorkers)}
+	}
+	for _, name := range slices.Sorted(maps.Keys(others)) {
+		if n := others[name]; n != nil && *n > g.MaxWorkers {
+			return &capError{flag, fmt.Sprintf("%s %d is over the cap of %d", name, *n, g.MaxWorkers)}
+		}
 	}
 	return nil
 }

@@ -127,3 +127,14 @@ func TestHandlerRefusesWhatTheSchemaDoesNotOffer(t *testing.T) {
 		assert.Contains(t, res.Content[0].(mcpgo.TextContent).Text, tt.arg+": unknown argument")
 	}
 }
+
+// A tool's fixed field cannot be set by the caller in any spelling Go's
+// decoder would match (case, Unicode folding).
+func TestFixedFieldsCannotBeRespelt(t *testing.T) {
+	spec := specNamed("stop_instance")
+	for _, args := range []string{`{"instance_id": 1, "state": "running"}`, `{"instance_id": 1, "STATE": "running"}`, `{"instance_id": 1, "ſtate": "running"}`} {
+		_, err := spec.decodeCall([]byte(args))
+		require.Error(t, err, args)
+		assert.Contains(t, err.Error(), "set by this tool itself", args)
+	}
+}

@@ -45,6 +45,9 @@ func errorResult(text, outcome string) *mcpgo.CallToolResult {
 	return withOutcome(mcpgo.NewToolResultError(text), outcome, Options{})
 }
 
+// notSent is a refusal after which nothing went to the API.
+func notSent(text string) *mcpgo.CallToolResult { return errorResult(text, OutcomeNotSent) }
+
 func argumentError(spec *toolSpec, err error) *mcpgo.CallToolResult {
 	return errorResult(fmt.Sprintf("Invalid arguments for %s: %s. Nothing was sent; fix the argument and call again.", spec.Name, bound(err.Error(), maxProblemText)), OutcomeInvalid)
 }
@@ -72,7 +75,7 @@ func failure(spec *toolSpec, op operation, err error, opts Options) *mcpgo.CallT
 		return withOutcome(result, OutcomeDone, opts)
 	case errors.As(err, &apiErr):
 		outcome := OutcomeNotSent
-		if apiErr.StatusCode >= 500 {
+		if errors.Is(apiErr, gen.ErrOutcomeUnknown) {
 			outcome = OutcomeUnknown
 		}
 		result = withOutcome(mcpgo.NewToolResultError(fmt.Sprintf("%s failed: %s. %s", spec.Name, describeAPIError(apiErr), nextStep(spec, op.pathID(), apiErr))), outcome, opts)
@@ -122,7 +125,7 @@ func nextStep(spec *toolSpec, pathID int, e *gen.APIError) string {
 		return "The API path was not found: check --base-url / VAST_URL (normally " + gen.DefaultBaseURL + ")." + nothing
 	case status >= 300 && status < 400:
 		return "vast-mcp never follows a redirect (net/http would re-send it as a GET). Check --base-url / VAST_URL (normally " + gen.DefaultBaseURL + ")." + nothing
-	case status >= 500:
+	case errors.Is(e, gen.ErrOutcomeUnknown):
 		return spec.Kind.rules().unknown
 	case e.Code == "insufficient_credit":
 		return "Add credit to the Vast.ai account, then call again." + nothing

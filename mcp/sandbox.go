@@ -42,7 +42,7 @@ func (s *sandbox) RoundTrip(req *http.Request) (*http.Response, error) {
 		body := []byte(r.Body)
 		switch id, ok := pathID(r.Path, req.URL.Path); {
 		case len(r.IDFields) > 0 && req.Method != http.MethodGet:
-			body = withID(body, r.IDFields[0], 9_000_001+int(s.next.Add(1)-1))
+			body = withID(body, r.IDFields, 9_000_001+int(s.next.Add(1)-1))
 		case ok:
 			body = withResourceID(body, id)
 		}
@@ -91,15 +91,16 @@ func withResourceID(body []byte, id int) []byte {
 
 // withID gives each sandbox create an id of its own, so a session reads
 // like a real one.
-func withID(body []byte, field string, id int) []byte {
+func withID(body []byte, fields []string, id int) []byte {
 	var m map[string]any
 	if json.Unmarshal(body, &m) != nil {
 		return body
 	}
-	if _, ok := m[field]; !ok {
-		return body
+	for _, field := range fields {
+		if _, ok := m[field]; ok {
+			m[field] = id
+		}
 	}
-	m[field] = id
 	out, err := json.Marshal(m)
 	if err != nil {
 		return body

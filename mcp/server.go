@@ -119,8 +119,8 @@ func recoverPanics(logger *slog.Logger) server.ToolHandlerMiddleware {
 					if logger != nil {
 						logger.Error("tool handler panicked", "tool", req.Params.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 					}
-					result = mcpgo.NewToolResultError(fmt.Sprintf("%s failed inside vast-mcp (a bug; see the server log). "+
-						"The create may or may not have been sent: check the Vast.ai console before calling again.", req.Params.Name))
+					result = errorResult(fmt.Sprintf("%s failed inside vast-mcp (a bug; see the server log). "+
+						"The call may or may not have been sent: check the Vast.ai console (or the read tools) before calling again.", req.Params.Name), OutcomeUnknown)
 					err = nil
 				}
 			}()

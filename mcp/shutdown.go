@@ -101,14 +101,14 @@ func (g *callGate) middleware(next server.ToolHandlerFunc) server.ToolHandlerFun
 	return func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
 		name := req.Params.Name
 		if g.shutdown.hasBegun() {
-			return mcpgo.NewToolResultError(name + ": vast-mcp is shutting down; nothing was sent. Call again once it is back."), nil
+			return notSent(name + ": vast-mcp is shutting down; nothing was sent. Call again once it is back."), nil
 		}
 		if g.slots != nil {
 			select {
 			case g.slots <- struct{}{}:
 				defer func() { <-g.slots }()
 			default:
-				return mcpgo.NewToolResultError(fmt.Sprintf("%s: vast-mcp is already running %d calls, as many as it takes at once; nothing was sent. "+
+				return notSent(fmt.Sprintf("%s: vast-mcp is already running %d calls, as many as it takes at once; nothing was sent. "+
 					"Wait for their answers, then call again.", name, cap(g.slots))), nil
 			}
 		}

@@ -281,7 +281,7 @@ func followPages(ctx context.Context, spec *toolSpec, vast *gen.Vast, call gen.C
 		if cursor == "" {
 			break
 		}
-		next, err := withFields(args, mustJSON(map[string]string{spec.Pages.Param: cursor}))
+		next, err := withCursor(args, spec.Pages.Param, cursor)
 		if err != nil {
 			return nil, err
 		}
@@ -305,6 +305,22 @@ func followPages(ctx context.Context, spec *toolSpec, vast *gen.Vast, call gen.C
 	return json.Marshal(answer)
 }
 
+// withCursor sets the next page's cursor in the arguments, over any the
+// caller gave for the first page.
+func withCursor(args []byte, param, cursor string) ([]byte, error) {
+	var merged map[string]json.RawMessage
+	if err := json.Unmarshal(args, &merged); err != nil || merged == nil {
+		merged = map[string]json.RawMessage{}
+	}
+	for k := range merged {
+		if foldKey(k) == foldKey(param) {
+			delete(merged, k)
+		}
+	}
+	merged[param] = mustJSON(cursor)
+	return json.Marshal(merged)
+}
+
 // withFields sets fields (a JSON object) in the arguments object.
 func withFields(args, fields []byte) ([]byte, error) {
 	var merged map[string]json.RawMessage
@@ -319,10 +335,16 @@ func withFields(args, fields []byte) ([]byte, error) {
 	if err := json.Unmarshal(fields, &extra); err != nil {
 		return nil, err
 	}
-	for k, v := range extra {
-		if _, given := merged[k]; given {
-			return nil, &argError{arg: k, reason: "set by this tool itself; leave it out"}
+	// Go's decoder matches names case-insensitively (with Unicode folding),
+	// so any spelling of a fixed field is refused, not only the exact one.
+	for given := range merged {
+		for k := range extra {
+			if foldKey(given) == foldKey(k) {
+				return nil, &argError{arg: given, reason: "set by this tool itself; leave it out"}
+			}
 		}
+	}
+	for k, v := range extra {
 		merged[k] = v
 	}
 	return json.Marshal(merged)

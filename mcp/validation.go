@@ -77,6 +77,7 @@ func explainValidationFailures(specs map[string]*toolSpec) server.OnAfterCallToo
 			text.Text = bound(text.Text, maxProblemText*maxProblems)
 		}
 		r.Content[0] = text
+		withOutcome(r, OutcomeInvalid, Options{})
 	}
 }
 

@@ -142,7 +142,7 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 	boolean(&cfg.readOnly, "read-only", "VAST_MCP_READ_ONLY", "offer only the tools that change nothing (searches, lists, shows, waits)")
 	cfg.maxWait = cfg.parseDuration("max-wait", cmp.Or(defaults("VAST_MCP_MAX_WAIT", "max-wait"), mcp.DefaultMaxWait.String()))
 	fs.DurationVar(&cfg.maxWait, "max-wait", cfg.maxWait, usage("the most one wait_for_instance call waits; keep it under clients' tool time limits", "VAST_MCP_MAX_WAIT"))
-	capping(capValue{i: &cfg.maxWorkers}, "max-workers", "VAST_MCP_MAX_WORKERS", "cap on max_workers and cold_workers of endpoints and workergroups; max_workers then required (0: no cap)")
+	capping(capValue{i: &cfg.maxWorkers}, "max-workers", "VAST_MCP_MAX_WORKERS", "cap on max_workers, cold_workers and test_workers of endpoints and workergroups; max_workers then required (0: no cap)")
 	capping(capValue{f: &cfg.maxPrice}, "max-price", "VAST_MCP_MAX_PRICE", "cap on an interruptible instance's bid (price, launch_args --bid_price), $/hour (0: no cap)")
 	capping(capValue{f: &cfg.maxDisk}, "max-disk", "VAST_MCP_MAX_DISK", "cap on an instance's disk and a new volume's size, GB; disk then required (0: no cap)")
 	listing(&cfg.images, "allow-image", "VAST_MCP_ALLOW_IMAGES", `comma-separated images an instance may run: exact names, or prefixes ending in "*"; image then required, and only the image's own entrypoint runs unless --allow-commands`)

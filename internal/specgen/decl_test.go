@@ -78,3 +78,49 @@ func keys(m map[string]any) []string {
 	}
 	return out
 }
+
+// A tool declared without result.show or result.hide cannot show a field
+// that looks like a credential: the generator refuses it.
+func TestShownCredentialsAreRefusedAtGenerateTime(t *testing.T) {
+	schema := func(inner map[string]any) map[string]any {
+		return map[string]any{"type": "object", "properties": map[string]any{
+			"success": map[string]any{"type": "boolean"},
+			"results": map[string]any{"type": "array", "items": map[string]any{"type": "object", "properties": inner}},
+		}}
+	}
+	tests := []struct {
+		name      string
+		inner     map[string]any
+		sensitive []string
+		refused   string
+	}{
+		{"an endpoint's api_key", map[string]any{"id": map[string]any{}, "api_key": map[string]any{}}, nil, "results[].api_key"},
+		{"a jupyter_token", map[string]any{"jupyter_token": map[string]any{}}, nil, "results[].jupyter_token"},
+		{"extra_env", map[string]any{"extra_env": map[string]any{}}, nil, "results[].extra_env"},
+		{"marked sensitive", map[string]any{"instance_api_key": map[string]any{}}, []string{"instance_api_key"}, ""},
+		{"nothing secret", map[string]any{"id": map[string]any{}, "label": map[string]any{}}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := refuseCredentials(schema(tt.inner), tt.sensitive, "")
+			if tt.refused == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.refused)
+		})
+	}
+}
+
+// A fixed value that does not fit its field would make every call fail
+// with an error the caller cannot fix: refused at generate time.
+func TestFixedValuesMustFitTheirField(t *testing.T) {
+	state := map[string]any{"type": "string", "enum": []any{"running", "stopped"}}
+	disk := map[string]any{"type": "number"}
+	assert.True(t, fits("stopped", state))
+	assert.False(t, fits("paused", state))
+	assert.False(t, fits(1.0, state))
+	assert.True(t, fits(40.0, disk))
+	assert.False(t, fits("lots", disk))
+}

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -306,9 +307,12 @@ func inputSchema(d declaration, o *operation, op *openapi3.Operation) (map[strin
 	delete(input, "description")
 	properties := input["properties"].(map[string]any)
 	required, _ := input["required"].([]string)
-	for name := range d.Fixed {
+	for name, value := range d.Fixed {
 		if properties[name] == nil {
 			return nil, fmt.Errorf("fixed argument %s is not a body field", name)
+		}
+		if schema, _ := properties[name].(map[string]any); !fits(value, schema) {
+			return nil, fmt.Errorf("fixed argument %s: %v does not fit its schema (%v)", name, value, schema["type"])
 		}
 		delete(properties, name)
 		required = slices.DeleteFunc(required, func(r string) bool { return r == name })
@@ -435,7 +439,37 @@ func outputSchema(d declaration, op *openapi3.Operation) (map[string]any, []stri
 	sensitive := sensitiveNames(okSchema, map[*openapi3.Schema]bool{})
 	slices.Sort(sensitive)
 	sensitive = slices.Compact(sensitive)
+	if err := refuseCredentials(output, sensitive, ""); err != nil {
+		return nil, nil, err
+	}
 	return output, sensitive, nil
+}
+
+// credentialLike matches a field name that may hold a credential (gen's
+// sanitizer redacts values under such names in text).
+var credentialLike = regexp.MustCompile(`(?i)key|token|secret|passw(or)?d|session|credential|signature|^sid$|extra_env`)
+
+// refuseCredentials fails at generate time when a tool would show a field
+// that looks like a credential: it must be hidden (result.hide), left out
+// of result.show, or marked x-vast-sensitive (shown only with
+// --expose-instance-key). A new read tool cannot show one by default.
+func refuseCredentials(schema map[string]any, sensitive []string, at string) error {
+	props, _ := schema["properties"].(map[string]any)
+	for _, name := range sortedKeys(props) {
+		path := strings.TrimPrefix(at+"."+name, ".")
+		if credentialLike.MatchString(name) && !slices.Contains(sensitive, name) {
+			return fmt.Errorf("the answer field %s looks like a credential and would be shown: hide it (result.hide), leave it out of result.show, or mark it x-vast-sensitive", path)
+		}
+		if child, ok := props[name].(map[string]any); ok {
+			if err := refuseCredentials(child, sensitive, path); err != nil {
+				return err
+			}
+		}
+	}
+	if items, ok := schema["items"].(map[string]any); ok {
+		return refuseCredentials(items, sensitive, at+"[]")
+	}
+	return nil
 }
 
 // sensitiveNames lists the properties marked x-vast-sensitive, at any depth.
@@ -577,4 +611,28 @@ func exported(name string) string {
 		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
 	}
 	return b.String()
+}
+
+// fits reports whether a fixed value has its field's type and, where the
+// field lists them, one of its values: every call would otherwise fail
+// with an error the caller cannot fix.
+func fits(value any, schema map[string]any) bool {
+	if enum, ok := schema["enum"].([]any); ok && !slices.Contains(enum, value) {
+		return false
+	}
+	switch schema["type"] {
+	case "string":
+		_, ok := value.(string)
+		return ok
+	case "boolean":
+		_, ok := value.(bool)
+		return ok
+	case "integer":
+		n, ok := value.(float64)
+		return ok && n == float64(int64(n))
+	case "number":
+		_, ok := value.(float64)
+		return ok
+	}
+	return true
 }
