@@ -5,18 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	schemakind "github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
 
 // mcp-go validates every call against the input schema (WithInputSchemaValidation)
@@ -28,32 +26,41 @@ import (
 
 const mcpGoValidationPrefix = "input schema validation failed"
 
-// compiledInput is a tool's input schema, compiled on first need.
-type compiledInput struct {
-	once   sync.Once
-	schema *jsonschema.Schema
-	err    error
+// schemaNode is the part of a generated input schema the explanation
+// reads: the keywords internal/specgen/convert.go emits, no others. Its own
+// walk, instead of a general validator, keeps one (and its metaschemas,
+// compiled at init) out of every start-up.
+type schemaNode struct {
+	Type                 any                    `json:"type"`
+	Enum                 []any                  `json:"enum"`
+	Minimum              *json.Number           `json:"minimum"`
+	Maximum              *json.Number           `json:"maximum"`
+	MinLength            *int                   `json:"minLength"`
+	MaxLength            *int                   `json:"maxLength"`
+	MinItems             *int                   `json:"minItems"`
+	MaxItems             *int                   `json:"maxItems"`
+	Properties           map[string]*schemaNode `json:"properties"`
+	Required             []string               `json:"required"`
+	AdditionalProperties json.RawMessage        `json:"additionalProperties"`
+	Items                *schemaNode            `json:"items"`
+	AnyOf                []*schemaNode          `json:"anyOf"`
+	AllOf                []*schemaNode          `json:"allOf"`
 }
 
-var compiledInputs sync.Map // tool name -> *compiledInput
+var inputSchemas sync.Map // tool name -> *schemaNode
 
-func compileInputSchema(spec *toolSpec) (*jsonschema.Schema, error) {
-	entry, _ := compiledInputs.LoadOrStore(spec.Name, &compiledInput{})
-	c := entry.(*compiledInput)
-	c.once.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(spec.InputSchema))
-		if err != nil {
-			c.err = err
-			return
-		}
-		url := "mem:///" + spec.Name + "/input.json"
-		compiler := jsonschema.NewCompiler()
-		if c.err = compiler.AddResource(url, doc); c.err != nil {
-			return
-		}
-		c.schema, c.err = compiler.Compile(url)
-	})
-	return c.schema, c.err
+func inputSchemaOf(spec *toolSpec) (*schemaNode, error) {
+	if s, ok := inputSchemas.Load(spec.Name); ok {
+		return s.(*schemaNode), nil
+	}
+	dec := json.NewDecoder(strings.NewReader(spec.InputSchema))
+	dec.UseNumber()
+	var s schemaNode
+	if err := dec.Decode(&s); err != nil {
+		return nil, err
+	}
+	inputSchemas.Store(spec.Name, &s)
+	return &s, nil
 }
 
 // explainValidationFailures is an after-call hook that replaces mcp-go's
@@ -93,7 +100,7 @@ const (
 // explainArguments validates args against the tool's input schema and
 // describes each problem as "argument: what is wrong".
 func explainArguments(spec *toolSpec, args any) []string {
-	schema, err := compileInputSchema(spec)
+	schema, err := inputSchemaOf(spec)
 	if err != nil {
 		return nil
 	}
@@ -104,16 +111,14 @@ func explainArguments(spec *toolSpec, args any) []string {
 	if err != nil {
 		return nil
 	}
-	value, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var value any
+	if err := dec.Decode(&value); err != nil {
 		return []string{"the arguments are not valid JSON"}
 	}
-	verr, ok := schema.Validate(value).(*jsonschema.ValidationError)
-	if !ok {
-		return nil
-	}
 	p := &problems{spec: spec, seen: map[string]bool{}}
-	p.describe(verr)
+	p.walk(value, schema, nil)
 	return p.list()
 }
 
@@ -150,85 +155,208 @@ func (p *problems) list() []string {
 	return out
 }
 
-var printer = message.NewPrinter(language.English)
-
-func (p *problems) describe(v *jsonschema.ValidationError) {
-	// Past the bound, count the leaves instead of describing them.
-	if p.full() {
-		if len(v.Causes) == 0 {
+// walk describes each way value breaks schema, at path.
+func (p *problems) walk(value any, s *schemaNode, path []string) {
+	if s == nil {
+		return
+	}
+	at := func(name ...string) string {
+		full := strings.Join(append(slices.Clone(path), name...), ".")
+		if full == "" {
+			return "arguments"
+		}
+		return bound(full, maxProblemText/2)
+	}
+	add := func(problem string) {
+		if p.full() {
 			p.more++
 			return
 		}
+		p.add(problem)
 	}
-	at := func(name ...string) string {
-		path := strings.Join(append(slices.Clone(v.InstanceLocation), name...), ".")
-		if path == "" {
-			return "arguments"
+	for _, all := range s.AllOf {
+		p.walk(value, all, path)
+	}
+	if len(s.AnyOf) > 0 {
+		p.anyOf(value, s.AnyOf, path, at(), add)
+	}
+	if s.Type != nil && !typeAllows(s.Type, value) {
+		add(fmt.Sprintf("%s: must be %s, got %s", at(), typeNames(s.Type), gotType(value)))
+		return
+	}
+	if len(s.Enum) > 0 && !slices.ContainsFunc(s.Enum, func(e any) bool { return sameJSON(e, value) }) {
+		add(fmt.Sprintf("%s: must be one of %s, got %s", at(), joinJSON(s.Enum), bound(jsonText(value), maxShownValue)))
+	}
+	switch v := value.(type) {
+	case json.Number:
+		n, _ := new(big.Rat).SetString(v.String())
+		if s.Minimum != nil {
+			if limit, _ := new(big.Rat).SetString(s.Minimum.String()); n != nil && limit != nil && n.Cmp(limit) < 0 {
+				add(fmt.Sprintf("%s: must be at least %s, got %s", at(), ratText(limit), bound(ratText(n), maxShownValue)))
+			}
 		}
-		return bound(path, maxProblemText/2)
-	}
-	each := func(items []string, describe func(string) string) {
-		for _, item := range items {
+		if s.Maximum != nil {
+			if limit, _ := new(big.Rat).SetString(s.Maximum.String()); n != nil && limit != nil && n.Cmp(limit) > 0 {
+				add(fmt.Sprintf("%s: must be at most %s, got %s", at(), ratText(limit), bound(ratText(n), maxShownValue)))
+			}
+		}
+	case string:
+		n := utf8.RuneCountInString(v)
+		if s.MinLength != nil && n < *s.MinLength {
+			if n == 0 {
+				add(at() + ": must not be empty")
+			} else {
+				add(fmt.Sprintf("%s: must be at least %d characters, got %d", at(), *s.MinLength, n))
+			}
+		}
+		if s.MaxLength != nil && n > *s.MaxLength {
+			add(fmt.Sprintf("%s: must be at most %d characters, got %d", at(), *s.MaxLength, n))
+		}
+	case []any:
+		if s.MinItems != nil && len(v) < *s.MinItems {
+			add(fmt.Sprintf("%s: must have at least %d items, got %d", at(), *s.MinItems, len(v)))
+		}
+		if s.MaxItems != nil && len(v) > *s.MaxItems {
+			add(fmt.Sprintf("%s: must have at most %d items, got %d", at(), *s.MaxItems, len(v)))
+		}
+		for i, item := range v {
 			if p.full() {
 				p.more++
 				continue
 			}
-			p.add(describe(item))
+			p.walk(item, s.Items, append(slices.Clone(path), strconv.Itoa(i)))
 		}
-	}
-	switch k := v.ErrorKind.(type) {
-	case *schemakind.AnyOf, *schemakind.OneOf:
-		if names, ok := allRequired(v.Causes); ok {
-			p.add(fmt.Sprintf("%s: give one of %s", at(), strings.Join(names, " or ")))
-			return
-		}
-		if wants, got, ok := allTypes(v.Causes); ok {
-			p.add(fmt.Sprintf("%s: must be %s, got %s", at(), strings.Join(wants, " or "), got))
-			return
-		}
-	case *schemakind.Required:
-		each(k.Missing, func(name string) string { return at(name) + ": required" })
-		return
-	case *schemakind.AdditionalProperties:
-		each(k.Properties, func(name string) string {
-			if len(v.InstanceLocation) == 0 {
-				p.unknownNames = true
-				return bound(name, maxShownValue) + ": unknown argument"
+	case map[string]any:
+		for _, name := range s.Required {
+			if _, ok := v[name]; !ok {
+				add(at(name) + ": required")
 			}
-			return at(bound(name, maxShownValue)) + ": unknown field"
-		})
-		return
-	case *schemakind.Type:
-		p.add(fmt.Sprintf("%s: must be %s, got %s", at(), strings.Join(k.Want, " or "), k.Got))
-		return
-	case *schemakind.Enum:
-		p.add(fmt.Sprintf("%s: must be one of %s, got %s", at(), joinJSON(k.Want), bound(jsonText(k.Got), maxShownValue)))
-		return
-	case *schemakind.Minimum:
-		p.add(fmt.Sprintf("%s: must be at least %s, got %s", at(), ratText(k.Want), bound(ratText(k.Got), maxShownValue)))
-		return
-	case *schemakind.Maximum:
-		p.add(fmt.Sprintf("%s: must be at most %s, got %s", at(), ratText(k.Want), bound(ratText(k.Got), maxShownValue)))
-		return
-	case *schemakind.MinLength:
-		if k.Got == 0 {
-			p.add(at() + ": must not be empty")
-		} else {
-			p.add(fmt.Sprintf("%s: must be at least %d characters, got %d", at(), k.Want, k.Got))
 		}
-		return
-	case *schemakind.MaxLength:
-		p.add(fmt.Sprintf("%s: must be at most %d characters, got %d", at(), k.Want, k.Got))
-		return
-	}
-	if len(v.Causes) == 0 {
-		p.add(at() + ": " + v.ErrorKind.LocalizedString(printer))
-		return
-	}
-	for _, cause := range v.Causes {
-		p.describe(cause)
+		closed := string(s.AdditionalProperties) == "false"
+		var each *schemaNode // a map's values (additionalProperties as a schema)
+		if bytes.HasPrefix(s.AdditionalProperties, []byte("{")) {
+			each = &schemaNode{}
+			_ = json.Unmarshal(s.AdditionalProperties, each)
+		}
+		for _, name := range slices.Sorted(maps.Keys(v)) {
+			child, known := s.Properties[name]
+			switch {
+			case known:
+				p.walk(v[name], child, append(slices.Clone(path), name))
+			case each != nil:
+				p.walk(v[name], each, append(slices.Clone(path), name))
+			case closed && len(path) == 0:
+				p.unknownNames = true
+				add(bound(name, maxShownValue) + ": unknown argument")
+			case closed:
+				add(at(bound(name, maxShownValue)) + ": unknown field")
+			}
+		}
 	}
 }
+
+// anyOf describes a value no alternative takes: a "give one of" group
+// (x-required-any-of), or an argument of several types (env).
+func (p *problems) anyOf(value any, alternatives []*schemaNode, path []string, at string, add func(string)) {
+	var groups, types []string
+	for _, alt := range alternatives {
+		trial := &problems{spec: p.spec, seen: map[string]bool{}}
+		trial.walk(value, alt, path)
+		if len(trial.shown) == 0 && trial.more == 0 {
+			return // one alternative takes it
+		}
+		switch {
+		case len(alt.Required) > 0 && alt.Type == nil && len(alt.Properties) == 0:
+			groups = append(groups, alt.Required...)
+		case alt.Type != nil && !typeAllows(alt.Type, value):
+			types = append(types, typeNames(alt.Type))
+		default:
+			// The alternative of the value's own type: its problems.
+			p.walk(value, alt, path)
+			return
+		}
+	}
+	switch {
+	case len(groups) > 0:
+		add(fmt.Sprintf("%s: give one of %s", at, strings.Join(groups, " or ")))
+	case len(types) > 0:
+		add(fmt.Sprintf("%s: must be %s, got %s", at, strings.Join(types, " or "), gotType(value)))
+	}
+}
+
+// typeAllows reports whether value has one of the schema's types; an
+// integer is a number written without a fraction (4242.0 counts, as JSON
+// Schema says).
+func typeAllows(want, value any) bool {
+	got := jsonType(value)
+	for _, t := range typeList(want) {
+		if t == got || (t == "number" && got == "integer") || (t == "integer" && got == "number" && isWhole(value)) {
+			return true
+		}
+	}
+	return false
+}
+
+func typeList(want any) []string {
+	switch w := want.(type) {
+	case string:
+		return []string{w}
+	case []any:
+		var out []string
+		for _, t := range w {
+			if s, ok := t.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func typeNames(want any) string { return strings.Join(typeList(want), " or ") }
+
+// jsonType names a decoded value's JSON type; a number without a fraction
+// is an integer.
+func jsonType(value any) string {
+	switch v := value.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	case json.Number:
+		if !strings.ContainsAny(v.String(), ".eE") {
+			return "integer"
+		}
+		return "number"
+	}
+	return "unknown"
+}
+
+// gotType names a value's type for the agent, numbers as "number" whether
+// or not they have a fraction.
+func gotType(value any) string {
+	if t := jsonType(value); t != "integer" {
+		return t
+	}
+	return "number"
+}
+
+func isWhole(value any) bool {
+	n, ok := value.(json.Number)
+	if !ok {
+		return false
+	}
+	r, ok := new(big.Rat).SetString(n.String())
+	return ok && r.IsInt()
+}
+
+func sameJSON(a, b any) bool { return jsonText(a) == jsonText(b) }
 
 // bound cuts s to at most n bytes, on a character boundary.
 func bound(s string, n int) string {
@@ -240,31 +368,6 @@ func bound(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
-}
-
-// allRequired recognises the anyOf groups of x-required-any-of.
-func allRequired(causes []*jsonschema.ValidationError) ([]string, bool) {
-	var names []string
-	for _, c := range causes {
-		r, ok := c.ErrorKind.(*schemakind.Required)
-		if !ok {
-			return nil, false
-		}
-		names = append(names, r.Missing...)
-	}
-	return names, len(names) > 0
-}
-
-// allTypes recognises an argument that may take several types (env).
-func allTypes(causes []*jsonschema.ValidationError) (wants []string, got string, ok bool) {
-	for _, c := range causes {
-		t, ok := c.ErrorKind.(*schemakind.Type)
-		if !ok {
-			return nil, "", false
-		}
-		wants, got = append(wants, t.Want...), t.Got
-	}
-	return wants, got, len(wants) > 0
 }
 
 var argumentNameLists sync.Map // tool name -> []string
