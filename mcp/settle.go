@@ -3,7 +3,6 @@ package mcp
 import (
 	"context"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -92,7 +91,7 @@ func createdSince(item map[string]any, since time.Time) bool {
 // one of the request's image (or template) on the offer's machine.
 func settleInstance(ctx context.Context, vast *gen.Vast, c *createInstanceCall, since time.Time) settlement {
 	req := c.CreateInstanceJSONRequestBody
-	match := func(map[string]any) bool { return false }
+	var match func(map[string]any) bool
 	switch {
 	case req.Label != nil && *req.Label != "":
 		label := *req.Label
@@ -120,10 +119,11 @@ func settleInstance(ctx context.Context, vast *gen.Vast, c *createInstanceCall, 
 	if err != nil {
 		return unsettled("the instance list could not be read: " + readFailure(err))
 	}
+	// Whole seconds: the API's start_date may be truncated.
 	earliest := float64(since.Add(-clockSkew).Unix())
 	var ids []int
 	for _, inst := range instances {
-		if match(inst) && floatOf(inst["start_date"]) >= math.Floor(earliest) {
+		if match(inst) && floatOf(inst["start_date"]) >= earliest {
 			ids = append(ids, intOf(inst["id"]))
 		}
 	}
