@@ -250,14 +250,7 @@ func (g *Guardrails) maxWait() time.Duration {
 // with an MCP progress notification at each poll.
 func waitForInstance(spec *toolSpec, vast *gen.Vast, opts Options) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		args, err := rawArguments(req)
-		if err != nil {
-			return argumentError(spec, err), nil
-		}
-		if err := spec.offered(args); err != nil {
-			return argumentError(spec, err), nil
-		}
-		decoded, err := spec.decodeCall(args)
+		args, decoded, err := spec.arguments(req)
 		if err != nil {
 			return argumentError(spec, err), nil
 		}

@@ -126,16 +126,24 @@ func newTool(spec *toolSpec, g *Guardrails) mcpgo.Tool {
 	}
 }
 
+// arguments reads a call's arguments into its operation: the raw JSON,
+// then what the tool offers, then the generated types. Every handler,
+// the declared one and a hook's own, starts here.
+func (spec *toolSpec) arguments(req mcpgo.CallToolRequest) ([]byte, operation, error) {
+	args, err := rawArguments(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := spec.offered(args); err != nil {
+		return nil, nil, err
+	}
+	op, err := spec.decodeCall(args)
+	return args, op, err
+}
+
 func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confirmer) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		args, err := rawArguments(req)
-		if err != nil {
-			return argumentError(spec, err), nil
-		}
-		if err := spec.offered(args); err != nil {
-			return argumentError(spec, err), nil
-		}
-		op, err := spec.decodeCall(args)
+		args, op, err := spec.arguments(req)
 		if err != nil {
 			return argumentError(spec, err), nil
 		}
