@@ -1,6 +1,10 @@
 package mcp_test
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -81,5 +85,43 @@ func TestSandboxCreatesAnswerOneID(t *testing.T) {
 	got := structured(t, call(t, c, "create_workergroup", `{"endpoint_name": "e", "search_params": "x"}`))
 	if result, ok := got["result"]; ok {
 		assert.Equal(t, got["id"], result)
+	}
+}
+
+// The spend ceiling fails closed when the account's answers drift: a price
+// that cannot be read, a cursor of the wrong type, a list item that is not
+// an object. Nothing is created (found in review).
+func TestSpendCeilingFailsClosedOnDriftingAnswers(t *testing.T) {
+	offer := `{"offers": [{"id": 42, "dph_total": 0.2, "machine_id": 5}]}`
+	for name, list := range map[string]string{
+		"price as text":         `{"instances": [{"id": 1, "actual_status": "running", "dph_total": "5.0"}]}`,
+		"price null":            `{"instances": [{"id": 1, "actual_status": "running", "dph_total": null}]}`,
+		"price missing":         `{"instances": [{"id": 1, "actual_status": "running"}]}`,
+		"a numeric cursor":      `{"instances": [{"id": 1, "actual_status": "running", "dph_total": 0.1}], "next_token": 2}`,
+		"an item not an object": `{"instances": [{"id": 1, "actual_status": "running", "dph_total": 0.1}, "x"]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var creates atomic.Int32
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				switch {
+				case r.Method == http.MethodGet:
+					_, _ = io.WriteString(w, list)
+				case r.Method == http.MethodPost:
+					_, _ = io.WriteString(w, offer)
+				default:
+					creates.Add(1)
+					_, _ = io.WriteString(w, `{"success": true, "new_contract": 7}`)
+				}
+			}))
+			t.Cleanup(api.Close)
+			c := connect(t, gen.Config{APIKey: testKey, BaseURL: api.URL, Retry: gen.RetryPolicy{MaxAttempts: 1}},
+				mcp.Options{Guardrails: &mcp.Guardrails{MaxHourlySpend: 1, MaxInstances: 5}})
+			res := call(t, c, "create_instance", `{"offer_id": 42, "image": "img"}`)
+			require.True(t, res.IsError, text(t, res))
+			assert.Equal(t, mcp.OutcomeRefused, outcomeOf(res))
+			assert.Zero(t, creates.Load())
+		})
 	}
 }

@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"context"
+	"math"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,16 +27,41 @@ type settlement struct {
 
 func unsettled(why string) settlement { return settlement{why: why} }
 
-// settleFrom decides from the matching ids.
-func settleFrom(ids []int) settlement {
-	switch len(ids) {
-	case 0:
-		return settlement{notCreated: true}
-	case 1:
-		return settlement{created: ids[0]}
+// matches sorts the resources that fit the request: fresh ones were made
+// since the call began; undated ones have no readable creation time, so
+// they can be neither ruled out nor claimed.
+type matches struct{ fresh, undated []int }
+
+func (m *matches) add(id int, age freshness) {
+	switch age {
+	case isFresh:
+		m.fresh = append(m.fresh, id)
+	case undated:
+		m.undated = append(m.undated, id)
 	}
-	return settlement{candidates: ids, why: "more than one resource matches"}
 }
+
+// settle decides: created only when exactly one fresh resource matches and
+// nothing undated could be it.
+func (m matches) settle() settlement {
+	switch {
+	case len(m.fresh) == 1 && len(m.undated) == 0:
+		return settlement{created: m.fresh[0]}
+	case len(m.fresh) == 0 && len(m.undated) == 0:
+		return settlement{notCreated: true}
+	case len(m.fresh) > 1:
+		return settlement{candidates: append(m.fresh, m.undated...), why: "more than one resource matches"}
+	}
+	return settlement{candidates: append(m.fresh, m.undated...), why: "a match has no readable creation time, so it may be older than the call"}
+}
+
+type freshness int
+
+const (
+	older freshness = iota
+	isFresh
+	undated
+)
 
 // settled answers a create whose outcome was unknown, from reads only: the
 // create is never sent again.
@@ -53,8 +79,12 @@ func settled(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, 
 		}
 		return withOutcome(result, OutcomeDone, opts)
 	case s.notCreated:
-		return withOutcome(mcpgo.NewToolResultError(fmt.Sprintf("%s: the answer was lost (%s), and reads show nothing was created (as of these reads). %s",
-			spec.Name, lost, spec.Kind.rules().notSent)), OutcomeNotSent, opts)
+		// A create still running at the API (the answer timed out, a proxy
+		// gave up) appears later: finding nothing now proves nothing yet.
+		return withOutcome(mcpgo.NewToolResultError(fmt.Sprintf("%s: the answer was lost (%s), and reads found no such resource yet. "+
+			"It was most likely not created, but a create still running at the API would appear later: read again in a minute "+
+			"(the read tools or the Vast.ai console) before calling again, or it may be created and billed twice.",
+			spec.Name, lost)), OutcomeUnknown, opts)
 	}
 	text := fmt.Sprintf("%s: the answer was lost (%s). The create may or may not have happened: reads could not settle it (%s).", spec.Name, lost, s.why)
 	if len(s.candidates) > 0 {
@@ -79,11 +109,30 @@ func lostText(spec *toolSpec, result *mcpgo.CallToolResult) string {
 	return strings.TrimRight(strings.TrimSpace(text), ".")
 }
 
-// createdSince reads a list item's created_at; an item without one cannot
-// be ruled out.
-func createdSince(item map[string]any, since time.Time) bool {
-	at, err := time.Parse(time.RFC3339, stringOf(item["created_at"]))
-	return err != nil || !at.Before(since.Add(-clockSkew).Truncate(time.Second))
+// createdSince reads a list item's creation time (field), as RFC 3339 or
+// Unix seconds, against the call's start less the clock skew allowed.
+func createdSince(item map[string]any, field string, since time.Time) freshness {
+	earliest := since.Add(-clockSkew).Truncate(time.Second)
+	var at time.Time
+	switch v := item[field].(type) {
+	case string:
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return undated
+		}
+		at = t
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+			return undated
+		}
+		at = time.Unix(int64(v), 0)
+	default:
+		return undated
+	}
+	if at.Before(earliest) {
+		return older
+	}
+	return isFresh
 }
 
 // settleInstance looks for the instance the create would have made: one
@@ -119,15 +168,13 @@ func settleInstance(ctx context.Context, vast *gen.Vast, c *createInstanceCall, 
 	if err != nil {
 		return unsettled("the instance list could not be read: " + readFailure(err))
 	}
-	// Whole seconds: the API's start_date may be truncated.
-	earliest := float64(since.Add(-clockSkew).Unix())
-	var ids []int
+	var found matches
 	for _, inst := range instances {
-		if match(inst) && floatOf(inst["start_date"]) >= earliest {
-			ids = append(ids, intOf(inst["id"]))
+		if match(inst) {
+			found.add(intOf(inst["id"]), createdSince(inst, "start_date", since))
 		}
 	}
-	return settleFrom(ids)
+	return found.settle()
 }
 
 // settleEndpoint looks for an endpoint of the request's name.
@@ -139,13 +186,13 @@ func settleEndpoint(ctx context.Context, vast *gen.Vast, c *createEndpointCall, 
 	if err != nil {
 		return unsettled("the endpoint list could not be read: " + readFailure(err))
 	}
-	var ids []int
+	var found matches
 	for _, ep := range endpoints {
-		if stringOf(ep["endpoint_name"]) == *c.EndpointName && createdSince(ep, since) {
-			ids = append(ids, intOf(ep["id"]))
+		if stringOf(ep["endpoint_name"]) == *c.EndpointName {
+			found.add(intOf(ep["id"]), createdSince(ep, "created_at", since))
 		}
 	}
-	return settleFrom(ids)
+	return found.settle()
 }
 
 // settleWorkergroup looks for a workergroup on the request's endpoint with
@@ -158,15 +205,15 @@ func settleWorkergroup(ctx context.Context, vast *gen.Vast, c *createWorkergroup
 	if err != nil {
 		return unsettled("the workergroup list could not be read: " + readFailure(err))
 	}
-	var ids []int
+	var found matches
 	for _, g := range groups {
 		onEndpoint := (c.EndpointId != nil && intOf(g["endpoint_id"]) == *c.EndpointId) ||
 			(c.EndpointName != nil && stringOf(g["endpoint_name"]) == *c.EndpointName)
 		template := (c.TemplateHash != nil && stringOf(g["template_hash"]) == *c.TemplateHash) ||
 			(c.TemplateId != nil && intOf(g["template_id"]) == *c.TemplateId)
-		if onEndpoint && template && createdSince(g, since) {
-			ids = append(ids, intOf(g["id"]))
+		if onEndpoint && template {
+			found.add(intOf(g["id"]), createdSince(g, "created_at", since))
 		}
 	}
-	return settleFrom(ids)
+	return found.settle()
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -218,11 +219,14 @@ func TestUnknownCreatesAreSettledWithReadsOnly(t *testing.T) {
 						assertMatchesOutputSchema(t, tool, res)
 					} else {
 						notMade++
-						if assert.Equal(t, mcp.OutcomeNotSent, outcomeOf(res), "%s/%s: %s", key, fault, got) {
+						// Nothing found is reported, but never as safe to
+						// call again: a create still running would appear later.
+						if assert.Equal(t, mcp.OutcomeUnknown, outcomeOf(res), "%s/%s: %s", key, fault, got) {
 							reportedNotMade++
 						}
 						assert.True(t, res.IsError)
-						assert.Contains(t, got, "reads show nothing was created")
+						assert.Contains(t, got, "reads found no such resource yet")
+						assert.NotContains(t, got, "safe to call again")
 					}
 				}
 			}
@@ -232,7 +236,7 @@ func TestUnknownCreatesAreSettledWithReadsOnly(t *testing.T) {
 	assert.Zero(t, duplicates, "no create is ever sent twice")
 	assert.Equal(t, made, reportedMade, "every resource made is reported with its id")
 	assert.Equal(t, notMade, reportedNotMade)
-	t.Logf("fault injection: %d faults after the request was sent; %d resources made, %d reported created with their id; %d not made, %d reported not created; %d duplicate creates",
+	t.Logf("fault injection: %d faults after the request was sent; %d resources made, %d reported created with their id; %d not made, %d reported found nowhere yet (outcome unknown, read again); %d duplicate creates",
 		faults, made, reportedMade, notMade, reportedNotMade, duplicates)
 }
 
@@ -251,4 +255,49 @@ func TestSettlingWithSeveralCandidatesStaysUnknown(t *testing.T) {
 	assert.Equal(t, mcp.OutcomeUnknown, outcomeOf(res))
 	assert.Contains(t, text(t, res), "Candidates: 5001, 5002")
 	assert.Contains(t, text(t, res), "check the Vast.ai console")
+}
+
+// What reads cannot date is never claimed as the resource just created, and
+// a create found nowhere yet is never called safe to repeat: a create still
+// running at the API appears later (found in review).
+func TestSettlingNeverClaimsWhatItCannotDate(t *testing.T) {
+	tests := []struct {
+		name, tool, args, list string
+		want                   string // outcome
+	}{
+		{"instance with a null start_date", "create_instance", `{"offer_id": 42, "image": "img", "label": "job"}`,
+			`{"instances": [{"id": 77, "label": "job", "start_date": null}]}`, mcp.OutcomeUnknown},
+		{"instance with a start_date as text", "create_instance", `{"offer_id": 42, "image": "img", "label": "job"}`,
+			`{"instances": [{"id": 77, "label": "job", "start_date": "9999999999"}]}`, mcp.OutcomeUnknown},
+		{"an older endpoint of the same name (Unix created_at)", "create_endpoint", `{"endpoint_name": "ep"}`,
+			`{"success": true, "results": [{"id": 9, "endpoint_name": "ep", "created_at": 1500000000}]}`, mcp.OutcomeUnknown},
+		{"an endpoint without created_at", "create_endpoint", `{"endpoint_name": "ep"}`,
+			`{"success": true, "results": [{"id": 9, "endpoint_name": "ep"}]}`, mcp.OutcomeUnknown},
+		{"nothing found", "create_endpoint", `{"endpoint_name": "ep"}`,
+			`{"success": true, "results": []}`, mcp.OutcomeUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var creates atomic.Int32
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				if r.Method == http.MethodGet {
+					_, _ = io.WriteString(w, tt.list)
+					return
+				}
+				creates.Add(1)
+				w.WriteHeader(http.StatusBadGateway)
+				_, _ = io.WriteString(w, "<html><title>502 Bad Gateway</title></html>")
+			}))
+			t.Cleanup(api.Close)
+			c := connect(t, gen.Config{APIKey: testKey, BaseURL: api.URL, Retry: gen.RetryPolicy{MaxAttempts: 1}}, mcp.Options{})
+			res := call(t, c, tt.tool, tt.args)
+			got := text(t, res)
+			assert.Equal(t, tt.want, outcomeOf(res), got)
+			assert.NotContains(t, got, "safe to call again")
+			assert.NotContains(t, got, "reads show the create happened")
+			assert.EqualValues(t, 1, creates.Load(), "never a second create")
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,7 +37,16 @@ func listInstances(ctx context.Context, vast *gen.Vast) ([]map[string]any, error
 			return nil, err
 		}
 		all = append(all, page...)
-		next := stringOf(answer["next_token"])
+		var next string
+		switch token := answer["next_token"].(type) {
+		case nil:
+			return all, nil
+		case string:
+			next = token
+		default:
+			// A cursor that is not text would end the paging silently.
+			return nil, fmt.Errorf("showInstances: next_token is %T, not a string: the remaining pages cannot be read", token)
+		}
 		if next == "" {
 			return all, nil
 		}
@@ -117,7 +127,12 @@ func guardSpend(ctx context.Context, vast *gen.Vast, g *Guardrails, c *createIns
 	var count int
 	for _, inst := range instances {
 		if billing(inst) {
-			running += floatOf(inst["dph_total"])
+			price, ok := inst["dph_total"].(float64)
+			if !ok || math.IsNaN(price) || math.IsInf(price, 0) || price < 0 {
+				// An instance whose price cannot be read cannot be counted as $0.
+				return &capError{flag, fmt.Sprintf("running instance %s has no readable $/hour (dph_total), so the account's spend cannot be checked", FormatNumber(floatOf(inst["id"])))}
+			}
+			running += price
 			count++
 		}
 	}

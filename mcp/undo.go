@@ -190,10 +190,16 @@ func listResults(ctx context.Context, vast *gen.Vast, operation string, send fun
 // listField is an answer's list; an answer without it is not read as an
 // empty list, which would settle or pass what nothing was seen of.
 func listField(operation string, answer map[string]any, field string) ([]map[string]any, error) {
-	if _, ok := answer[field].([]any); !ok {
+	list, ok := answer[field].([]any)
+	if !ok {
 		return nil, fmt.Errorf("%s: the answer has no %s list", operation, field)
 	}
-	return objects(answer[field]), nil
+	items := objects(list)
+	if len(items) != len(list) {
+		// What cannot be read cannot be counted, settled or ruled out.
+		return nil, fmt.Errorf("%s: %d of the %s are not objects", operation, len(list)-len(items), field)
+	}
+	return items, nil
 }
 
 func objects(v any) []map[string]any {

@@ -5,10 +5,11 @@ package redisstore
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/vast-mcp/vast-mcp/gen"
 )
 
 // Open parses a redis:// or rediss:// URL and returns its client. Nothing
@@ -27,13 +28,10 @@ func Open(rawURL string) (*redis.Client, error) {
 	return redis.NewClient(opts), nil
 }
 
-func redacted(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
-}
+// redacted shows a Redis URL without what may be a credential: gen's
+// RedactURL hides the user info and the whole query (go-redis reads
+// ?password= there too).
+func redacted(raw string) string { return gen.RedactURL(raw) }
 
 // Spent implements mcp.SpentStates with SET NX: the first replica to
 // spend an id wins, on every replica.

@@ -36,3 +36,18 @@ func TestOpenKeepsThePasswordOutOfErrors(t *testing.T) {
 	require.NoError(t, err)
 	_ = rdb.Close()
 }
+
+// A password in the URL, as user info or as go-redis's ?password=, never
+// reaches the error that refuses the URL (found in review).
+func TestOpenNeverShowsAPassword(t *testing.T) {
+	for _, raw := range []string{
+		"redis://127.0.0.1:6399/0?password=s3kretpw",
+		"redis://user:s3kretpw@127.0.0.1:6399/x",
+		"redis://:s3kretpw@127.0.0.1:6399/0?protocol=9",
+	} {
+		_, err := Open(raw)
+		if err != nil {
+			assert.NotContains(t, err.Error(), "s3kretpw", raw)
+		}
+	}
+}

@@ -335,6 +335,11 @@ func inputSchema(d declaration, o *operation, op *openapi3.Operation) (map[strin
 			if _, ok := schema["minimum"]; !ok {
 				schema["minimum"] = 1 // ids are positive
 			}
+			if _, ok := schema["maximum"]; !ok {
+				// JSON numbers are exact to 2^53: a larger id would be read
+				// back, and reported, as another one.
+				schema["maximum"] = 1<<53 - 1
+			}
 		}
 		if properties[name] != nil {
 			return nil, fmt.Errorf("parameter %s collides with a body field", name)
