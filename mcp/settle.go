@@ -2,8 +2,8 @@ package mcp
 
 import (
 	"context"
-	"math"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
