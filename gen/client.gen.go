@@ -830,6 +830,22 @@ type SearchOffersJSONBody struct {
 // SearchOffersJSONBodyType defines parameters for SearchOffers.
 type SearchOffersJSONBodyType string
 
+// SearchOffers200JSONResponseBody_Offers_Item defines parameters for SearchOffers.
+type SearchOffers200JSONResponseBody_Offers_Item struct {
+	CudaMaxGood          *float64               `json:"cuda_max_good,omitempty"`
+	DiskSpace            *float64               `json:"disk_space,omitempty"`
+	DphTotal             *float64               `json:"dph_total,omitempty"`
+	Geolocation          *string                `json:"geolocation,omitempty"`
+	GpuName              *string                `json:"gpu_name,omitempty"`
+	GpuRam               *float64               `json:"gpu_ram,omitempty"`
+	Id                   *int                   `json:"id,omitempty"`
+	InetDown             *float64               `json:"inet_down,omitempty"`
+	InetUp               *float64               `json:"inet_up,omitempty"`
+	NumGpus              *int                   `json:"num_gpus,omitempty"`
+	Reliability          *float64               `json:"reliability,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // CreateEndpointJSONBody defines parameters for CreateEndpoint.
 type CreateEndpointJSONBody = CreateEndpointRequest
 
@@ -998,6 +1014,224 @@ type CreateWorkergroupJSONRequestBody = CreateWorkergroupJSONBody
 
 // GetEndpointWorkersJSONRequestBody defines body for GetEndpointWorkers for application/json ContentType.
 type GetEndpointWorkersJSONRequestBody GetEndpointWorkersJSONBody
+
+// Getter for additional properties for SearchOffers200JSONResponseBody_Offers_Item. Returns the specified
+// element and whether it was found
+func (a SearchOffers200JSONResponseBody_Offers_Item) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for SearchOffers200JSONResponseBody_Offers_Item
+func (a *SearchOffers200JSONResponseBody_Offers_Item) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for SearchOffers200JSONResponseBody_Offers_Item to handle AdditionalProperties
+func (a *SearchOffers200JSONResponseBody_Offers_Item) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["cuda_max_good"]; found {
+		err = json.Unmarshal(raw, &a.CudaMaxGood)
+		if err != nil {
+			return fmt.Errorf("error reading 'cuda_max_good': %w", err)
+		}
+		delete(object, "cuda_max_good")
+	}
+
+	if raw, found := object["disk_space"]; found {
+		err = json.Unmarshal(raw, &a.DiskSpace)
+		if err != nil {
+			return fmt.Errorf("error reading 'disk_space': %w", err)
+		}
+		delete(object, "disk_space")
+	}
+
+	if raw, found := object["dph_total"]; found {
+		err = json.Unmarshal(raw, &a.DphTotal)
+		if err != nil {
+			return fmt.Errorf("error reading 'dph_total': %w", err)
+		}
+		delete(object, "dph_total")
+	}
+
+	if raw, found := object["geolocation"]; found {
+		err = json.Unmarshal(raw, &a.Geolocation)
+		if err != nil {
+			return fmt.Errorf("error reading 'geolocation': %w", err)
+		}
+		delete(object, "geolocation")
+	}
+
+	if raw, found := object["gpu_name"]; found {
+		err = json.Unmarshal(raw, &a.GpuName)
+		if err != nil {
+			return fmt.Errorf("error reading 'gpu_name': %w", err)
+		}
+		delete(object, "gpu_name")
+	}
+
+	if raw, found := object["gpu_ram"]; found {
+		err = json.Unmarshal(raw, &a.GpuRam)
+		if err != nil {
+			return fmt.Errorf("error reading 'gpu_ram': %w", err)
+		}
+		delete(object, "gpu_ram")
+	}
+
+	if raw, found := object["id"]; found {
+		err = json.Unmarshal(raw, &a.Id)
+		if err != nil {
+			return fmt.Errorf("error reading 'id': %w", err)
+		}
+		delete(object, "id")
+	}
+
+	if raw, found := object["inet_down"]; found {
+		err = json.Unmarshal(raw, &a.InetDown)
+		if err != nil {
+			return fmt.Errorf("error reading 'inet_down': %w", err)
+		}
+		delete(object, "inet_down")
+	}
+
+	if raw, found := object["inet_up"]; found {
+		err = json.Unmarshal(raw, &a.InetUp)
+		if err != nil {
+			return fmt.Errorf("error reading 'inet_up': %w", err)
+		}
+		delete(object, "inet_up")
+	}
+
+	if raw, found := object["num_gpus"]; found {
+		err = json.Unmarshal(raw, &a.NumGpus)
+		if err != nil {
+			return fmt.Errorf("error reading 'num_gpus': %w", err)
+		}
+		delete(object, "num_gpus")
+	}
+
+	if raw, found := object["reliability"]; found {
+		err = json.Unmarshal(raw, &a.Reliability)
+		if err != nil {
+			return fmt.Errorf("error reading 'reliability': %w", err)
+		}
+		delete(object, "reliability")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for SearchOffers200JSONResponseBody_Offers_Item to handle AdditionalProperties
+func (a SearchOffers200JSONResponseBody_Offers_Item) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.CudaMaxGood != nil {
+		object["cuda_max_good"], err = json.Marshal(a.CudaMaxGood)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'cuda_max_good': %w", err)
+		}
+	}
+
+	if a.DiskSpace != nil {
+		object["disk_space"], err = json.Marshal(a.DiskSpace)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'disk_space': %w", err)
+		}
+	}
+
+	if a.DphTotal != nil {
+		object["dph_total"], err = json.Marshal(a.DphTotal)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'dph_total': %w", err)
+		}
+	}
+
+	if a.Geolocation != nil {
+		object["geolocation"], err = json.Marshal(a.Geolocation)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'geolocation': %w", err)
+		}
+	}
+
+	if a.GpuName != nil {
+		object["gpu_name"], err = json.Marshal(a.GpuName)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'gpu_name': %w", err)
+		}
+	}
+
+	if a.GpuRam != nil {
+		object["gpu_ram"], err = json.Marshal(a.GpuRam)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'gpu_ram': %w", err)
+		}
+	}
+
+	if a.Id != nil {
+		object["id"], err = json.Marshal(a.Id)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'id': %w", err)
+		}
+	}
+
+	if a.InetDown != nil {
+		object["inet_down"], err = json.Marshal(a.InetDown)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'inet_down': %w", err)
+		}
+	}
+
+	if a.InetUp != nil {
+		object["inet_up"], err = json.Marshal(a.InetUp)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'inet_up': %w", err)
+		}
+	}
+
+	if a.NumGpus != nil {
+		object["num_gpus"], err = json.Marshal(a.NumGpus)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'num_gpus': %w", err)
+		}
+	}
+
+	if a.Reliability != nil {
+		object["reliability"], err = json.Marshal(a.Reliability)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'reliability': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -2963,7 +3197,7 @@ type SearchOffersResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Offers *[]map[string]interface{} `json:"offers,omitempty"`
+		Offers *[]SearchOffers200JSONResponseBody_Offers_Item `json:"offers,omitempty"`
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *struct {
@@ -2979,7 +3213,7 @@ type SearchOffersResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r SearchOffersResponse) GetJSON200() *struct {
-	Offers *[]map[string]interface{} `json:"offers,omitempty"`
+	Offers *[]SearchOffers200JSONResponseBody_Offers_Item `json:"offers,omitempty"`
 } {
 	return r.JSON200
 }
@@ -4978,7 +5212,7 @@ func ParseSearchOffersResponse(rsp *http.Response) (*SearchOffersResponse, error
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Offers *[]map[string]interface{} `json:"offers,omitempty"`
+			Offers *[]SearchOffers200JSONResponseBody_Offers_Item `json:"offers,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
