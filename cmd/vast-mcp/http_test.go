@@ -306,26 +306,7 @@ func TestEveryReadOverStdioAndHTTP(t *testing.T) {
 	_, err = stdio.Initialize(ctx, inprocess.InitializeRequest())
 	require.NoError(t, err)
 
-	cmd := command(ctx, "--sandbox", "--read-only", "--transport", "http", "--addr", "127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := bufio.NewScanner(stderr)
-	var url string
-	for url == "" && lines.Scan() {
-		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
-			url = m[1]
-		}
-	}
-	require.NotEmpty(t, url)
-	go func() { _, _ = io.Copy(io.Discard, stderr) }()
-	hc, err := client.NewStreamableHttpClient(url)
-	require.NoError(t, err)
-	require.NoError(t, hc.Start(ctx))
-	defer hc.Close()
-	_, err = hc.Initialize(ctx, inprocess.InitializeRequest())
-	require.NoError(t, err)
+	_, hc := serveHTTPBinary(t, ctx, "--sandbox", "--read-only")
 
 	list, err := hc.ListTools(ctx, mcpgo.ListToolsRequest{})
 	require.NoError(t, err)

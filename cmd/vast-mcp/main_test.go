@@ -169,13 +169,15 @@ func TestBinaryWithoutKeyStartsAndSaysHowToProvideOne(t *testing.T) {
 
 var listening = regexp.MustCompile(`url=(http://\S+/mcp)`)
 
-func TestBinaryOverStreamableHTTP(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := command(ctx, "--sandbox", "--transport", "http", "--addr", "127.0.0.1:0")
+// serveHTTPBinary starts the binary over streamable HTTP with args and
+// returns it with an initialized client; both stop with the test.
+func serveHTTPBinary(t *testing.T, ctx context.Context, args ...string) (*exec.Cmd, *client.Client) {
+	t.Helper()
+	cmd := command(ctx, append(args, "--transport", "http", "--addr", "127.0.0.1:0")...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	lines := bufio.NewScanner(stderr)
 	var url string
 	for url == "" && lines.Scan() {
@@ -185,12 +187,19 @@ func TestBinaryOverStreamableHTTP(t *testing.T) {
 	}
 	require.NotEmpty(t, url, "the server logs where it listens")
 	go func() { _, _ = io.Copy(io.Discard, stderr) }()
-
 	c, err := client.NewStreamableHttpClient(url)
 	require.NoError(t, err)
 	require.NoError(t, c.Start(ctx))
+	t.Cleanup(func() { _ = c.Close() })
 	_, err = c.Initialize(ctx, inprocess.InitializeRequest())
 	require.NoError(t, err)
+	return cmd, c
+}
+
+func TestBinaryOverStreamableHTTP(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd, c := serveHTTPBinary(t, ctx, "--sandbox")
 	list, err := c.ListTools(ctx, mcpgo.ListToolsRequest{})
 	require.NoError(t, err)
 	assert.Len(t, list.Tools, len(mcp.ToolNames()))
@@ -201,7 +210,7 @@ func TestBinaryOverStreamableHTTP(t *testing.T) {
 	require.NoError(t, c.Close())
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, cmd.Wait())
+	require.NoError(t, cmd.Wait(), "a SIGTERM ends the server cleanly")
 }
 
 func TestDemoRunsEndToEnd(t *testing.T) {

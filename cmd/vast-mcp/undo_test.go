@@ -1,20 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"io"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -107,26 +102,7 @@ func TestUndoToolsThroughTheBinary(t *testing.T) {
 	t.Run("http", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		cmd := command(ctx, "--sandbox", "--confirm=none", "--transport", "http", "--addr", "127.0.0.1:0")
-		stderr, err := cmd.StderrPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
-		lines := bufio.NewScanner(stderr)
-		var url string
-		for url == "" && lines.Scan() {
-			if m := listening.FindStringSubmatch(lines.Text()); m != nil {
-				url = m[1]
-			}
-		}
-		require.NotEmpty(t, url)
-		go func() { _, _ = io.Copy(io.Discard, stderr) }()
-		c, err := client.NewStreamableHttpClient(url)
-		require.NoError(t, err)
-		require.NoError(t, c.Start(ctx))
-		defer c.Close()
-		_, err = c.Initialize(ctx, inprocess.InitializeRequest())
-		require.NoError(t, err)
+		_, c := serveHTTPBinary(t, ctx, "--sandbox", "--confirm=none")
 		for _, call := range calls {
 			var req mcpgo.CallToolRequest
 			req.Params.Name = call.tool
