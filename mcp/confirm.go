@@ -2,12 +2,9 @@ package mcp
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -24,15 +21,14 @@ import (
 // older server-initiated elicitation, within confirmTTL, by the handler
 // itself: the redemption below serves both.
 //
-// The state is a random token the server alone can redeem, once, within
+// The state is sealed by the server (sealed.go) and redeemed once, within
 // confirmTTL, and only for the very request that was shown: the agent cannot
 // forge, replay or reuse a confirmation, nor change the arguments after the
 // human said yes.
 
 const (
-	confirmTTL        = 5 * time.Minute
-	confirmInputID    = "confirm"
-	maxPendingConfirm = 1024
+	confirmTTL     = 5 * time.Minute
+	confirmInputID = "confirm"
 )
 
 // confirmWait bounds how long an older client's human may take to answer;
@@ -40,14 +36,12 @@ const (
 var confirmWait = confirmTTL
 
 type confirmer struct {
-	mu      sync.Mutex
-	pending map[string]pendingConfirmation
-	now     func() time.Time
+	sealed *sealedStates // sealed.go
+	now    func() time.Time
 
 	observe func(event string) // Options.OnConfirmation; may be nil
 	wait    time.Duration      // for an older client's human to answer
 	policy  ConfirmPolicy      // the operator's --confirm, named when a client cannot ask
-	sealed  *sealedStates      // sealed.go; nil keeps states in pending
 }
 
 type pendingConfirmation struct {
@@ -55,8 +49,14 @@ type pendingConfirmation struct {
 	expires time.Time
 }
 
-func newConfirmer() *confirmer {
-	return &confirmer{pending: map[string]pendingConfirmation{}, now: time.Now, wait: confirmWait}
+// newConfirmer seals states with keys (a random one when none is given) and
+// spends them in spent (this process's memory when nil).
+func newConfirmer(keys [][]byte, spent SpentStates) (*confirmer, error) {
+	sealed, err := newSealedStates(keys, spent)
+	if err != nil {
+		return nil, err
+	}
+	return &confirmer{sealed: sealed, now: time.Now, wait: confirmWait}, nil
 }
 
 // confirm returns nil when the human approved this exact request, and
@@ -96,7 +96,7 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 		// time limit: mcp-go's bridge for such clients waits without one.
 		answer, err := cf.askNow(ctx, *ask.InputRequests[confirmInputID].Elicitation)
 		if err != nil {
-			cf.redeem(state)
+			// The state never left the server: nothing to spend.
 			if errors.Is(err, context.DeadlineExceeded) {
 				return notSent(fmt.Sprintf("%s: no answer from the human within %s; nothing was sent. Call the tool again to ask anew.", spec.Name, cf.wait))
 			}
@@ -164,36 +164,6 @@ func approved(content any) bool {
 func clientCanElicit(ctx context.Context) bool {
 	session, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo)
 	return ok && session.GetClientCapabilities().Elicitation != nil
-}
-
-func (cf *confirmer) remember(digest [sha256.Size]byte) (string, error) {
-	var token [16]byte
-	if _, err := rand.Read(token[:]); err != nil {
-		return "", err
-	}
-	state := hex.EncodeToString(token[:])
-	cf.mu.Lock()
-	defer cf.mu.Unlock()
-	now := cf.now()
-	for k, p := range cf.pending {
-		if now.After(p.expires) {
-			delete(cf.pending, k)
-		}
-	}
-	if len(cf.pending) >= maxPendingConfirm {
-		return "", errors.New("too many confirmations are waiting for an answer")
-	}
-	cf.pending[state] = pendingConfirmation{request: digest, expires: now.Add(confirmTTL)}
-	return state, nil
-}
-
-// redeem hands out a pending confirmation once.
-func (cf *confirmer) redeem(state string) (pendingConfirmation, bool) {
-	cf.mu.Lock()
-	defer cf.mu.Unlock()
-	p, ok := cf.pending[state]
-	delete(cf.pending, state)
-	return p, ok
 }
 
 func (cf *confirmer) event(name string) {

@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"context"
+	"encoding/base64"
 	"testing"
 	"time"
 
@@ -22,12 +23,13 @@ func TestConfirmationStateIsSingleUseBoundAndExpiring(t *testing.T) {
 	ctx := context.Background()
 
 	now := time.Unix(1_700_000_000, 0)
-	cf := newConfirmer()
+	cf, err := newConfirmer(nil, nil)
+	require.NoError(t, err)
 	cf.now = func() time.Time { return now }
 	ask := func(c operation) string {
 		_, digest, err := exactRequest(ctx, spec, vast, c)
 		require.NoError(t, err)
-		state, err := cf.remember(digest)
+		state, err := cf.ask(digest)
 		require.NoError(t, err)
 		return state
 	}
@@ -46,7 +48,11 @@ func TestConfirmationStateIsSingleUseBoundAndExpiring(t *testing.T) {
 	}
 
 	state := ask(shownCall)
-	assert.Len(t, state, 32, "128 random bits")
+	id, _, ok := cf.sealed.open(state)
+	require.True(t, ok)
+	raw, err := base64.RawURLEncoding.DecodeString(id)
+	require.NoError(t, err)
+	assert.Len(t, raw, 16, "128 random bits")
 	assert.Nil(t, answer(state, shownCall), "approved")
 	assert.Contains(t, errorText(answer(state, shownCall)), "already used", "a confirmation is single-use")
 

@@ -117,7 +117,9 @@ func TestHandlerRefusesWhatTheSchemaDoesNotOffer(t *testing.T) {
 		{"wait_for_instance", `{"instance_id": 1, "select": 1}`, "select"},
 	} {
 		spec := specNamed(tt.tool)
-		h := handler(spec, nil, Options{}, newConfirmer())
+		cf, err := newConfirmer(nil, nil)
+		require.NoError(t, err)
+		h := handler(spec, nil, Options{}, cf)
 		if spec.handler != nil {
 			h = spec.handler(spec, nil, Options{})
 		}

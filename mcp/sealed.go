@@ -142,9 +142,6 @@ func (s *sealedStates) open(state string) (id string, p pendingConfirmation, ok 
 
 // ask returns the state to send with the question.
 func (cf *confirmer) ask(digest [sha256.Size]byte) (string, error) {
-	if cf.sealed == nil {
-		return cf.remember(digest)
-	}
 	return cf.sealed.seal(digest, cf.now().Add(confirmTTL))
 }
 
@@ -154,10 +151,6 @@ var errSpentUnknown = errors.New("cannot check that this confirmation was not us
 // take redeems a state once. An expired state comes back as is, unspent,
 // for the caller to refuse; a forged, altered or spent one is not ok.
 func (cf *confirmer) take(ctx context.Context, state string) (pendingConfirmation, bool, error) {
-	if cf.sealed == nil {
-		p, ok := cf.redeem(state)
-		return p, ok, nil
-	}
 	id, p, ok := cf.sealed.open(state)
 	if !ok {
 		return p, false, nil

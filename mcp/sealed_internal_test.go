@@ -25,11 +25,9 @@ func (failingSpent) Spend(context.Context, string, time.Duration) (bool, error) 
 // shared but the keys given and the spent store.
 func replica(t *testing.T, keys [][]byte, spent SpentStates, now *time.Time) *confirmer {
 	t.Helper()
-	cf := newConfirmer()
-	cf.now = func() time.Time { return *now }
-	sealed, err := newSealedStates(keys, spent)
+	cf, err := newConfirmer(keys, spent)
 	require.NoError(t, err)
-	cf.sealed = sealed
+	cf.now = func() time.Time { return *now }
 	return cf
 }
 

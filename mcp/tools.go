@@ -93,14 +93,12 @@ func ToolNames() []string {
 // guardrails (tools, toolsets, read-only) leave.
 func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 	tools := make([]server.ServerTool, 0, len(toolSpecs))
-	confirmations := newConfirmer()
-	confirmations.observe = opts.OnConfirmation
-	confirmations.policy = opts.Guardrails.confirmPolicy()
-	sealed, err := newSealedStates(opts.StateKeys, opts.SpentStates)
+	confirmations, err := newConfirmer(opts.StateKeys, opts.SpentStates)
 	if err != nil {
 		panic(err) // keys come checked by ParseStateKeys; rand does not fail
 	}
-	confirmations.sealed = sealed
+	confirmations.observe = opts.OnConfirmation
+	confirmations.policy = opts.Guardrails.confirmPolicy()
 	for i := range toolSpecs {
 		spec := &toolSpecs[i]
 		if !opts.Guardrails.allows(spec) {
