@@ -31,7 +31,9 @@ func replica(t *testing.T, keys [][]byte, spent SpentStates, now *time.Time) *co
 	return cf
 }
 
-func TestSealedConfirmationsAcrossReplicas(t *testing.T) {
+// TestSealedConfirmations: a state is single-use, bound to the request shown
+// and expiring, on one replica as across several.
+func TestSealedConfirmations(t *testing.T) {
 	vast, err := gen.New(gen.Config{APIKey: "k", BaseURL: "http://127.0.0.1:1"})
 	require.NoError(t, err)
 	spec := specNamed("create_instance")
@@ -74,8 +76,14 @@ func TestSealedConfirmationsAcrossReplicas(t *testing.T) {
 	}
 
 	state := ask(a, shown)
+	id, _, ok := a.sealed.open(state)
+	require.True(t, ok)
+	idBytes, err := base64.RawURLEncoding.DecodeString(id)
+	require.NoError(t, err)
+	assert.Len(t, idBytes, 16, "128 random bits")
 	assert.Nil(t, answer(b, state, shown), "asked on one replica, redeemed on another")
 	assert.Contains(t, refusal(answer(c, state, shown)), "already used", "its replay is refused on a third")
+	assert.Contains(t, refusal(answer(a, state, shown)), "already used", "and on the replica that asked")
 	assert.Contains(t, refusal(answer(a, state, shown)), "already used", "and on the first")
 
 	state = ask(a, shown)
