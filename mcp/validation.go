@@ -370,23 +370,9 @@ func bound(s string, n int) string {
 	return s[:cut] + "…"
 }
 
-var argumentNameLists sync.Map // tool name -> []string
-
+// argumentNames lists the arguments a tool takes, for an error naming them.
 func argumentNames(spec *toolSpec) []string {
-	if names, ok := argumentNameLists.Load(spec.Name); ok {
-		return names.([]string)
-	}
-	var schema struct {
-		Properties map[string]json.RawMessage `json:"properties"`
-	}
-	_ = json.Unmarshal([]byte(spec.InputSchema), &schema)
-	names := make([]string, 0, len(schema.Properties))
-	for name := range schema.Properties {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	argumentNameLists.Store(spec.Name, names)
-	return names
+	return slices.Sorted(maps.Keys(inputPropertiesOf(spec)))
 }
 
 func ratText(r *big.Rat) string {

@@ -42,7 +42,7 @@ func TestBadArgumentsAreRefusedBeforeAnyRequest(t *testing.T) {
 		{"unknown runtype", "create_instance", `{"offer_id": 1, "image": "img", "runtype": "docker"}`, []string{`runtype: must be one of "ssh"`, `got "docker"`}},
 		{"unknown target_state", "create_instance", `{"offer_id": 1, "image": "img", "target_state": "paused"}`, []string{"target_state: must be one of"}},
 		// unknown field
-		{"unknown argument", "create_endpoint", `{"endpoint_name": "e", "max_worker": 3}`, []string{"max_worker: unknown argument", "max_workers"}},
+		{"unknown argument", "create_endpoint", `{"endpoint_name": "e", "max_worker": 3}`, []string{"max_worker: unknown argument", "create_endpoint takes cold_mult, cold_workers, endpoint_name, inactivity_timeout, max_queue_time, max_workers,"}},
 		{"api_key is never an argument", "create_endpoint", `{"api_key": "k"}`, []string{"api_key: unknown argument"}},
 		{"workergroup field out of range", "create_workergroup", `{"endpoint_id": 1, "template_id": 2, "target_util": 1.5}`, []string{"target_util"}},
 		{"unknown nested field", "create_instance", `{"offer_id": 1, "image": "img", "volume_info": {"sise": 10}}`, []string{"volume_info.sise: unknown field"}},
