@@ -175,7 +175,7 @@ func checkEndpoint(g *Guardrails, c *createEndpointCall) error {
 	if g == nil {
 		return nil
 	}
-	if err := g.prefixed("endpoint_name", &c.EndpointName); err != nil {
+	if err := g.prefixed("create_endpoint", "endpoint_name", &c.EndpointName); err != nil {
 		return err
 	}
 	return g.checkWorkers(c.MaxWorkers, map[string]*int{"cold_workers": c.ColdWorkers})
@@ -189,7 +189,7 @@ func checkWorkergroup(g *Guardrails, c *createWorkergroupCall) error {
 	// The endpoint a group attaches to by name is one this server created
 	// (and prefixed), named as the agent knows it.
 	if c.EndpointName != nil {
-		if err := g.prefixed("endpoint_name", &c.EndpointName); err != nil {
+		if err := g.prefixed("create_workergroup", "endpoint_name", &c.EndpointName); err != nil {
 			return err
 		}
 	}
@@ -326,7 +326,7 @@ func checkInstance(g *Guardrails, c *createInstanceCall) error {
 	if g == nil {
 		return nil
 	}
-	if err := g.prefixed("label", &c.Label); err != nil {
+	if err := g.prefixed("create_instance", "label", &c.Label); err != nil {
 		return err
 	}
 	req := c.CreateInstanceJSONRequestBody

@@ -2,9 +2,11 @@ package mcp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vast-mcp/vast-mcp/gen"
 )
@@ -37,7 +39,8 @@ func (g *Guardrails) manageFlag() string {
 
 // prefixed puts the operator's label prefix at the start of a label or
 // name this server sends at creation: opt-in, since it changes the request.
-func (g *Guardrails) prefixed(what string, value **string) error {
+// The prefixed value still keeps to the tool's schema for what.
+func (g *Guardrails) prefixed(tool, what string, value **string) error {
 	if g == nil || g.LabelPrefix == "" {
 		return nil
 	}
@@ -47,8 +50,8 @@ func (g *Guardrails) prefixed(what string, value **string) error {
 	} else if *value != nil {
 		v = **value
 	}
-	if what == "label" && len(v) > 256 {
-		return &capError{"--label-prefix " + g.LabelPrefix, fmt.Sprintf("label with the operator's prefix is %d characters; at most 256", len(v))}
+	if limit := maxLengthOf(tool, what); limit > 0 && utf8.RuneCountInString(v) > limit {
+		return &capError{"--label-prefix " + g.LabelPrefix, fmt.Sprintf("%s with the operator's prefix is %d characters; at most %d", what, utf8.RuneCountInString(v), limit)}
 	}
 	*value = &v
 	return nil
@@ -118,4 +121,15 @@ func guardWorkergroupOwned(ctx context.Context, vast *gen.Vast, g *Guardrails, c
 		return g.owned("workergroup", c.WorkergroupID, "", err)
 	}
 	return g.endpointOwned(ctx, vast, "workergroup", c.WorkergroupID, intOf(byID(groups, c.WorkergroupID)["endpoint_id"]))
+}
+
+// maxLengthOf is the maxLength the tool's input schema gives arg; 0 for none.
+func maxLengthOf(tool, arg string) int {
+	var property struct {
+		MaxLength int `json:"maxLength"`
+	}
+	if spec := specNamedOrNil(tool); spec != nil {
+		_ = json.Unmarshal(inputPropertiesOf(spec)[arg], &property)
+	}
+	return property.MaxLength
 }

@@ -151,11 +151,15 @@ func finishedDuringShutdown(tool string, result *mcpgo.CallToolResult, err error
 	return attrs
 }
 
-func specNamedOrNil(name string) *toolSpec {
+func specNamedOrNil(name string) *toolSpec { return toolsByName[name] }
+
+// toolsByName indexes toolSpecs. It is filled by init, not by its
+// declaration: the guardrails that toolSpecs names read it.
+var toolsByName map[string]*toolSpec
+
+func init() {
+	toolsByName = make(map[string]*toolSpec, len(toolSpecs))
 	for i := range toolSpecs {
-		if toolSpecs[i].Name == name {
-			return &toolSpecs[i]
-		}
+		toolsByName[toolSpecs[i].Name] = &toolSpecs[i]
 	}
-	return nil
 }

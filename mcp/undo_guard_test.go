@@ -188,6 +188,12 @@ func TestLabelPrefixIsSetAtCreation(t *testing.T) {
 	assert.True(t, res.IsError)
 	assert.Contains(t, text(t, res), "at most 256")
 	assert.Empty(t, api.Requests())
+
+	// The schema counts characters, not bytes.
+	c, api = connectFake(t, ownership("vast-mcp-"), fakeapi.Fixture(t, "instance/200"))
+	res = call(t, c, "create_instance", `{"offer_id": 1, "image": "img", "label": "`+strings.Repeat("é", 240)+`"}`)
+	require.False(t, res.IsError, text(t, res))
+	assert.Len(t, api.Requests(), 1)
 }
 
 // account is a fake API for the spend ceiling: pages of instances, an offer
