@@ -33,5 +33,5 @@ grep -q 'probe_field' mcp/tools.gen.go || fail "the tool schema did not gain pro
 go build ./... || fail "the tree does not build after regeneration"
 
 body=$(go run ./cmd/vast-mcp --dry-run call create_endpoint '{"endpoint_name": "e", "probe_field": "x"}')
-echo "$body" | grep -q '"probe_field": "x"' || fail "the tool did not send probe_field: $body"
+grep -q '"probe_field": "x"' <<<"$body" || fail "the tool did not send probe_field: $body"
 echo "spec-change-check: a field in a newly published document reached gen/, the tool schema and the request, with make vendor alone"
