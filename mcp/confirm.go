@@ -107,12 +107,12 @@ func (cf *confirmer) confirm(ctx context.Context, spec *toolSpec, req mcpgo.Call
 
 	pending, ok, err := cf.take(ctx, round.RequestState)
 	switch {
+	case errors.Is(err, errExpired):
+		return notSent(fmt.Sprintf("%s: the confirmation expired (after %s); nothing was sent. Call the tool again to ask the human anew.", spec.Name, confirmTTL))
 	case err != nil:
 		return notSent(fmt.Sprintf("%s: %v; nothing was sent. Try again shortly.", spec.Name, err))
 	case !ok:
 		return notSent(spec.Name + ": this confirmation is unknown or was already used; nothing was sent. Call the tool again to ask the human anew.")
-	case cf.now().After(pending.expires):
-		return notSent(fmt.Sprintf("%s: the confirmation expired (after %s); nothing was sent. Call the tool again to ask the human anew.", spec.Name, confirmTTL))
 	case pending.request != digest:
 		return notSent(spec.Name + ": the arguments changed after the human was asked; nothing was sent. Call the tool again to ask anew.")
 	}

@@ -145,11 +145,21 @@ func (cf *confirmer) ask(digest [sha256.Size]byte) (string, error) {
 	return cf.sealed.seal(digest, cf.now().Add(confirmTTL))
 }
 
-// errSpentUnknown refuses a confirmation whose single use cannot be checked.
-var errSpentUnknown = errors.New("cannot check that this confirmation was not used already (the shared state store does not answer)")
+var (
+	// errSpentUnknown refuses a confirmation whose single use cannot be checked.
+	errSpentUnknown = errors.New("cannot check that this confirmation was not used already (the shared state store does not answer)")
+	// errTooManySpent refuses once the in-process store is full.
+	errTooManySpent = errors.New("too many confirmations redeemed recently")
+	// errExpired refuses a state past its expiry, unspent.
+	errExpired = errors.New("expired")
+)
 
-// take redeems a state once. An expired state comes back as is, unspent,
-// for the caller to refuse; a forged, altered or spent one is not ok.
+// spentMargin keeps a spent id past its state's expiry, so that a replica
+// whose clock is behind, by as much, still finds it spent.
+const spentMargin = confirmTTL
+
+// take redeems a state once, deciding expiry on one reading of the clock.
+// A forged, altered or spent state is not ok.
 func (cf *confirmer) take(ctx context.Context, state string) (pendingConfirmation, bool, error) {
 	id, p, ok := cf.sealed.open(state)
 	if !ok {
@@ -157,10 +167,13 @@ func (cf *confirmer) take(ctx context.Context, state string) (pendingConfirmatio
 	}
 	ttl := p.expires.Sub(cf.now())
 	if ttl <= 0 {
-		return p, true, nil
+		return p, false, errExpired
 	}
-	first, err := cf.sealed.spent.Spend(ctx, id, ttl+time.Minute) // a minute for clocks that differ between replicas
-	if err != nil {
+	first, err := cf.sealed.spent.Spend(ctx, id, ttl+spentMargin)
+	switch {
+	case errors.Is(err, errTooManySpent):
+		return p, false, errTooManySpent
+	case err != nil:
 		return p, false, errSpentUnknown
 	}
 	return p, first, nil
@@ -173,7 +186,7 @@ type MemorySpentStates struct {
 	now   func() time.Time
 }
 
-// maxSpent bounds the ids kept; each lives confirmTTL at most.
+// maxSpent bounds the ids kept; each lives confirmTTL+spentMargin at most.
 const maxSpent = 100_000
 
 // NewMemorySpentStates returns an in-process SpentStates.
@@ -196,7 +209,7 @@ func (m *MemorySpentStates) Spend(_ context.Context, id string, ttl time.Duratio
 			}
 		}
 		if len(m.spent) >= maxSpent {
-			return false, errors.New("too many confirmations redeemed recently")
+			return false, errTooManySpent
 		}
 	}
 	m.spent[id] = now.Add(ttl)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,8 +117,31 @@ func TestSealedConfirmations(t *testing.T) {
 		assert.Contains(t, refusal(answer(cf, state, shown)), "expired", "expired on every replica")
 	}
 
+	state = ask(a, shown)
+	now = now.Add(confirmTTL) // the very instant it expires
+	assert.Contains(t, refusal(answer(a, state, shown)), "expired")
+	assert.Contains(t, refusal(answer(b, state, shown)), "expired", "and stays so")
+
+	behind := now.Add(-2 * time.Minute) // a replica whose clock is two minutes slow
+	slow := replica(t, oldKey, spent, &behind)
+	state = ask(a, shown)
+	now, behind = now.Add(4*time.Minute), behind.Add(4*time.Minute)
+	assert.Nil(t, answer(a, state, shown))
+	now, behind = now.Add(2*time.Minute+2*time.Second), behind.Add(2*time.Minute+2*time.Second)
+	assert.Contains(t, refusal(answer(slow, state, shown)), "already used", "expired on a's clock, not on the slow one's: still spent")
+
+	full := NewMemorySpentStates()
+	for i := range maxSpent {
+		_, err := full.Spend(ctx, strconv.Itoa(i), time.Hour)
+		require.NoError(t, err)
+	}
+	crowded := replica(t, oldKey, full, &now)
+	msg := refusal(answer(crowded, ask(crowded, shown), shown))
+	assert.Contains(t, msg, "too many confirmations redeemed recently")
+	assert.NotContains(t, msg, "shared state store", "this store is the process's own")
+
 	broken := replica(t, oldKey, failingSpent{}, &now)
-	msg := refusal(answer(broken, ask(broken, shown), shown))
+	msg = refusal(answer(broken, ask(broken, shown), shown))
 	assert.Contains(t, msg, "cannot check", "without the shared store a confirmation is refused, not redeemed twice")
 	assert.NotContains(t, msg, "connection refused")
 }
