@@ -239,6 +239,7 @@ func (g *Guardrails) scanLaunchArgs(launchArgs string) (image bool, err error) {
 		name := a.option.name()
 		// As written, without an inline value, which may hold a secret.
 		written, _, _ := strings.Cut(a.written, "=")
+		written = bound(written, maxShownValue)
 		spelt := ""
 		if written != name {
 			spelt = fmt.Sprintf(" (%s reads as %s)", written, name)
@@ -275,7 +276,7 @@ func (g *Guardrails) scanLaunchArgs(launchArgs string) (image bool, err error) {
 			}
 		case "--env":
 			if _, perr := ParseDockerFlags(a.value); perr != nil {
-				err = &capError{g.instanceFlags(), "launch_args " + written + spelt + ": " + perr.Error()}
+				err = &capError{g.instanceFlags(), "launch_args " + written + spelt + ": " + bound(perr.Error(), maxProblemText)}
 			}
 		case "--user", "--login", "--label", "--ssh", "--jupyter", "--direct", "--jupyter-dir", "--jupyter-lab",
 			"--lang-utf8", "--python-utf8", "--force", "--cancel-unavail", "--link-volume", "--mount-path", "--volume-label":
@@ -379,10 +380,10 @@ func checkInstance(g *Guardrails, c *createInstanceCall) error {
 // allowed prefix.
 func (g *Guardrails) checkImage(what, image string) error {
 	if _, err := reference.Parse(image); err != nil {
-		return &capError{g.imagesFlag(), fmt.Sprintf("%s %q is not an image reference (name[:tag][@digest])", what, image)}
+		return &capError{g.imagesFlag(), fmt.Sprintf("%s %q is not an image reference (name[:tag][@digest])", what, bound(image, maxShownValue))}
 	}
 	if !imageAllowed(g.Images, image) {
-		return &capError{g.imagesFlag(), fmt.Sprintf("%s %q is not on the operator's list", what, image)}
+		return &capError{g.imagesFlag(), fmt.Sprintf("%s %q is not on the operator's list", what, bound(image, maxShownValue))}
 	}
 	return nil
 }
@@ -400,7 +401,7 @@ func (g *Guardrails) checkCap(what, text string, limit float64, unit, flag strin
 		v, err = strconv.ParseFloat(text, 64)
 	}
 	if err != nil || strings.ContainsAny(text, "xX_") {
-		return &capError{flag, fmt.Sprintf("%s %q is not a number", what, text)}
+		return &capError{flag, fmt.Sprintf("%s %q is not a number", what, bound(text, maxShownValue))}
 	}
 	return g.checkCapValue(what, v, limit, unit, flag)
 }

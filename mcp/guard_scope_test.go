@@ -72,6 +72,14 @@ func TestInstanceCapsCoverEveryWayAround(t *testing.T) {
 			refusal{"image with " + bad, "create_instance", instance(map[string]any{"image": "vllm/x" + bad + "y"}), "not an image reference"},
 			refusal{"launch_args image with " + bad, "create_workergroup", workergroup("--image 'vllm/x"+bad+"y'", nil), "launch_args"})
 	}
+	// launch_args has no length limit: what a refusal repeats of it is bounded.
+	long := strings.Repeat("z", 100_000)
+	tests = append(tests,
+		refusal{"long unknown option", "create_workergroup", workergroup("--image vllm/x --"+long, nil), "cannot be checked"},
+		refusal{"long image", "create_workergroup", workergroup("--image evil/"+long, nil), "launch_args: image"},
+		refusal{"long image reference", "create_workergroup", workergroup("--image evil/"+long[:240], nil), "not on the operator's list"},
+		refusal{"long disk", "create_workergroup", workergroup("--image vllm/x --disk 9"+long, nil), "not a number"},
+		refusal{"long env", "create_workergroup", workergroup("--image vllm/x --env '-e A=1 --"+long+"'", nil), "--env"})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, api := connectFake(t, mcp.Options{Guardrails: caps}, fakeapi.Fixture(t, "instance/200"))
@@ -79,6 +87,7 @@ func TestInstanceCapsCoverEveryWayAround(t *testing.T) {
 			got := text(t, res)
 			require.True(t, res.IsError, got)
 			assert.Contains(t, got, tt.want)
+			assert.Less(t, len(got), 1000, "bounded")
 			assert.Empty(t, api.Requests(), "nothing is sent")
 		})
 	}

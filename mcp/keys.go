@@ -214,20 +214,13 @@ func (k *keyScanner) str() string {
 func ambiguousKey(path, first, second string) error {
 	where := "the message"
 	if path != "" {
-		where = bounded(path)
+		where = bound(path, maxShownValue)
 	}
 	if first == second {
-		return fmt.Errorf("%s has the key %q twice; send each key once", where, bounded(first))
+		return fmt.Errorf("%s has the key %q twice; send each key once", where, bound(first, maxShownValue))
 	}
 	return fmt.Errorf("%s has the keys %q and %q, which vast-mcp's MCP library reads as one; send each key once, spelled exactly",
-		where, bounded(first), bounded(second))
-}
-
-func bounded(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
+		where, bound(first, maxShownValue), bound(second, maxShownValue))
 }
 
 // foldKey maps s to one spelling per case-insensitive class, as
