@@ -32,7 +32,7 @@ func ParseDockerFlags(flags string) (map[string]string, error) {
 	for i := 0; i < len(tokens); i++ {
 		flag := tokens[i]
 		if flag != "-e" && flag != "--env" && flag != "-p" && flag != "--publish" {
-			return nil, fmt.Errorf("unexpected %q: expected -e NAME=value or -p HOST:CONTAINER", flag)
+			return nil, fmt.Errorf("unexpected %q: expected -e NAME=value or -p HOST:CONTAINER", nameOnly(flag))
 		}
 		if i+1 == len(tokens) {
 			return nil, fmt.Errorf("%s needs a value", flag)
@@ -41,14 +41,14 @@ func ParseDockerFlags(flags string) (map[string]string, error) {
 		value := tokens[i]
 		if flag == "-p" || flag == "--publish" {
 			if !portSpec().MatchString(value) {
-				return nil, fmt.Errorf("-p %q: expected HOST:CONTAINER ports such as 8000:8000", value)
+				return nil, fmt.Errorf("-p %q: expected HOST:CONTAINER ports such as 8000:8000", nameOnly(value))
 			}
 			env["-p "+value] = "1"
 			continue
 		}
 		name, val, ok := strings.Cut(value, "=")
 		if !ok || !envName().MatchString(name) {
-			return nil, fmt.Errorf("-e %q: expected NAME=value", value)
+			return nil, fmt.Errorf("-e %q: expected NAME=value", nameOnly(value))
 		}
 		env[name] = val
 	}
@@ -65,12 +65,12 @@ func CheckEnvObject(env map[string]string) error {
 			if value != "1" {
 				// The flag string can only say "1" here; a value is where
 				// further flags could ride along.
-				return fmt.Errorf("key %q: a port mapping's value must be \"1\", got %q", key, value)
+				return fmt.Errorf("key %q: a port mapping's value must be \"1\"", key)
 			}
 			continue
 		}
 		if !envName().MatchString(key) {
-			return fmt.Errorf("key %q: expected a variable name, or \"-p HOST:CONTAINER\" for a port mapping", key)
+			return fmt.Errorf("key %q: expected a variable name, or \"-p HOST:CONTAINER\" for a port mapping", nameOnly(key))
 		}
 	}
 	return nil
@@ -131,4 +131,13 @@ func splitShellWords(s string) ([]string, error) {
 		words = append(words, word.String())
 	}
 	return words, nil
+}
+
+// nameOnly is what an error may repeat of a token: up to its first "=",
+// since what follows may be a secret's value.
+func nameOnly(token string) string {
+	if name, _, ok := strings.Cut(token, "="); ok {
+		return name + "=…"
+	}
+	return token
 }

@@ -119,3 +119,32 @@ func TestEnvObjectFollowsTheFlagStringRule(t *testing.T) {
 		assert.Len(t, api.Requests(), 1, "what the string form gives, the object form takes")
 	}
 }
+
+// A refused env names what is wrong without repeating a variable's value.
+func TestEnvRefusalsDoNotRepeatValues(t *testing.T) {
+	const secret = "hf_SECRETvalue"
+	caps := &mcp.Guardrails{Images: []string{"vllm/*"}}
+	tests := []struct {
+		name, tool string
+		args       map[string]any
+		want       string
+	}{
+		{"-e with a bad name", "create_instance", map[string]any{"offer_id": 1, "image": "vllm/x", "env": "-e HF-TOKEN=" + secret}, `"HF-TOKEN=…"`},
+		{"no -e", "create_instance", map[string]any{"offer_id": 1, "image": "vllm/x", "env": "HF_TOKEN=" + secret}, `"HF_TOKEN=…"`},
+		{"-p with a value", "create_instance", map[string]any{"offer_id": 1, "image": "vllm/x", "env": "-p 80=" + secret}, `"80=…"`},
+		{"object key with a value", "create_instance", map[string]any{"offer_id": 1, "image": "vllm/x", "env": map[string]string{"HF_TOKEN=" + secret: "1"}}, `"HF_TOKEN=…"`},
+		{"object port with a value", "create_instance", map[string]any{"offer_id": 1, "image": "vllm/x", "env": map[string]string{"-p 8000:8000": secret}}, `value must be "1"`},
+		{"launch_args --env", "create_workergroup", map[string]any{"endpoint_id": 1, "search_params": "x", "launch_args": "--image vllm/x --env '-e HF-TOKEN=" + secret + "'"}, `"HF-TOKEN=…"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, api := connectFake(t, mcp.Options{Guardrails: caps}, fakeapi.Fixture(t, "instance/200"))
+			res := call(t, c, tt.tool, args(t, tt.args))
+			got := text(t, res)
+			require.True(t, res.IsError, got)
+			assert.Contains(t, got, tt.want)
+			assert.NotContains(t, got, "SECRET")
+			assert.Empty(t, api.Requests())
+		})
+	}
+}
