@@ -125,11 +125,16 @@ func guardWorkergroupOwned(ctx context.Context, vast *gen.Vast, g *Guardrails, c
 
 // maxLengthOf is the maxLength the tool's input schema gives arg; 0 for none.
 func maxLengthOf(tool, arg string) int {
+	var raw json.RawMessage
+	if spec := specNamedOrNil(tool); spec != nil {
+		raw = inputPropertiesOf(spec)[arg]
+	}
 	var property struct {
 		MaxLength int `json:"maxLength"`
 	}
-	if spec := specNamedOrNil(tool); spec != nil {
-		_ = json.Unmarshal(inputPropertiesOf(spec)[arg], &property)
+	if json.Unmarshal(raw, &property) != nil {
+		// A misspelt call site; TestLabelPrefixIsSetAtCreation reaches each.
+		panic(fmt.Sprintf("maxLengthOf: %s takes no argument %s", tool, arg))
 	}
 	return property.MaxLength
 }
