@@ -29,6 +29,34 @@ func createArgs(label string) map[string]any {
 }
 
 // outcome classifies a confirmed create.
+type createResult struct{ done, clear bool }
+
+// createsDuring has agents each make confirmed creates, labelled
+// prefix-agent-i, through lb, disrupts the cluster after pause, and returns
+// each label's outcome once all have finished.
+func createsDuring(ctx context.Context, lb *client, agents, each int, prefix string, pause time.Duration, disrupt func()) map[string]createResult {
+	var (
+		mu      sync.Mutex
+		results = map[string]createResult{}
+		wg      sync.WaitGroup
+	)
+	for a := range agents {
+		wg.Go(func() {
+			for i := range each {
+				label := fmt.Sprintf("%s-%d-%d", prefix, a, i)
+				done, clear := outcome(lb.confirmed(ctx, "create_instance", createArgs(label)))
+				mu.Lock()
+				results[label] = createResult{done, clear}
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(pause)
+	disrupt()
+	wg.Wait()
+	return results
+}
+
 func outcome(asked, answered reply) (done bool, clear bool) {
 	if answered.err == nil && answered.rpcError == "" && !answered.result.IsError && answered.result.RequestState == "" {
 		return true, true
@@ -136,35 +164,20 @@ func TestTeamDeployment(t *testing.T) {
 	})
 
 	t.Run("a replica killed mid-run: every call answered or failed clearly, nothing duplicated", func(t *testing.T) {
-		const agents, each = 8, 5
-		lb := newClient(c.url)
-		results := make([][2]bool, agents*each)
-		var wg sync.WaitGroup
-		for a := range agents {
-			wg.Go(func() {
-				for i := range each {
-					done, clear := outcome(lb.confirmed(ctx, "create_instance", createArgs(fmt.Sprintf("c-%d-%d", a, i))))
-					results[a*each+i] = [2]bool{done, clear}
-				}
-			})
-		}
-		time.Sleep(1500 * time.Millisecond)
-		require.NoError(t, c.replicas[1].cmd.Process.Kill())
-		wg.Wait()
+		results := createsDuring(ctx, newClient(c.url), 8, 5, "c", 1500*time.Millisecond, func() {
+			require.NoError(t, c.replicas[1].cmd.Process.Kill())
+		})
+		require.Len(t, results, 8*5)
 		created, _, _ := api.snapshot()
 		var ok, failed int
-		for a := range agents {
-			for i := range each {
-				label := fmt.Sprintf("c-%d-%d", a, i)
-				r := results[a*each+i]
-				assert.True(t, r[1], "%s: answered or failed clearly", label)
-				assert.LessOrEqual(t, created[label], 1, "%s never duplicated", label)
-				if r[0] {
-					ok++
-					assert.Equal(t, 1, created[label], "%s: done means created", label)
-				} else {
-					failed++
-				}
+		for label, r := range results {
+			assert.True(t, r.clear, "%s: answered or failed clearly", label)
+			assert.LessOrEqual(t, created[label], 1, "%s never duplicated", label)
+			if r.done {
+				ok++
+				assert.Equal(t, 1, created[label], "%s: done means created", label)
+			} else {
+				failed++
 			}
 		}
 		t.Logf("with r2 killed: %d done, %d failed clearly", ok, failed)
@@ -172,34 +185,18 @@ func TestTeamDeployment(t *testing.T) {
 	})
 
 	t.Run("Redis stopped mid-run: degraded, no crash", func(t *testing.T) {
-		const agents, each = 4, 5
-		lb := newClient(c.url)
-		results := make([][2]bool, agents*each)
-		var wg sync.WaitGroup
-		for a := range agents {
-			wg.Go(func() {
-				for i := range each {
-					done, clear := outcome(lb.confirmed(ctx, "create_instance", createArgs(fmt.Sprintf("d-%d-%d", a, i))))
-					results[a*each+i] = [2]bool{done, clear}
-				}
-			})
-		}
-		time.Sleep(500 * time.Millisecond)
-		c.redis.Stop()
-		wg.Wait()
+		results := createsDuring(ctx, newClient(c.url), 4, 5, "d", 500*time.Millisecond, c.redis.Stop)
+		require.Len(t, results, 4*5)
 		created, _, _ := api.snapshot()
 		var ok int
-		for a := range agents {
-			for i := range each {
-				label := fmt.Sprintf("d-%d-%d", a, i)
-				if results[a*each+i][0] {
-					ok++
-				}
-				assert.True(t, results[a*each+i][1], "%s: answered or failed clearly", label)
-				assert.LessOrEqual(t, created[label], 1, "%s never duplicated", label)
+		for label, r := range results {
+			if r.done {
+				ok++
 			}
+			assert.True(t, r.clear, "%s: answered or failed clearly", label)
+			assert.LessOrEqual(t, created[label], 1, "%s never duplicated", label)
 		}
-		t.Logf("with Redis stopped: %d done, %d refused or failed clearly", ok, agents*each-ok)
+		t.Logf("with Redis stopped: %d done, %d refused or failed clearly", ok, len(results)-ok)
 		for _, r := range []*replica{c.replicas[0], c.replicas[2]} {
 			assert.True(t, r.alive(), "%s still running", r.name)
 			resp, err := http.Get("http://" + r.addr + "/healthz")
