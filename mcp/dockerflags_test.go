@@ -27,7 +27,7 @@ func TestParseDockerFlags(t *testing.T) {
 		{in: "-e 1BAD=x", wantErr: "expected NAME=value"},
 		{in: "-p http", wantErr: "expected HOST:CONTAINER"},
 		{in: "-v /data:/data", wantErr: `unexpected "-v"`},
-		{in: "A=1", wantErr: `unexpected "A=1"`},
+		{in: "A=1", wantErr: `unexpected "A=…"`}, // named, its value not repeated
 		{in: "-e", wantErr: "-e needs a value"},
 		{in: `-e "A=1`, wantErr: "unclosed \" quote"},
 		{in: `-e A=1\`, wantErr: "trailing backslash"},
