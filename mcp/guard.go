@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/distribution/reference"
 )
 
 // Guardrails are the operator's bounds on what an agent may do. They are
@@ -379,7 +377,7 @@ func checkInstance(g *Guardrails, c *createInstanceCall) error {
 // list, so that no control character, blank or odd spelling rides on an
 // allowed prefix.
 func (g *Guardrails) checkImage(what, image string) error {
-	if _, err := reference.Parse(image); err != nil {
+	if err := parseImageReference(image); err != nil {
 		return &capError{g.imagesFlag(), fmt.Sprintf("%s %q is not an image reference (name[:tag][@digest])", what, bound(image, maxShownValue))}
 	}
 	if !imageAllowed(g.Images, image) {
