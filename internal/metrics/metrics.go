@@ -1,56 +1,53 @@
-// Package metrics keeps vast-mcp's Prometheus metrics: tool calls by
-// outcome, the Vast.ai API's latency and status, its 429s, and
-// confirmations. It is fed by hooks (gen.Config.Observe,
-// mcp.Options.OnToolCall and OnConfirmation) and served at /metrics.
+// Package metrics keeps vast-mcp's metrics: tool calls by outcome, the
+// Vast.ai API's latency and status, its 429s, and confirmations. It is fed
+// by hooks (gen.Config.Observe, mcp.Options.OnToolCall and
+// OnConfirmation) and served at /metrics in Prometheus' text format, with
+// the Go runtime's and the process's own metrics.
+//
+// It is built on github.com/VictoriaMetrics/metrics rather than
+// prometheus/client_golang: the latter's package initialisation (its
+// default registry's collectors, protobuf descriptors) ran at every start
+// of the binary, stdio included, where no metric is ever served, and more
+// than doubled its size (BENCHMARKS.md).
 package metrics
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	vm "github.com/VictoriaMetrics/metrics"
 
 	"github.com/vast-mcp/vast-mcp/gen"
 )
 
-// Metrics is one server's metrics, in a registry of its own so that two
-// servers in one process (tests) do not share counts.
+// Metrics is one server's metrics, in sets of its own so that two servers
+// in one process (tests) do not share counts.
 type Metrics struct {
-	registry      *prometheus.Registry
-	toolCalls     *prometheus.CounterVec
-	apiRequests   *prometheus.HistogramVec
-	rateLimited   *prometheus.CounterVec
-	confirmations *prometheus.CounterVec
+	toolCalls     family
+	apiRequests   family
+	rateLimited   family
+	confirmations family
 }
 
-// New returns metrics with the Go runtime and process collectors.
+// apiBuckets bound the API's latency histogram: it answers in tens to
+// hundreds of milliseconds, and a timeout is 30 s.
+var apiBuckets = []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// New returns empty metrics.
 func New() *Metrics {
-	m := &Metrics{
-		registry: prometheus.NewRegistry(),
-		toolCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vast_mcp_tool_calls_total",
-			Help: "Tool calls by tool and outcome (the result's vast-mcp/outcome: done, invalid, refused, not_sent, unknown, asking, dry_run; failed for a JSON-RPC error).",
-		}, []string{"tool", "outcome"}),
-		apiRequests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "vast_mcp_api_request_duration_seconds",
-			Help: "Attempts to call the Vast.ai API, by operation and HTTP status (0: no answer), and how long each took.",
-			// The API answers in tens to hundreds of milliseconds; a timeout is 30 s.
-			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"operation", "status"}),
-		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vast_mcp_api_rate_limited_total",
-			Help: "Answers 429 (too many requests) from the Vast.ai API, by operation.",
-		}, []string{"operation"}),
-		confirmations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vast_mcp_confirmations_total",
-			Help: "Human confirmations (--confirm) asked and redeemed.",
-		}, []string{"event"}),
+	return &Metrics{
+		toolCalls: newFamily("vast_mcp_tool_calls_total", "counter",
+			"Tool calls by tool and outcome (the result's vast-mcp/outcome: done, invalid, refused, not_sent, unknown, asking, dry_run; failed for a JSON-RPC error)."),
+		apiRequests: newFamily("vast_mcp_api_request_duration_seconds", "histogram",
+			"Attempts to call the Vast.ai API, by operation and HTTP status (0: no answer), and how long each took."),
+		rateLimited: newFamily("vast_mcp_api_rate_limited_total", "counter",
+			"Answers 429 (too many requests) from the Vast.ai API, by operation."),
+		confirmations: newFamily("vast_mcp_confirmations_total", "counter",
+			"Human confirmations (--confirm) asked and redeemed."),
 	}
-	m.registry.MustRegister(m.toolCalls, m.apiRequests, m.rateLimited, m.confirmations,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
 }
 
 // Start shows every declared tool and confirmation event at zero before
@@ -58,33 +55,83 @@ func New() *Metrics {
 func (m *Metrics) Start(tools, outcomes, events []string) {
 	for _, tool := range tools {
 		for _, outcome := range outcomes {
-			m.toolCalls.WithLabelValues(tool, outcome)
+			m.toolCalls.counter("outcome", outcome, "tool", tool)
 		}
 	}
 	for _, event := range events {
-		m.confirmations.WithLabelValues(event)
+		m.confirmations.counter("event", event)
 	}
 }
 
 // ToolCall counts a tool call; it fits mcp.Options.OnToolCall.
 func (m *Metrics) ToolCall(tool, outcome string) {
-	m.toolCalls.WithLabelValues(tool, outcome).Inc()
+	m.toolCalls.counter("outcome", outcome, "tool", tool).Inc()
 }
 
 // Confirmation counts a confirmation event; it fits mcp.Options.OnConfirmation.
 func (m *Metrics) Confirmation(event string) {
-	m.confirmations.WithLabelValues(event).Inc()
+	m.confirmations.counter("event", event).Inc()
 }
 
 // APIAttempt records one attempt; it fits gen.Config.Observe.
 func (m *Metrics) APIAttempt(a gen.Attempt) {
-	m.apiRequests.WithLabelValues(a.Operation, strconv.Itoa(a.Status)).Observe(a.Duration.Seconds())
+	series := m.apiRequests.series("operation", a.Operation, "status", strconv.Itoa(a.Status))
+	m.apiRequests.set.GetOrCreatePrometheusHistogramExt(series, apiBuckets).Update(a.Duration.Seconds())
 	if a.Status == http.StatusTooManyRequests {
-		m.rateLimited.WithLabelValues(a.Operation).Inc()
+		m.rateLimited.counter("operation", a.Operation).Inc()
 	}
 }
 
 // Handler serves the metrics in Prometheus' text format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		var b bytes.Buffer
+		for _, f := range []*family{&m.apiRequests, &m.rateLimited, &m.confirmations, &m.toolCalls} {
+			f.write(&b)
+		}
+		vm.WriteProcessMetrics(&b)
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_, _ = w.Write(b.Bytes())
+	})
+}
+
+// family is one metric name with its help text, holding its series in a
+// set of its own so that its HELP and TYPE lines come right before them.
+type family struct {
+	name, kind, help string
+	set              *vm.Set
+}
+
+func newFamily(name, kind, help string) family {
+	return family{name: name, kind: kind, help: help, set: vm.NewSet()}
+}
+
+func (f *family) counter(labels ...string) *vm.Counter {
+	return f.set.GetOrCreateCounter(f.series(labels...))
+}
+
+// series names one series: the family's name and its labels, given as
+// name, value pairs in the order the exposition lists them.
+func (f *family) series(labels ...string) string {
+	var b strings.Builder
+	b.WriteString(f.name)
+	sep := "{"
+	for i := 0; i+1 < len(labels); i += 2 {
+		b.WriteString(sep + labels[i] + `="`)
+		_, _ = labelValue.WriteString(&b, labels[i+1])
+		b.WriteString(`"`)
+		sep = ","
+	}
+	if len(labels) > 0 {
+		b.WriteString("}")
+	}
+	return b.String()
+}
+
+// labelValue escapes a label value as the text format requires.
+var labelValue = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+func (f *family) write(b *bytes.Buffer) {
+	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.kind)
+	f.set.WritePrometheus(b)
 }
