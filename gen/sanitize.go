@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -38,15 +39,36 @@ const redacted = "[REDACTED]"
 // x-vast-sensitive field matches.
 const credentialName = `[A-Za-z0-9_.-]*(?i:key|token|secret|passw(?:or)?d|session|credential|signature)[A-Za-z0-9_.-]*`
 
+// The credential patterns, compiled on first use rather than at every start.
+// Each runs only on text that has what a match needs (mayHold), since
+// most of what the API says holds no credential at all.
 var (
 	// A credential's value after its name, in JSON (also escaped inside a
 	// JSON string), Python repr, a query string or a header, even when the
 	// text breaks off before the value ends.
-	credentialValue = regexp.MustCompile(`((?:\\*["'])?` + credentialName + `(?:\\*["'])?\s*[:=]\s*)` +
-		`(\\*"(?:[^"\\]|\\[^"])*(?:\\*"|$)|'[^']*(?:'|$)|[^\s"',;&}\]<>)]+)`)
-	bearerToken = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}`)
-	urlUserinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@"'<>]*@`)
+	credentialValue = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`((?:\\*["'])?` + credentialName + `(?:\\*["'])?\s*[:=]\s*)` +
+			`(\\*"(?:[^"\\]|\\[^"])*(?:\\*"|$)|'[^']*(?:'|$)|[^\s"',;&}\]<>)]+)`)
+	})
+	bearerToken = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}`)
+	})
+	urlUserinfo = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@"'<>]*@`)
+	})
 )
+
+// mayHold reports, for each pattern, whether text has what a match of it
+// needs: a credential's ':' or '=', a scheme's 'b' and a blank, a URL's
+// "://" and '@'. FuzzSanitizeSkipsOnlyWhatCannotMatch holds each to its
+// pattern.
+func mayHoldCredential(text string) bool { return strings.ContainsAny(text, ":=") }
+func mayHoldBearer(text string) bool {
+	return strings.ContainsAny(text, "bB") && strings.ContainsAny(text, " \t\n\f\r")
+}
+func mayHoldUserinfo(text string) bool {
+	return strings.Contains(text, "://") && strings.Contains(text, "@")
+}
 
 // Sanitize makes text the API sent fit to show: control, format (bidi,
 // zero-width) and other invisible characters removed, whitespace collapsed,
@@ -90,21 +112,28 @@ func (s sanitizer) text(text string, limit int) string {
 	if s.key != "" {
 		secrets = append(secrets, s.key)
 	}
-	for _, m := range credentialValue.FindAllStringSubmatch(text, -1) {
-		if v := strings.Trim(m[2], `\"'`); len(v) >= minFragment && !strings.HasPrefix(v, redacted[:len(redacted)-1]) {
-			secrets = append(secrets, v)
+	if mayHoldCredential(text) {
+		credential := credentialValue()
+		for _, m := range credential.FindAllStringSubmatch(text, -1) {
+			if v := strings.Trim(m[2], `\"'`); len(v) >= minFragment && !strings.HasPrefix(v, redacted[:len(redacted)-1]) {
+				secrets = append(secrets, v)
+			}
 		}
+		// A value already redacted (text sanitized once before) stays as it is.
+		text = credential.ReplaceAllStringFunc(text, func(m string) string {
+			sub := credential.FindStringSubmatch(m)
+			if strings.HasPrefix(strings.TrimLeft(sub[2], `\"'`), redacted[:len(redacted)-1]) {
+				return m
+			}
+			return sub[1] + redacted
+		})
 	}
-	// A value already redacted (text sanitized once before) stays as it is.
-	text = credentialValue.ReplaceAllStringFunc(text, func(m string) string {
-		sub := credentialValue.FindStringSubmatch(m)
-		if strings.HasPrefix(strings.TrimLeft(sub[2], `\"'`), redacted[:len(redacted)-1]) {
-			return m
-		}
-		return sub[1] + redacted
-	})
-	text = bearerToken.ReplaceAllString(text, "${1} "+redacted)
-	text = urlUserinfo.ReplaceAllString(text, "${1}"+redacted+"@")
+	if mayHoldBearer(text) {
+		text = bearerToken().ReplaceAllString(text, "${1} "+redacted)
+	}
+	if mayHoldUserinfo(text) {
+		text = urlUserinfo().ReplaceAllString(text, "${1}"+redacted+"@")
+	}
 	for _, secret := range secrets {
 		g := s.grams
 		if secret != s.key {

@@ -302,7 +302,7 @@ func cleanValue(v any) any {
 // API sends is data, never something that can steer a terminal or hide text.
 func cleanString(s string) string { return gen.Sanitize(s, maxAPIString) }
 
-var placeholder = regexp.MustCompile(`\{([a-zA-Z0-9_.]+)\}`)
+var placeholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{([a-zA-Z0-9_.]+)\}`) })
 
 // renderLine fills the declared line from the arguments, then the answer.
 // A bracketed part ("[ for endpoint {endpoint_id}]") is left out when a
@@ -310,7 +310,7 @@ var placeholder = regexp.MustCompile(`\{([a-zA-Z0-9_.]+)\}`)
 func renderLine(line string, args, answer map[string]any) string {
 	fill := func(part string) (string, bool) {
 		complete := true
-		out := placeholder.ReplaceAllStringFunc(part, func(m string) string {
+		out := placeholder().ReplaceAllStringFunc(part, func(m string) string {
 			value, ok := lookup(m[1:len(m)-1], args, answer)
 			if !ok {
 				complete = false

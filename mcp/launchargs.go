@@ -41,7 +41,7 @@ var cliOptions = sync.OnceValue(func() map[string]*cliOption {
 
 // negativeNumber is what argparse takes for a value rather than an option
 // when, as here, no option looks like a negative number.
-var negativeNumber = regexp.MustCompile(`^-\d+$|^-\d*\.\d+$`)
+var negativeNumber = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^-\d+$|^-\d*\.\d+$`) })
 
 // launchArg is one option of launch_args as the CLI's argparse reads it.
 type launchArg struct {
@@ -153,7 +153,7 @@ func resolveOption(word string) (opt *cliOption, value string, inline bool, err 
 // isOptionLike is argparse's test for a token it takes as an option even
 // though no option matches it.
 func isOptionLike(word string) bool {
-	return len(word) > 1 && word[0] == '-' && !negativeNumber.MatchString(word) && !strings.Contains(word, " ")
+	return len(word) > 1 && word[0] == '-' && !negativeNumber().MatchString(word) && !strings.Contains(word, " ")
 }
 
 // optionPart is a token without its inline value.

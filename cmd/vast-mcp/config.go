@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vast-mcp/vast-mcp/gen"
@@ -199,9 +200,12 @@ type capValue struct {
 	i *int
 }
 
+// Compiled on first use: most starts set no cap.
 var (
-	plainNumber = regexp.MustCompile(`^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$`)
-	wholeNumber = regexp.MustCompile(`^[0-9]+$`)
+	plainNumber = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$`)
+	})
+	wholeNumber = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+$`) })
 )
 
 func (c capValue) String() string {
@@ -217,7 +221,7 @@ func (c capValue) String() string {
 func (c capValue) Set(v string) error {
 	if c.i != nil {
 		n, err := strconv.Atoi(v)
-		if !wholeNumber.MatchString(v) || err != nil {
+		if !wholeNumber().MatchString(v) || err != nil {
 			return errors.New("want a whole number, or 0 for no cap")
 		}
 		*c.i = n
@@ -226,7 +230,7 @@ func (c capValue) Set(v string) error {
 	f, err := strconv.ParseFloat(v, 64)
 	mantissa, _, _ := strings.Cut(strings.ToLower(v), "e")
 	switch {
-	case !plainNumber.MatchString(v) || err != nil || math.IsInf(f, 0):
+	case !plainNumber().MatchString(v) || err != nil || math.IsInf(f, 0):
 		return errors.New("want a finite number written in decimal, or 0 for no cap")
 	case f == 0 && strings.ContainsAny(mantissa, "123456789"):
 		return errors.New("too small: it would round to 0, which means no cap")

@@ -53,7 +53,7 @@ var demoSteps = []struct {
 // returned.
 func fill(args string, results map[string]any) (string, error) {
 	var missing error
-	out := demoPlaceholder.ReplaceAllStringFunc(args, func(m string) string {
+	out := demoPlaceholder().ReplaceAllStringFunc(args, func(m string) string {
 		var v any = results
 		for _, part := range strings.Split(m[1:len(m)-1], ".") {
 			switch node := v.(type) {
@@ -80,7 +80,7 @@ func fill(args string, results map[string]any) (string, error) {
 	return out, missing
 }
 
-var demoPlaceholder = regexp.MustCompile(`\{[a-z_]+(\.[a-z_0-9]+)+\}`)
+var demoPlaceholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[a-z_]+(\.[a-z_0-9]+)+\}`) })
 
 // demo starts this binary as `vast-mcp --sandbox` (and `--dry-run`), talks
 // to it over stdio with a real MCP client, and prints every exchange.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/vast-mcp/vast-mcp/gen"
@@ -91,7 +92,7 @@ func newMetrics() *metrics.Metrics {
 // kept when it is safe to log, else one is made.
 const requestIDHeader = "X-Request-Id"
 
-var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+var safeRequestID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`) })
 
 type requestIDKey struct{}
 
@@ -101,7 +102,7 @@ type requestIDKey struct{}
 func withRequestID(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(requestIDHeader)
-		if !safeRequestID.MatchString(id) {
+		if !safeRequestID().MatchString(id) {
 			var b [8]byte
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
