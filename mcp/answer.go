@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -302,23 +301,24 @@ func cleanValue(v any) any {
 // API sends is data, never something that can steer a terminal or hide text.
 func cleanString(s string) string { return gen.Sanitize(s, maxAPIString) }
 
-var placeholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{([a-zA-Z0-9_.]+)\}`) })
-
 // renderLine fills the declared line from the arguments, then the answer.
 // A bracketed part ("[ for endpoint {endpoint_id}]") is left out when a
 // field it names has no value.
 func renderLine(line string, args, answer map[string]any) string {
 	fill := func(part string) (string, bool) {
+		var out strings.Builder
 		complete := true
-		out := placeholder().ReplaceAllStringFunc(part, func(m string) string {
-			value, ok := lookup(m[1:len(m)-1], args, answer)
-			if !ok {
-				complete = false
-				return ""
+		for {
+			before, name, after, found := nextPlaceholder(part)
+			out.WriteString(before)
+			if !found {
+				return out.String(), complete
 			}
-			return value
-		})
-		return out, complete
+			value, ok := lookup(name, args, answer)
+			complete = complete && ok
+			out.WriteString(value)
+			part = after
+		}
 	}
 	var b strings.Builder
 	for line != "" {
@@ -337,6 +337,28 @@ func renderLine(line string, args, answer map[string]any) string {
 		line = line[end+1:]
 	}
 	return b.String()
+}
+
+// nextPlaceholder finds the first {name} in s, name being letters, digits,
+// '_' and '.'; a brace around anything else is text.
+func nextPlaceholder(s string) (before, name, after string, found bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '{' {
+			continue
+		}
+		end := i + 1
+		for end < len(s) && isPlaceholderByte(s[end]) {
+			end++
+		}
+		if end > i+1 && end < len(s) && s[end] == '}' {
+			return s[:i], s[i+1 : end], s[end+1:], true
+		}
+	}
+	return s, "", "", false
+}
+
+func isPlaceholderByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.'
 }
 
 func lookup(path string, sources ...map[string]any) (string, bool) {

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,4 +141,30 @@ func TestFixedFieldsCannotBeRespelt(t *testing.T) {
 		require.Error(t, err, args)
 		assert.Contains(t, err.Error(), "set by this tool itself", args)
 	}
+}
+
+// FuzzLinePlaceholders: a quotable line's {name} placeholders are found
+// as the pattern `\{([a-zA-Z0-9_.]+)\}` finds them, braces around
+// anything else staying text.
+func FuzzLinePlaceholders(f *testing.F) {
+	for _, seed := range []string{"Created instance {new_contract} from offer {offer_id}", "{a{b}", "{}", "{a.b}}", "{{x}}", "{ x }", "x{", "}{y}", ""} {
+		f.Add(seed)
+	}
+	pattern := regexp.MustCompile(`\{([a-zA-Z0-9_.]+)\}`)
+	f.Fuzz(func(t *testing.T, line string) {
+		want := pattern.ReplaceAllString(line, "<$1>")
+		var got strings.Builder
+		for rest := line; ; {
+			before, name, after, found := nextPlaceholder(rest)
+			got.WriteString(before)
+			if !found {
+				break
+			}
+			got.WriteString("<" + name + ">")
+			rest = after
+		}
+		if got.String() != want {
+			t.Fatalf("%q: placeholders give %q, the pattern %q", line, got.String(), want)
+		}
+	})
 }

@@ -39,18 +39,21 @@ func newServer(cfg *config, logger *slog.Logger, tune ...func(*mcp.Options)) (*s
 	return mcp.NewServer(vast, opts), nil
 }
 
-// stdioWorkers is how many tool calls mcp-go's stdio transport runs at once
-// (its maximum). Past them its queue fills, and then it runs the next call
-// inside its read loop, where a call that waits for an answer from the
-// client (a confirmation) waits for ever: the loop that would read the
-// answer is the one waiting. At most stdioCallSlots calls may wait, on the
-// API or a human; the other workers refuse extra calls at once, and the
-// queue is long enough that they drain it before it fills even when the
-// machine is busy (a full queue of 100 was seen under load in CI-like runs).
-// Each queued call holds one line of input, at most maxLine bytes.
+// stdioWorkers is how many tool calls mcp-go's stdio transport runs at once.
+// Past them its queue fills, and then it runs the next call inside its read
+// loop, where a call that waits for an answer from the client (a
+// confirmation) waits for ever: the loop that would read the answer is the
+// one waiting. At most stdioCallSlots calls may wait, on the API or a human;
+// the other workers refuse extra calls at once, and the queue is long enough
+// that they drain it before it fills even when the machine is busy (a full
+// queue of 100 was seen under load in CI-like runs). Each queued call holds
+// one line of input, at most maxLine bytes. The workers take calls in turn,
+// so each one more is one more stack to grow again after a garbage
+// collection shrank it: sixteen calls waiting at once is already more than
+// one agent makes (BENCHMARKS.md).
 const (
-	stdioWorkers   = 100
-	stdioCallSlots = 64
+	stdioWorkers   = 24
+	stdioCallSlots = 16
 	stdioQueue     = 1000
 )
 
