@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // refuseAmbiguousKeys refuses a request that names a member twice, or in two
@@ -24,7 +25,8 @@ func refuseAmbiguousKeys(_ context.Context, _ any, message any) error {
 	if !ok {
 		return nil
 	}
-	k := keyScanner{data: raw}
+	var path [4]string // params.arguments and what a value nests under them
+	k := keyScanner{data: raw, path: path[:0]}
 	k.value(true, 0)
 	return k.err
 }
@@ -42,6 +44,8 @@ type keyScanner struct {
 	path []string // the keys down to the current object, for the error
 	err  error
 	bad  bool
+	// topKey, when set, is told each key of the outermost object.
+	topKey func(key string)
 }
 
 func (k *keyScanner) space() {
@@ -100,8 +104,11 @@ func (k *keyScanner) value(foldCase bool, depth int) {
 }
 
 func (k *keyScanner) object(foldCase bool, depth int) {
-	k.pos++              // {
-	var seen [][2]string // id, key as written; objects here are small
+	k.pos++ // {
+	// Objects here are small: their keys are compared in place until there
+	// are too many, then kept in a map under one spelling per class.
+	var few [16]string
+	seen := few[:0]
 	var seenMap map[string]string
 	for !k.bad && k.err == nil {
 		k.space()
@@ -114,17 +121,17 @@ func (k *keyScanner) object(foldCase bool, depth int) {
 			return
 		}
 		key := k.str()
-		id := key
-		if foldCase {
-			id = foldKey(key)
+		if depth == 0 && k.topKey != nil {
+			k.topKey(key)
 		}
 		first, dup := "", false
 		if seenMap != nil {
-			first, dup = seenMap[id]
+			first, dup = seenMap[k.id(key, foldCase)]
 		} else {
 			for _, s := range seen {
-				if s[0] == id {
-					first, dup = s[1], true
+				if s == key || foldCase && strings.EqualFold(s, key) {
+					first, dup = s, true
+					break
 				}
 			}
 		}
@@ -132,16 +139,16 @@ func (k *keyScanner) object(foldCase bool, depth int) {
 			k.err = ambiguousKey(joinPath(k.path), first, key)
 			return
 		}
-		if seenMap == nil && len(seen) < 16 {
-			seen = append(seen, [2]string{id, key})
-		} else {
-			if seenMap == nil {
-				seenMap = make(map[string]string, 32)
-				for _, s := range seen {
-					seenMap[s[0]] = s[1]
-				}
+		switch {
+		case seenMap != nil:
+			seenMap[k.id(key, foldCase)] = key
+		case len(seen) < len(few):
+			seen = append(seen, key)
+		default:
+			seenMap = make(map[string]string, 2*len(few))
+			for _, s := range append(seen, key) {
+				seenMap[k.id(s, foldCase)] = s
 			}
-			seenMap[id] = key
 		}
 		k.space()
 		if k.pos >= len(k.data) || k.data[k.pos] != ':' {
@@ -196,7 +203,9 @@ func (k *keyScanner) str() string {
 		case '"':
 			k.pos++
 			raw := k.data[start:k.pos]
-			if !escaped {
+			// Decoding replaces each invalid UTF-8 sequence with U+FFFD,
+			// so such a key is compared as mcp-go will read it.
+			if !escaped && utf8.Valid(raw) {
 				return string(raw[1 : len(raw)-1])
 			}
 			var s string
@@ -221,6 +230,14 @@ func ambiguousKey(path, first, second string) error {
 	}
 	return fmt.Errorf("%s has the keys %q and %q, which vast-mcp's MCP library reads as one; send each key once, spelled exactly",
 		where, bound(first, maxShownValue), bound(second, maxShownValue))
+}
+
+// id is the spelling a key is compared under.
+func (k *keyScanner) id(key string, foldCase bool) string {
+	if foldCase {
+		return foldKey(key)
+	}
+	return key
 }
 
 // foldKey maps s to one spelling per case-insensitive class, as

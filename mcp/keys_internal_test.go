@@ -33,6 +33,7 @@ func TestAmbiguousKeysAreRefused(t *testing.T) {
 		{"a key spelt with an escape", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"a","endpoint_n\u0061me":"b"}}}`, `params.arguments has the key "endpoint_name" twice`},
 		{"braces and quotes inside strings are not structure", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"}\",{\"endpoint_name\":1"}}}`, ""},
 		{"many keys, the repeat far apart", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15":15,"k16":16,"k17":17,"k3":3}}}`, `params.arguments has the key "k3" twice`},
+		{"two keys that decode alike (invalid UTF-8 becomes U+FFFD)", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"create_endpoint\",\"arguments\":{\"a\xff\":1,\"a\xfe\":2}}}", "params.arguments has the key \"a\ufffd\" twice"},
 		// Argument keys are data: an environment may hold PATH and Path.
 		{"case variants inside arguments", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_instance","arguments":{"offer_id":1,"image":"i","env":{"PATH":"/a","Path":"/b"}}}}`, ""},
 	}

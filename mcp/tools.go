@@ -205,17 +205,18 @@ func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op oper
 // accept). mcp-go's validation refuses it first; this holds should that
 // ever be skipped, so that no caller reaches what the tool keeps to itself.
 func (spec *toolSpec) offered(args []byte) error {
-	var given map[string]json.RawMessage
-	if json.Unmarshal(args, &given) != nil {
+	properties := inputPropertiesOf(spec)
+	unknown := ""
+	k := keyScanner{data: args, topKey: func(name string) {
+		if _, ok := properties[name]; !ok && unknown == "" {
+			unknown = name
+		}
+	}}
+	k.value(false, 0)
+	if k.bad || unknown == "" {
 		return nil // decodeCall names what is wrong
 	}
-	properties := inputPropertiesOf(spec)
-	for name := range given {
-		if _, ok := properties[name]; !ok {
-			return &argError{arg: name, reason: "unknown argument"}
-		}
-	}
-	return nil
+	return &argError{arg: unknown, reason: "unknown argument"}
 }
 
 var inputProperties sync.Map // tool name -> map[string]json.RawMessage

@@ -55,14 +55,14 @@ func audit(logger *slog.Logger, spec *toolSpec, op operation, result *mcpgo.Call
 	if outcome == "" {
 		outcome = OutcomeNotSent // a human declined, or could not be asked
 	}
-	attrs := []any{"tool", spec.Name, "outcome", outcome}
+	attrs := append(make([]slog.Attr, 0, 4), slog.String("tool", spec.Name), slog.String("outcome", outcome))
 	if id := resultID(spec, op, result); id > 0 {
-		attrs = append(attrs, "id", id)
+		attrs = append(attrs, slog.Int("id", id))
 	}
 	if facts.hourly > 0 {
-		attrs = append(attrs, "dph", facts.hourly)
+		attrs = append(attrs, slog.Float64("dph", facts.hourly))
 	}
-	logger.Info("vast-mcp audit", attrs...)
+	logger.LogAttrs(context.Background(), slog.LevelInfo, "vast-mcp audit", attrs...)
 }
 
 // resultID is the resource a call acted on: the path's id, or a create's
