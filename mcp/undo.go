@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 
@@ -62,7 +63,14 @@ func audit(logger *slog.Logger, spec *toolSpec, op operation, result *mcpgo.Call
 	if facts.hourly > 0 {
 		attrs = append(attrs, slog.Float64("dph", facts.hourly))
 	}
-	logger.LogAttrs(context.Background(), slog.LevelInfo, "vast-mcp audit", attrs...)
+	// Straight to the handler: the logger would first walk the call's deep
+	// stack for a source line the audit never shows, on every create.
+	ctx, handler := context.Background(), logger.Handler()
+	if handler.Enabled(ctx, slog.LevelInfo) {
+		line := slog.NewRecord(time.Now(), slog.LevelInfo, "vast-mcp audit", 0)
+		line.AddAttrs(attrs...)
+		_ = handler.Handle(ctx, line)
+	}
 }
 
 // resultID is the resource a call acted on: the path's id, or a create's
