@@ -10,7 +10,7 @@ VERSION  := $(shell cat gen/VERSION)
 GENERATED := gen mcp README.md
 
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./gen:FuzzDecodeResponse ./mcp:FuzzToolCall ./mcp:FuzzParseDockerFlags ./mcp:FuzzImageReference ./gen:FuzzSanitizeSkipsOnlyWhatCannotMatch ./mcp:FuzzLinePlaceholders
+FUZZ_TARGETS := ./gen:FuzzDecodeResponse ./mcp:FuzzToolCall ./mcp:FuzzParseDockerFlags ./mcp:FuzzImageReference ./gen:FuzzSanitizeSkipsOnlyWhatCannotMatch ./mcp:FuzzLinePlaceholders ./mcp:FuzzValidationAgreesWithJSONSchema
 
 .PHONY: all generate check-generated lint test e2e figures build check-deploy image bench demo fuzz spec-change-check declare-check vendor vendor-check clean
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -49,6 +50,11 @@ func errorResult(text, outcome string) *mcpgo.CallToolResult {
 func notSent(text string) *mcpgo.CallToolResult { return errorResult(text, OutcomeNotSent) }
 
 func argumentError(spec *toolSpec, err error) *mcpgo.CallToolResult {
+	var invalid *invalidArguments
+	if errors.As(err, &invalid) {
+		return errorResult(fmt.Sprintf("Invalid arguments for %s: %s. Nothing was sent; fix the arguments and call again.",
+			spec.Name, strings.Join(invalid.problems, "; ")), OutcomeInvalid)
+	}
 	return errorResult(fmt.Sprintf("Invalid arguments for %s: %s. Nothing was sent; fix the argument and call again.", spec.Name, bound(err.Error(), maxProblemText)), OutcomeInvalid)
 }
 

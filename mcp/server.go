@@ -75,7 +75,6 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 	hooks := &server.Hooks{}
 	hooks.AddOnRequestInitialization(refuseAmbiguousKeys)
 	hooks.AddBeforeCallTool(keepRawArguments)
-	hooks.AddAfterCallTool(explainValidationFailures(specs))
 	if opts.OnToolCall != nil {
 		observeToolCalls(hooks, specs, opts.OnToolCall)
 	}
@@ -83,7 +82,10 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 		server.WithTitle("Vast.ai"),
 		server.WithInstructions(instructions),
 		server.WithToolCapabilities(false),
-		server.WithInputSchemaValidation(),
+		// No WithInputSchemaValidation: every handler validates the arguments
+		// itself (toolSpec.arguments), walking the schema once and naming each
+		// problem, where mcp-go's validator also hashed the schema and decoded
+		// the arguments again on every call.
 		// No WithOutputSchemaValidation: results are built from the generated
 		// types, and tests check every one against its output schema, so
 		// re-validating each call in production would only cost time.
@@ -99,9 +101,9 @@ func NewServer(vast *gen.Vast, opts Options) *server.MCPServer {
 	return s
 }
 
-// keepRawArguments hands validation and the handler the arguments as the
-// bytes they arrived in. mcp-go decodes them into a map, which its validator
-// would encode again and decode once more; the bytes skip that round trip.
+// keepRawArguments hands the handler the arguments as the bytes they
+// arrived in, which it validates and decodes; mcp-go's map would have to be
+// encoded again first.
 func keepRawArguments(_ context.Context, _ any, req *mcpgo.CallToolRequest) {
 	if len(req.Params.RawArguments) > 0 {
 		req.Params.Arguments = req.Params.RawArguments

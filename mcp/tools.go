@@ -132,6 +132,9 @@ func (spec *toolSpec) arguments(req mcpgo.CallToolRequest) ([]byte, operation, e
 	if err != nil {
 		return nil, nil, err
 	}
+	if problems := explainArguments(spec, json.RawMessage(args)); len(problems) > 0 {
+		return nil, nil, &invalidArguments{problems}
+	}
 	if err := spec.offered(args); err != nil {
 		return nil, nil, err
 	}

@@ -2,7 +2,7 @@ package mcp
 
 import (
 	"bytes"
-	"context"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -12,24 +12,18 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
-
-	mcpgo "github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
 )
 
-// mcp-go validates every call against the input schema (WithInputSchemaValidation)
-// and refuses a bad one before any handler runs. Its message, though, prints
-// the validator's internals ("/price: &{Got:500/1 Want:128/1}"). This file
-// rewrites such a refusal into words an agent can act on ("price: must be at
-// most 128, got 500"). It runs only on the failure path; mcp-go's decision
-// stands unchanged.
-
-const mcpGoValidationPrefix = "input schema validation failed"
+// Every call's arguments are checked against the tool's input schema before
+// anything else reads them (toolSpec.arguments), by a walk of the keywords
+// the generator emits that says what is wrong in words an agent can act on
+// ("price: must be at most 128, got 500"). TestValidationAgreesWithJSONSchema
+// and FuzzValidationAgreesWithJSONSchema hold it to a JSON Schema validator.
 
 // schemaNode is the part of a generated input schema the explanation
 // reads: the keywords internal/specgen/convert.go emits, no others. Its own
-// walk, instead of a general validator, keeps one (and its metaschemas,
-// compiled at init) out of every start-up.
+// walk, instead of a general validator, reads it in one pass and words each
+// problem for the caller.
 type schemaNode struct {
 	Type                 any                    `json:"type"`
 	Enum                 []any                  `json:"enum"`
@@ -63,30 +57,10 @@ func inputSchemaOf(spec *toolSpec) (*schemaNode, error) {
 	return &s, nil
 }
 
-// explainValidationFailures is an after-call hook that replaces mcp-go's
-// validation message with explainArguments' wording. mcp-go's message lists
-// every violation and grows with the input, so it is never passed on whole.
-func explainValidationFailures(specs map[string]*toolSpec) server.OnAfterCallToolFunc {
-	return func(_ context.Context, _ any, req *mcpgo.CallToolRequest, result any) {
-		r, ok := result.(*mcpgo.CallToolResult)
-		if !ok || !r.IsError || len(r.Content) != 1 {
-			return
-		}
-		text, ok := r.Content[0].(mcpgo.TextContent)
-		spec := specs[req.Params.Name]
-		if !ok || spec == nil || !strings.HasPrefix(text.Text, mcpGoValidationPrefix) {
-			return
-		}
-		if problems := explainArguments(spec, req.GetRawArguments()); len(problems) > 0 {
-			text.Text = fmt.Sprintf("Invalid arguments for %s: %s. Nothing was sent; fix the arguments and call again.",
-				spec.Name, strings.Join(problems, "; "))
-		} else {
-			text.Text = bound(text.Text, maxProblemText*maxProblems)
-		}
-		r.Content[0] = text
-		withOutcome(r, OutcomeInvalid, Options{})
-	}
-}
+// invalidArguments is a call whose arguments break the input schema.
+type invalidArguments struct{ problems []string }
+
+func (e *invalidArguments) Error() string { return strings.Join(e.problems, "; ") }
 
 // Bounds on a refusal, whatever the size of the arguments: the first
 // maxProblems problems, each at most maxProblemText bytes, then a count of
@@ -104,12 +78,12 @@ func explainArguments(spec *toolSpec, args any) []string {
 	if err != nil {
 		return nil
 	}
-	data, err := json.Marshal(args)
-	if raw, ok := args.(json.RawMessage); ok {
-		data, err = raw, nil
-	}
-	if err != nil {
-		return nil
+	data, ok := args.(json.RawMessage)
+	if !ok {
+		var err error
+		if data, err = json.Marshal(args); err != nil {
+			return nil
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -117,7 +91,7 @@ func explainArguments(spec *toolSpec, args any) []string {
 	if err := dec.Decode(&value); err != nil {
 		return []string{"the arguments are not valid JSON"}
 	}
-	p := &problems{spec: spec, seen: map[string]bool{}}
+	p := &problems{spec: spec}
 	p.walk(value, schema, nil)
 	return p.list()
 }
@@ -140,6 +114,9 @@ func (p *problems) add(problem string) {
 	if p.seen[problem] {
 		return
 	}
+	if p.seen == nil {
+		p.seen = map[string]bool{}
+	}
 	p.seen[problem] = true
 	p.shown = append(p.shown, problem)
 }
@@ -155,81 +132,63 @@ func (p *problems) list() []string {
 	return out
 }
 
-// walk describes each way value breaks schema, at path.
+// walk describes each way value breaks schema, at path. It allocates only
+// to describe a problem: it runs on every call's arguments.
 func (p *problems) walk(value any, s *schemaNode, path []string) {
 	if s == nil {
 		return
-	}
-	at := func(name ...string) string {
-		full := strings.Join(append(slices.Clone(path), name...), ".")
-		if full == "" {
-			return "arguments"
-		}
-		return bound(full, maxProblemText/2)
-	}
-	add := func(problem string) {
-		if p.full() {
-			p.more++
-			return
-		}
-		p.add(problem)
 	}
 	for _, all := range s.AllOf {
 		p.walk(value, all, path)
 	}
 	if len(s.AnyOf) > 0 {
-		p.anyOf(value, s.AnyOf, path, at(), add)
+		p.anyOf(value, s.AnyOf, path)
 	}
 	if s.Type != nil && !typeAllows(s.Type, value) {
-		add(fmt.Sprintf("%s: must be %s, got %s", at(), typeNames(s.Type), gotType(value)))
+		p.report(fmt.Sprintf("%s: must be %s, got %s", at(path), typeNames(s.Type), gotType(value)))
 		return
 	}
 	if len(s.Enum) > 0 && !slices.ContainsFunc(s.Enum, func(e any) bool { return sameJSON(e, value) }) {
-		add(fmt.Sprintf("%s: must be one of %s, got %s", at(), joinJSON(s.Enum), bound(jsonText(value), maxShownValue)))
+		p.report(fmt.Sprintf("%s: must be one of %s, got %s", at(path), joinJSON(s.Enum), bound(jsonText(value), maxShownValue)))
 	}
 	switch v := value.(type) {
 	case json.Number:
-		n, _ := new(big.Rat).SetString(v.String())
-		if s.Minimum != nil {
-			if limit, _ := new(big.Rat).SetString(s.Minimum.String()); n != nil && limit != nil && n.Cmp(limit) < 0 {
-				add(fmt.Sprintf("%s: must be at least %s, got %s", at(), ratText(limit), bound(ratText(n), maxShownValue)))
-			}
+		if s.Minimum != nil && compareNumbers(v, *s.Minimum) < 0 {
+			p.report(fmt.Sprintf("%s: must be at least %s, got %s", at(path), numberText(*s.Minimum), bound(numberText(v), maxShownValue)))
 		}
-		if s.Maximum != nil {
-			if limit, _ := new(big.Rat).SetString(s.Maximum.String()); n != nil && limit != nil && n.Cmp(limit) > 0 {
-				add(fmt.Sprintf("%s: must be at most %s, got %s", at(), ratText(limit), bound(ratText(n), maxShownValue)))
-			}
+		if s.Maximum != nil && compareNumbers(v, *s.Maximum) > 0 {
+			p.report(fmt.Sprintf("%s: must be at most %s, got %s", at(path), numberText(*s.Maximum), bound(numberText(v), maxShownValue)))
 		}
 	case string:
 		n := utf8.RuneCountInString(v)
 		if s.MinLength != nil && n < *s.MinLength {
 			if n == 0 {
-				add(at() + ": must not be empty")
+				p.report(at(path) + ": must not be empty")
 			} else {
-				add(fmt.Sprintf("%s: must be at least %d characters, got %d", at(), *s.MinLength, n))
+				p.report(fmt.Sprintf("%s: must be at least %d characters, got %d", at(path), *s.MinLength, n))
 			}
 		}
 		if s.MaxLength != nil && n > *s.MaxLength {
-			add(fmt.Sprintf("%s: must be at most %d characters, got %d", at(), *s.MaxLength, n))
+			p.report(fmt.Sprintf("%s: must be at most %d characters, got %d", at(path), *s.MaxLength, n))
 		}
 	case []any:
 		if s.MinItems != nil && len(v) < *s.MinItems {
-			add(fmt.Sprintf("%s: must have at least %d items, got %d", at(), *s.MinItems, len(v)))
+			p.report(fmt.Sprintf("%s: must have at least %d items, got %d", at(path), *s.MinItems, len(v)))
 		}
 		if s.MaxItems != nil && len(v) > *s.MaxItems {
-			add(fmt.Sprintf("%s: must have at most %d items, got %d", at(), *s.MaxItems, len(v)))
+			p.report(fmt.Sprintf("%s: must have at most %d items, got %d", at(path), *s.MaxItems, len(v)))
 		}
 		for i, item := range v {
 			if p.full() {
 				p.more++
 				continue
 			}
-			p.walk(item, s.Items, append(slices.Clone(path), strconv.Itoa(i)))
+			p.walk(item, s.Items, append(path, strconv.Itoa(i)))
 		}
 	case map[string]any:
 		for _, name := range s.Required {
 			if _, ok := v[name]; !ok {
-				add(at(name) + ": required")
+				p.report(at(append(path, name)) + ": required")
 			}
 		}
 		closed := string(s.AdditionalProperties) == "false"
@@ -238,29 +197,92 @@ func (p *problems) walk(value any, s *schemaNode, path []string) {
 			each = &schemaNode{}
 			_ = json.Unmarshal(s.AdditionalProperties, each)
 		}
-		for _, name := range slices.Sorted(maps.Keys(v)) {
+		// In name order, so that the same arguments are described alike.
+		var few [16]string
+		names := slices.AppendSeq(few[:0], maps.Keys(v))
+		slices.Sort(names)
+		for _, name := range names {
 			child, known := s.Properties[name]
 			switch {
 			case known:
-				p.walk(v[name], child, append(slices.Clone(path), name))
+				p.walk(v[name], child, append(path, name))
 			case each != nil:
-				p.walk(v[name], each, append(slices.Clone(path), name))
+				p.walk(v[name], each, append(path, name))
 			case closed && len(path) == 0:
 				p.unknownNames = true
-				add(bound(name, maxShownValue) + ": unknown argument")
+				p.report(bound(name, maxShownValue) + ": unknown argument")
 			case closed:
-				add(at(bound(name, maxShownValue)) + ": unknown field")
+				p.report(at(append(path, bound(name, maxShownValue))) + ": unknown field")
 			}
 		}
 	}
 }
 
+// report adds a problem, or counts it once maxProblems are shown.
+func (p *problems) report(problem string) {
+	if p.full() {
+		p.more++
+		return
+	}
+	p.add(problem)
+}
+
+// at names a place in the arguments: "arguments", or its path.
+func at(path []string) string {
+	if len(path) == 0 {
+		return "arguments"
+	}
+	return bound(strings.Join(path, "."), maxProblemText/2)
+}
+
+// compareNumbers compares two JSON numbers exactly: as integers when both
+// are plain integers that fit, else as rationals.
+func compareNumbers(a, b json.Number) int {
+	if shortDecimal(a) && shortDecimal(b) {
+		// Fifteen significant digits survive float64 exactly, in order.
+		x, _ := strconv.ParseFloat(string(a), 64)
+		y, _ := strconv.ParseFloat(string(b), 64)
+		return cmp.Compare(x, y)
+	}
+	x, okA := new(big.Rat).SetString(string(a))
+	y, okB := new(big.Rat).SetString(string(b))
+	if !okA || !okB {
+		return 0 // not a number a decoder hands over; nothing to compare
+	}
+	return x.Cmp(y)
+}
+
+// shortDecimal reports whether n is written without an exponent in at most
+// fifteen digits.
+func shortDecimal(n json.Number) bool {
+	digits := 0
+	for i, c := range []byte(n) {
+		switch {
+		case '0' <= c && c <= '9':
+			digits++
+		case c == '-' && i == 0, c == '.':
+		default:
+			return false
+		}
+	}
+	return digits > 0 && digits <= 15
+}
+
+// numberText writes a JSON number as the caller reads one (1e3 as 1000).
+func numberText(n json.Number) string {
+	r, ok := new(big.Rat).SetString(string(n))
+	if !ok {
+		return string(n)
+	}
+	return ratText(r)
+}
+
 // anyOf describes a value no alternative takes: a "give one of" group
 // (x-required-any-of), or an argument of several types (env).
-func (p *problems) anyOf(value any, alternatives []*schemaNode, path []string, at string, add func(string)) {
+func (p *problems) anyOf(value any, alternatives []*schemaNode, path []string) {
 	var groups, types []string
 	for _, alt := range alternatives {
-		trial := &problems{spec: p.spec, seen: map[string]bool{}}
+		trial := &problems{spec: p.spec}
 		trial.walk(value, alt, path)
 		if len(trial.shown) == 0 && trial.more == 0 {
 			return // one alternative takes it
@@ -278,9 +300,9 @@ func (p *problems) anyOf(value any, alternatives []*schemaNode, path []string, a
 	}
 	switch {
 	case len(groups) > 0:
-		add(fmt.Sprintf("%s: give one of %s", at, strings.Join(groups, " or ")))
+		p.report(fmt.Sprintf("%s: give one of %s", at(path), strings.Join(groups, " or ")))
 	case len(types) > 0:
-		add(fmt.Sprintf("%s: must be %s, got %s", at, strings.Join(types, " or "), gotType(value)))
+		p.report(fmt.Sprintf("%s: must be %s, got %s", at(path), strings.Join(types, " or "), gotType(value)))
 	}
 }
 
@@ -289,9 +311,17 @@ func (p *problems) anyOf(value any, alternatives []*schemaNode, path []string, a
 // Schema says).
 func typeAllows(want, value any) bool {
 	got := jsonType(value)
-	for _, t := range typeList(want) {
-		if t == got || (t == "number" && got == "integer") || (t == "integer" && got == "number" && isWhole(value)) {
-			return true
+	allows := func(t string) bool {
+		return t == got || (t == "number" && got == "integer") || (t == "integer" && got == "number" && isWhole(value))
+	}
+	switch w := want.(type) {
+	case string:
+		return allows(w)
+	case []any:
+		for _, t := range w {
+			if name, ok := t.(string); ok && allows(name) {
+				return true
+			}
 		}
 	}
 	return false
