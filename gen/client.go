@@ -369,15 +369,16 @@ func answer(op string, resp *http.Response, err error, clean sanitizer) ([]byte,
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, newAPIError(op, resp, body, clean)
 	}
-	if !json.Valid(body) {
-		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("HTTP %d with a body that is not JSON; Vast.ai said %q",
-			resp.StatusCode, describeNonJSON(resp.Header.Get("Content-Type"), body, clean))}
-	}
 	// A 2xx can still be a failure: {"success": false, "error": ..., "msg": ...}.
 	var envelope struct {
 		Success *bool `json:"success"`
 	}
-	if json.Unmarshal(body, &envelope) == nil && envelope.Success != nil && !*envelope.Success {
+	err = json.Unmarshal(body, &envelope)
+	if syntax := (*json.SyntaxError)(nil); errors.As(err, &syntax) {
+		return nil, &RequestError{Operation: op, Sent: true, Err: fmt.Errorf("HTTP %d with a body that is not JSON; Vast.ai said %q",
+			resp.StatusCode, describeNonJSON(resp.Header.Get("Content-Type"), body, clean))}
+	}
+	if err == nil && envelope.Success != nil && !*envelope.Success {
 		return nil, newAPIError(op, resp, body, clean)
 	}
 	return body, nil

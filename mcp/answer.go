@@ -364,12 +364,10 @@ func isPlaceholderByte(c byte) bool {
 func lookup(path string, sources ...map[string]any) (string, bool) {
 	for _, source := range sources {
 		var v any = source
-		for _, segment := range strings.Split(path, ".") {
-			m, ok := v.(map[string]any)
-			if !ok {
-				v = nil
-				break
-			}
+		for rest, more := path, true; more && v != nil; {
+			var segment string
+			segment, rest, more = strings.Cut(rest, ".")
+			m, _ := v.(map[string]any)
 			v = m[segment]
 		}
 		switch v := v.(type) {
