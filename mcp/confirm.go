@@ -137,7 +137,9 @@ func (cf *confirmer) askNow(ctx context.Context, params mcpgo.ElicitationParams)
 	if s == nil {
 		return nil, errors.New("no MCP server in the call's context")
 	}
-	wait, cancel := context.WithTimeout(humanContext(ctx), cf.wait)
+	human, release := humanContext(ctx)
+	defer release()
+	wait, cancel := context.WithTimeout(human, cf.wait)
 	defer cancel()
 	return s.RequestElicitation(wait, mcpgo.ElicitationRequest{
 		Request: mcpgo.Request{Method: string(mcpgo.MethodElicitationCreate)},

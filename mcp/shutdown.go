@@ -45,14 +45,20 @@ func (s *Shutdown) Begin(limit time.Duration) (first bool) {
 
 func (s *Shutdown) hasBegun() bool { return s != nil && s.begun.Err() != nil }
 
-// humanWaitKey holds the context a call may wait for a human under.
+// humanWaitKey holds what a wait for a human follows: the call's own
+// context and the shutdown.
 type humanWaitKey struct{}
+
+type humanWait struct {
+	ctx      context.Context
+	shutdown *Shutdown
+}
 
 // detach returns the context a call runs under. It keeps ctx's values and
 // follows ctx's cancellation (notifications/cancelled, an HTTP client gone)
 // until the shutdown begins; from then on only the deadline ends it. Waits
 // for a human follow ctx and also end when the shutdown begins: nothing is
-// sent after that.
+// sent after that (humanContext).
 func (s *Shutdown) detach(ctx context.Context) (context.Context, context.CancelFunc) {
 	call, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stopFollowing := context.AfterFunc(ctx, func() {
@@ -61,23 +67,26 @@ func (s *Shutdown) detach(ctx context.Context) (context.Context, context.CancelF
 		}
 	})
 	stopDeadline := context.AfterFunc(s.deadline, cancel)
-	human, cancelHuman := context.WithCancel(ctx)
-	stopHuman := context.AfterFunc(s.begun, cancelHuman)
-	return context.WithValue(call, humanWaitKey{}, human), func() {
+	return context.WithValue(call, humanWaitKey{}, humanWait{ctx, s}), func() {
 		stopFollowing()
 		stopDeadline()
-		stopHuman()
-		cancelHuman()
 		cancel()
 	}
 }
 
-// humanContext is the context to wait for a human under.
-func humanContext(ctx context.Context) context.Context {
-	if human, ok := ctx.Value(humanWaitKey{}).(context.Context); ok {
-		return human
+// humanContext is the context to wait for a human under, made only for a
+// call that asks one; release frees it.
+func humanContext(ctx context.Context) (human context.Context, release func()) {
+	w, ok := ctx.Value(humanWaitKey{}).(humanWait)
+	if !ok {
+		return ctx, func() {}
 	}
-	return ctx
+	human, cancel := context.WithCancel(w.ctx)
+	stop := context.AfterFunc(w.shutdown.begun, cancel)
+	return human, func() {
+		stop()
+		cancel()
+	}
 }
 
 // callGate admits tool calls: none once the shutdown began, and no more
