@@ -3,16 +3,11 @@
 // answer, with none of vast-mcp's schemas, validation, client or
 // guardrails. Whatever vast-mcp costs above it is vast-mcp's own.
 //
-// Built with -tags vastschemas it registers vast-mcp's three tool
-// definitions instead (the same descriptions and JSON Schemas), still
-// without validation or client, to separate what mcp-go spends serving
-// larger schemas from what vast-mcp's own code spends. Without the tag it
-// links nothing of vast-mcp.
-//
-// With -pollable-stdin it reads stdin as vast-mcp does, waiting in the
-// runtime's poller (internal/stdio), and with -single-proc it serves stdio
-// on one processor, as vast-mcp does: the two separate what vast-mcp's way
-// of serving stdio saves from what vast-mcp's code costs.
+// Built with -tags vastschemas it registers every vast-mcp tool definition
+// instead (the same descriptions and JSON Schemas), still without
+// validation or client, to separate what mcp-go spends serving larger
+// schemas from what vast-mcp's own code spends. Without the tag it links
+// nothing of vast-mcp.
 package main
 
 import (
