@@ -19,7 +19,7 @@ import (
 // declaration shows, conformed to its output schema, without the fields it
 // hides, and the one line an agent can quote. Answers drift from the spec:
 // a field of an unexpected type is dropped rather than failing the call.
-func present(spec *toolSpec, body []byte, args []byte, opts Options) (*mcpgo.CallToolResult, error) {
+func present(spec *toolSpec, body []byte, args map[string]any, opts Options) (*mcpgo.CallToolResult, error) {
 	var decoded any
 	if err := json.Unmarshal(body, &decoded); err != nil {
 		return nil, wrongShape(spec, "an answer that is not JSON")
@@ -47,7 +47,7 @@ func present(spec *toolSpec, body []byte, args []byte, opts Options) (*mcpgo.Cal
 	}
 	answer, _ = outputSchemaOf(spec).conform(answer).(map[string]any)
 
-	text := renderLine(spec.Line, argumentValues(args), answer)
+	text := renderLine(spec.Line, args, answer)
 	if spec.note != nil {
 		if note := spec.note(answer); note != "" {
 			text += " " + note
@@ -377,6 +377,12 @@ func lookup(path string, sources ...map[string]any) (string, bool) {
 			return cleanString(v), true
 		case float64:
 			return FormatNumber(v), true
+		case json.Number: // an argument, as the caller wrote it
+			f, err := v.Float64()
+			if err != nil {
+				return "", false
+			}
+			return FormatNumber(f), true
 		case bool:
 			return strconv.FormatBool(v), true
 		}
@@ -384,8 +390,3 @@ func lookup(path string, sources ...map[string]any) (string, bool) {
 	return "", false
 }
 
-func argumentValues(args []byte) map[string]any {
-	var m map[string]any
-	_ = json.Unmarshal(args, &m)
-	return m
-}

@@ -278,7 +278,7 @@ func waitForInstance(spec *toolSpec, vast *gen.Vast, opts Options) server.ToolHa
 			_, never := neverRuns[status]
 			waited := time.Duration(poll-1) * pollInterval
 			if status == "running" || never || poll >= polls {
-				result, err := present(spec, body, args, opts)
+				result, err := present(spec, body, args.values, opts)
 				if err != nil {
 					return failure(spec, op, err, opts), nil
 				}

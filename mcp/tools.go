@@ -127,19 +127,27 @@ func newTool(spec *toolSpec, g *Guardrails) mcpgo.Tool {
 // arguments reads a call's arguments into its operation: the raw JSON,
 // then what the tool offers, then the generated types. Every handler,
 // the declared one and a hook's own, starts here.
-func (spec *toolSpec) arguments(req mcpgo.CallToolRequest) ([]byte, operation, error) {
-	args, err := rawArguments(req)
+func (spec *toolSpec) arguments(req mcpgo.CallToolRequest) (callArguments, operation, error) {
+	raw, err := rawArguments(req)
 	if err != nil {
-		return nil, nil, err
+		return callArguments{}, nil, err
 	}
-	if problems := explainArguments(spec, json.RawMessage(args)); len(problems) > 0 {
-		return nil, nil, &invalidArguments{problems}
+	values, problems := checkArguments(spec, raw)
+	if len(problems) > 0 {
+		return callArguments{}, nil, &invalidArguments{problems}
 	}
-	if err := spec.offered(args); err != nil {
-		return nil, nil, err
+	if err := spec.offered(raw); err != nil {
+		return callArguments{}, nil, err
 	}
-	op, err := spec.decodeCall(args)
-	return args, op, err
+	op, err := spec.decodeCall(raw)
+	return callArguments{raw, values}, op, err
+}
+
+// callArguments are a call's arguments as they arrived and as decoded for
+// the quotable line (numbers as json.Number).
+type callArguments struct {
+	raw    []byte
+	values map[string]any
 }
 
 func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confirmer) server.ToolHandlerFunc {
@@ -184,12 +192,12 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 
 // sendAndPresent makes the call and shapes its answer; a create whose
 // outcome is unknown is settled with reads, never sent again.
-func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, args []byte, opts Options) *mcpgo.CallToolResult {
+func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, args callArguments, opts Options) *mcpgo.CallToolResult {
 	since := time.Now()
-	body, err := spec.send(ctx, vast, op, args)
+	body, err := spec.send(ctx, vast, op, args.raw)
 	if err == nil {
 		var result *mcpgo.CallToolResult
-		if result, err = present(spec, body, args, opts); err == nil {
+		if result, err = present(spec, body, args.values, opts); err == nil {
 			if note := billingNote(spec, factsOf(ctx)); note != "" {
 				appendText(result, note)
 			}

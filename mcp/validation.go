@@ -74,10 +74,6 @@ const (
 // explainArguments validates args against the tool's input schema and
 // describes each problem as "argument: what is wrong".
 func explainArguments(spec *toolSpec, args any) []string {
-	schema, err := inputSchemaOf(spec)
-	if err != nil {
-		return nil
-	}
 	data, ok := args.(json.RawMessage)
 	if !ok {
 		var err error
@@ -85,15 +81,27 @@ func explainArguments(spec *toolSpec, args any) []string {
 			return nil
 		}
 	}
+	_, problems := checkArguments(spec, data)
+	return problems
+}
+
+// checkArguments decodes a call's arguments and lists what breaks the
+// input schema; the decoded object fills the quotable line too.
+func checkArguments(spec *toolSpec, data []byte) (map[string]any, []string) {
+	schema, err := inputSchemaOf(spec)
+	if err != nil {
+		return nil, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var value any
 	if err := dec.Decode(&value); err != nil {
-		return []string{"the arguments are not valid JSON"}
+		return nil, []string{"the arguments are not valid JSON"}
 	}
 	p := &problems{spec: spec}
 	p.walk(value, schema, nil)
-	return p.list()
+	values, _ := value.(map[string]any)
+	return values, p.list()
 }
 
 // problems collects the first maxProblems distinct problems and counts the
