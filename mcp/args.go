@@ -40,7 +40,7 @@ func rawArguments(req mcpgo.CallToolRequest) ([]byte, error) {
 }
 
 // decodeArguments fills an operation's argument struct in one pass. It runs
-// after mcp-go validated the arguments against the input schema; refusing
+// after the arguments were validated against the input schema; refusing
 // unknown fields here is a second line of defence should validation ever be
 // skipped, so that nothing the caller sent is silently dropped.
 func decodeArguments(data []byte, into any) error {

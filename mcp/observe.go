@@ -61,7 +61,7 @@ func outcome(result any) string {
 		}
 	}
 	if r.IsError {
-		return OutcomeInvalid // refused by mcp-go's schema validation, before any handler
+		return OutcomeInvalid // an error result without an outcome: nothing was sent
 	}
 	return OutcomeDone
 }

@@ -6,9 +6,9 @@
 //
 // The tools' names, descriptions and input and output schemas come from
 // openapi.yaml with overlay.yaml applied (see tools.gen.go); the calls go
-// through the generated client in package gen. mcp-go validates every call
-// against the input schema before a handler runs, so a bad argument never
-// reaches the API.
+// through the generated client in package gen. Every handler validates the
+// arguments against the input schema before anything else reads them, so a
+// bad argument never reaches the API.
 package mcp
 
 import (

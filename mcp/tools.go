@@ -213,8 +213,8 @@ func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op oper
 
 // offered refuses an argument the input schema does not offer, though the
 // generated type has a field for it (a query parameter a hook fills, with
-// accept). mcp-go's validation refuses it first; this holds should that
-// ever be skipped, so that no caller reaches what the tool keeps to itself.
+// accept). Validation refuses it first; this holds should that ever be
+// skipped, so that no caller reaches what the tool keeps to itself.
 func (spec *toolSpec) offered(args []byte) error {
 	properties := inputPropertiesOf(spec)
 	unknown := ""
