@@ -389,4 +389,3 @@ func lookup(path string, sources ...map[string]any) (string, bool) {
 	}
 	return "", false
 }
-
