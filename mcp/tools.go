@@ -125,8 +125,9 @@ func newTool(spec *toolSpec, g *Guardrails) mcpgo.Tool {
 }
 
 // arguments reads a call's arguments into its operation: the raw JSON,
-// then what the tool offers, then the generated types. Every handler,
-// the declared one and a hook's own, starts here.
+// checked against the input schema, then against what the tool offers,
+// then decoded into the generated types. Every handler, the declared one
+// and a hook's own, starts here.
 func (spec *toolSpec) arguments(req mcpgo.CallToolRequest) (callArguments, operation, error) {
 	raw, err := rawArguments(req)
 	if err != nil {
