@@ -146,6 +146,12 @@ func (p *problems) walk(value any, s *schemaNode, path []string) {
 	if s == nil {
 		return
 	}
+	if n, ok := value.(json.Number); ok {
+		if problem := numberProblem(n); problem != "" {
+			p.report(at(path) + ": " + problem)
+			return // before any exact arithmetic, whose cost grows with the digits
+		}
+	}
 	for _, all := range s.AllOf {
 		p.walk(value, all, path)
 	}
@@ -241,6 +247,25 @@ func at(path []string) string {
 		return "arguments"
 	}
 	return bound(strings.Join(path, "."), maxProblemText/2)
+}
+
+// maxNumberLength bounds how a number argument may be written: no amount,
+// count or id needs more, and exact comparison costs more with each digit.
+const maxNumberLength = 40
+
+// numberProblem refuses a number no float64 holds, which would reach the
+// API as 0 or fail to decode, and one written longer than maxNumberLength.
+// JSON Schema takes both; an argument never needs them.
+func numberProblem(n json.Number) string {
+	if len(n) > maxNumberLength {
+		return fmt.Sprintf("must be written in at most %d characters", maxNumberLength)
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	mantissa, _, _ := strings.Cut(strings.ToLower(string(n)), "e")
+	if err != nil || f == 0 && strings.ContainsAny(mantissa, "123456789") {
+		return "out of range: beyond ±1.7e308, or too small to tell from 0"
+	}
+	return ""
 }
 
 // compareNumbers compares two JSON numbers exactly: as integers when both

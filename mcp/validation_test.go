@@ -38,6 +38,10 @@ func TestBadArgumentsAreRefusedBeforeAnyRequest(t *testing.T) {
 		{"onstart over 16 KiB", "create_instance", `{"offer_id": 1, "image": "img", "onstart": "` + strings.Repeat("x", 16385) + `"}`, []string{"onstart: must be at most 16384 characters"}},
 		{"empty image", "create_instance", `{"offer_id": 1, "image": ""}`, []string{"image: must not be empty"}},
 		{"nested out of range", "create_instance", `{"offer_id": 1, "image": "img", "volume_info": {"size": 0}}`, []string{"volume_info.size: must be at least 1, got 0"}},
+		// numbers no float64 holds: they would reach the API as 0 or not decode
+		{"price too small to tell from 0", "create_instance", `{"offer_id": 1, "image": "img", "price": 1e-1000001}`, []string{"price: out of range"}},
+		{"disk negative and too small", "create_instance", `{"offer_id": 1, "image": "img", "disk": -1e-1000001}`, []string{"disk: out of range"}},
+		{"a number of hundreds of digits", "create_endpoint", `{"target_util": 0.` + strings.Repeat("9", 400) + `}`, []string{"target_util: must be written in at most 40 characters"}},
 		// not in an enum
 		{"unknown runtype", "create_instance", `{"offer_id": 1, "image": "img", "runtype": "docker"}`, []string{`runtype: must be one of "ssh"`, `got "docker"`}},
 		{"unknown target_state", "create_instance", `{"offer_id": 1, "image": "img", "target_state": "paused"}`, []string{"target_state: must be one of"}},
