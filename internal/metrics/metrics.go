@@ -7,8 +7,8 @@
 // It is built on github.com/VictoriaMetrics/metrics rather than
 // prometheus/client_golang: the latter's package initialisation (its
 // default registry's collectors, protobuf descriptors) ran at every start
-// of the binary, stdio included, where no metric is ever served, and more
-// than doubled its size (BENCHMARKS.md).
+// of the binary, stdio included, where no metric is ever served, and it
+// made the binary 21.7 MiB instead of 12.2 (BENCHMARKS.md).
 package metrics
 
 import (
