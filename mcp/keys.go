@@ -44,8 +44,6 @@ type keyScanner struct {
 	path []string // the keys down to the current object, for the error
 	err  error
 	bad  bool
-	// topKey, when set, is told each key of the outermost object.
-	topKey func(key string)
 }
 
 func (k *keyScanner) space() {
@@ -121,9 +119,6 @@ func (k *keyScanner) object(foldCase bool, depth int) {
 			return
 		}
 		key := k.str()
-		if depth == 0 && k.topKey != nil {
-			k.topKey(key)
-		}
 		first, dup := "", false
 		if seenMap != nil {
 			first, dup = seenMap[k.id(key, foldCase)]

@@ -125,8 +125,9 @@ func newTool(spec *toolSpec, g *Guardrails) mcpgo.Tool {
 }
 
 // arguments reads a call's arguments into its operation: the raw JSON,
-// checked against the input schema, then against what the tool offers,
-// then decoded into the generated types. Every handler, the declared one
+// checked against the input schema (closed: an argument it does not offer
+// is refused, though the generated type may have a field for it), then
+// decoded into the generated types. Every handler, the declared one
 // and a hook's own, starts here.
 func (spec *toolSpec) arguments(req mcpgo.CallToolRequest) (callArguments, operation, error) {
 	raw, err := rawArguments(req)
@@ -136,9 +137,6 @@ func (spec *toolSpec) arguments(req mcpgo.CallToolRequest) (callArguments, opera
 	values, problems := checkArguments(spec, raw)
 	if len(problems) > 0 {
 		return callArguments{}, nil, &invalidArguments{problems}
-	}
-	if err := spec.offered(raw); err != nil {
-		return callArguments{}, nil, err
 	}
 	op, err := spec.decodeCall(raw)
 	return callArguments{raw, values}, op, err
@@ -210,25 +208,6 @@ func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op oper
 		return settled(ctx, spec, vast, op, since, result, opts)
 	}
 	return result
-}
-
-// offered refuses an argument the input schema does not offer, though the
-// generated type has a field for it (a query parameter a hook fills, with
-// accept). Validation refuses it first; this holds should that ever be
-// skipped, so that no caller reaches what the tool keeps to itself.
-func (spec *toolSpec) offered(args []byte) error {
-	properties := inputPropertiesOf(spec)
-	unknown := ""
-	k := keyScanner{data: args, topKey: func(name string) {
-		if _, ok := properties[name]; !ok && unknown == "" {
-			unknown = name
-		}
-	}}
-	k.value(false, 0)
-	if k.bad || unknown == "" {
-		return nil // decodeCall names what is wrong
-	}
-	return &argError{arg: unknown, reason: "unknown argument"}
 }
 
 var inputProperties sync.Map // tool name -> map[string]json.RawMessage
