@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math/big"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,10 +21,11 @@ import (
 // ("price: must be at most 128, got 500"). TestValidationAgreesWithJSONSchema
 // and FuzzValidationAgreesWithJSONSchema hold it to a JSON Schema validator.
 
-// schemaNode is the part of a generated input schema the explanation
-// reads: the keywords internal/specgen/convert.go emits, no others. Its own
-// walk, instead of a general validator, reads it in one pass and words each
-// problem for the caller.
+// schemaNode is a generated input schema as the walk reads it: the
+// keywords internal/specgen/convert.go emits, no others. Its own walk,
+// instead of a general validator, reads it in one pass and words each
+// problem for the caller. A schema with any other keyword is refused when
+// read (inputSchemaOf), so that no constraint goes unchecked.
 type schemaNode struct {
 	Type                 any                    `json:"type"`
 	Enum                 []any                  `json:"enum"`
@@ -31,6 +33,7 @@ type schemaNode struct {
 	Maximum              *json.Number           `json:"maximum"`
 	MinLength            *int                   `json:"minLength"`
 	MaxLength            *int                   `json:"maxLength"`
+	Pattern              string                 `json:"pattern"`
 	MinItems             *int                   `json:"minItems"`
 	MaxItems             *int                   `json:"maxItems"`
 	Properties           map[string]*schemaNode `json:"properties"`
@@ -39,6 +42,18 @@ type schemaNode struct {
 	Items                *schemaNode            `json:"items"`
 	AnyOf                []*schemaNode          `json:"anyOf"`
 	AllOf                []*schemaNode          `json:"allOf"`
+
+	// Annotations, for the agent to read; they constrain nothing.
+	Title       json.RawMessage `json:"title"`
+	Description json.RawMessage `json:"description"`
+	Default     json.RawMessage `json:"default"`
+	Format      json.RawMessage `json:"format"`
+	Deprecated  json.RawMessage `json:"deprecated"`
+
+	// Made once by prepare.
+	pattern *regexp.Regexp
+	closed  bool        // additionalProperties: false
+	each    *schemaNode // additionalProperties as a schema: every other value's
 }
 
 var inputSchemas sync.Map // tool name -> *schemaNode
@@ -47,14 +62,61 @@ func inputSchemaOf(spec *toolSpec) (*schemaNode, error) {
 	if s, ok := inputSchemas.Load(spec.Name); ok {
 		return s.(*schemaNode), nil
 	}
-	dec := json.NewDecoder(strings.NewReader(spec.InputSchema))
-	dec.UseNumber()
 	var s schemaNode
-	if err := dec.Decode(&s); err != nil {
+	if err := decodeSchema([]byte(spec.InputSchema), &s); err != nil {
 		return nil, err
 	}
 	inputSchemas.Store(spec.Name, &s)
 	return &s, nil
+}
+
+// decodeSchema reads a schema, refusing any keyword schemaNode does not
+// name, and prepares it.
+func decodeSchema(data []byte, into *schemaNode) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		return err
+	}
+	return into.prepare()
+}
+
+// prepare compiles the patterns and reads additionalProperties, through
+// every subschema, once instead of on every call.
+func (s *schemaNode) prepare() error {
+	if s.Pattern != "" {
+		re, err := regexp.Compile(s.Pattern)
+		if err != nil {
+			return fmt.Errorf("pattern %q: %w", s.Pattern, err)
+		}
+		s.pattern = re
+	}
+	switch extra := bytes.TrimSpace(s.AdditionalProperties); {
+	case len(extra) == 0, string(extra) == "true":
+	case string(extra) == "false":
+		s.closed = true
+	case extra[0] == '{':
+		s.each = &schemaNode{}
+		if err := decodeSchema(extra, s.each); err != nil {
+			return fmt.Errorf("additionalProperties: %w", err)
+		}
+	default:
+		return fmt.Errorf("additionalProperties is %s, neither a schema nor a boolean", extra)
+	}
+	children := slices.Concat(s.AnyOf, s.AllOf, slices.Collect(maps.Values(s.Properties)))
+	if s.Items != nil {
+		children = append(children, s.Items)
+	}
+	for _, child := range children {
+		if child == nil {
+			return fmt.Errorf("a subschema is null")
+		}
+		if err := child.prepare(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // invalidArguments is a call whose arguments break the input schema.
@@ -90,7 +152,7 @@ func explainArguments(spec *toolSpec, args any) []string {
 func checkArguments(spec *toolSpec, data []byte) (map[string]any, []string) {
 	schema, err := inputSchemaOf(spec)
 	if err != nil { // a generated schema always reads (TestToolSnapshots); refuse rather than pass
-		return nil, []string{"the tool's input schema cannot be read, so no call to it is checked or sent"}
+		return nil, []string{bound(fmt.Sprintf("the tool's input schema cannot be checked (%v), so no call to it is sent", err), maxProblemText)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -185,6 +247,9 @@ func (p *problems) walk(value any, s *schemaNode, path []string) {
 		if s.MaxLength != nil && n > *s.MaxLength {
 			p.report(fmt.Sprintf("%s: must be at most %d characters, got %d", at(path), *s.MaxLength, n))
 		}
+		if s.pattern != nil && !s.pattern.MatchString(v) {
+			p.report(fmt.Sprintf("%s: must match the pattern %s", at(path), bound(s.Pattern, maxShownValue)))
+		}
 	case []any:
 		if s.MinItems != nil && len(v) < *s.MinItems {
 			p.report(fmt.Sprintf("%s: must have at least %d items, got %d", at(path), *s.MinItems, len(v)))
@@ -205,12 +270,7 @@ func (p *problems) walk(value any, s *schemaNode, path []string) {
 				p.report(at(append(path, name)) + ": required")
 			}
 		}
-		closed := string(s.AdditionalProperties) == "false"
-		var each *schemaNode // a map's values (additionalProperties as a schema)
-		if bytes.HasPrefix(s.AdditionalProperties, []byte("{")) {
-			each = &schemaNode{}
-			_ = json.Unmarshal(s.AdditionalProperties, each)
-		}
+		closed, each := s.closed, s.each
 		// In name order, so that the same arguments are described alike.
 		var few [16]string
 		names := slices.AppendSeq(few[:0], maps.Keys(v))

@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -189,6 +190,9 @@ func edges(s *schemaNode) []any {
 	if len(s.Enum) > 0 {
 		out = append(out, s.Enum[len(s.Enum)-1], "not one of them")
 	}
+	if s.Pattern != "" {
+		out = append(out, "0", "A", "a-b", " ", "\n")
+	}
 	if s.Items != nil {
 		for _, v := range edges(s.Items)[:5] {
 			out = append(out, []any{v})
@@ -210,4 +214,54 @@ func first(list []string) string {
 		return ""
 	}
 	return list[0]
+}
+
+// TestSchemaKeywordsAreCheckedOrStopEveryCall: the schema walk is the only
+// check between an agent and the API, so every keyword the generator can
+// emit (internal/specgen/convert.go) is either checked or an annotation,
+// and a schema with any other keyword refuses every call instead of
+// letting that constraint go unchecked.
+func TestSchemaKeywordsAreCheckedOrStopEveryCall(t *testing.T) {
+	const (
+		label       = `{"type":"object","additionalProperties":false,"properties":{"label":{"type":"string","pattern":"^vast-[a-z]+$"}}}`
+		labels      = `{"type":"object","additionalProperties":false,"properties":{"labels":{"type":"array","items":{"type":"string","pattern":"^[a-z]+$"}}}}`
+		env         = `{"type":"object","additionalProperties":false,"properties":{"env":{"type":"object","additionalProperties":{"type":"string","pattern":"^[0-9]+$"}}}}`
+		annotations = `{"type":"object","additionalProperties":false,"properties":{"url":{"type":"string","description":"d","title":"t","default":"x","format":"uri","deprecated":true}}}`
+	)
+	tests := []struct {
+		name, schema, args string
+		accepted           bool
+		oracle             bool // a JSON Schema validator decides the same way
+	}{
+		{"pattern matched", label, `{"label":"vast-abc"}`, true, true},
+		{"pattern broken", label, `{"label":"other"}`, false, true},
+		{"pattern broken in an item", labels, `{"labels":["ok","NO"]}`, false, true},
+		{"pattern matched in every item", labels, `{"labels":["ok","fine"]}`, true, true},
+		{"pattern broken in a map value", env, `{"env":{"A":"12","B":"x"}}`, false, true},
+		{"pattern matched in every map value", env, `{"env":{"A":"12"}}`, true, true},
+		{"annotations constrain nothing", annotations, `{"url":"not a url"}`, true, true},
+		{"a keyword the walk does not read", `{"type":"object","properties":{"a":{"type":"string","const":"x"}}}`, `{"a":"x"}`, false, false},
+		{"one nested in anyOf", `{"type":"object","properties":{"a":{"anyOf":[{"type":"string","multipleOf":2},{"type":"integer"}]}}}`, `{"a":1}`, false, false},
+		{"one in a map's value schema", `{"type":"object","additionalProperties":{"type":"string","oneOf":[{"maxLength":2}]}}`, `{"a":"x"}`, false, false},
+		{"one in items", `{"type":"object","properties":{"a":{"type":"array","items":{"not":{"type":"string"}}}}}`, `{"a":[1]}`, false, false},
+		{"a pattern Go cannot compile", `{"type":"object","properties":{"a":{"type":"string","pattern":"(?<=x)y"}}}`, `{"a":"xy"}`, false, false},
+		{"additionalProperties neither a schema nor a boolean", `{"type":"object","additionalProperties":3}`, `{"a":1}`, false, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := &toolSpec{Name: fmt.Sprintf("keyword_case_%d", i), InputSchema: tt.schema}
+			values, problems := checkArguments(spec, []byte(tt.args))
+			if tt.accepted {
+				assert.Empty(t, problems)
+				assert.NotNil(t, values)
+			} else {
+				assert.NotEmpty(t, problems, "nothing may reach the API unchecked")
+			}
+			if tt.oracle {
+				schema, err := compileInputSchema(spec)
+				require.NoError(t, err)
+				agreesWithJSONSchema(t, spec, schema, []byte(tt.args))
+			}
+		})
+	}
 }
