@@ -229,11 +229,15 @@ func (p *problems) walk(value any, s *schemaNode, path []string) {
 	}
 	switch v := value.(type) {
 	case json.Number:
-		if s.Minimum != nil && compareNumbers(v, *s.Minimum) < 0 {
-			p.report(fmt.Sprintf("%s: must be at least %s, got %s", at(path), numberText(*s.Minimum), bound(numberText(v), maxShownValue)))
+		if s.Minimum != nil {
+			if order, ok := compareNumbers(v, *s.Minimum); !ok || order < 0 {
+				p.report(fmt.Sprintf("%s: must be at least %s, got %s", at(path), numberText(*s.Minimum), bound(numberText(v), maxShownValue)))
+			}
 		}
-		if s.Maximum != nil && compareNumbers(v, *s.Maximum) > 0 {
-			p.report(fmt.Sprintf("%s: must be at most %s, got %s", at(path), numberText(*s.Maximum), bound(numberText(v), maxShownValue)))
+		if s.Maximum != nil {
+			if order, ok := compareNumbers(v, *s.Maximum); !ok || order > 0 {
+				p.report(fmt.Sprintf("%s: must be at most %s, got %s", at(path), numberText(*s.Maximum), bound(numberText(v), maxShownValue)))
+			}
 		}
 	case string:
 		n := utf8.RuneCountInString(v)
@@ -313,36 +317,48 @@ func at(path []string) string {
 // count or id needs more, and exact comparison costs more with each digit.
 const maxNumberLength = 40
 
+// maxExponent bounds a number's written exponent. Within maxNumberLength a
+// float64 never needs one much past 340, and math/big, which compares
+// numbers exactly, cannot read one past int64 at all.
+const maxExponent = 1000
+
 // numberProblem refuses a number no float64 holds, which would reach the
-// API as 0 or fail to decode, and one written longer than maxNumberLength.
-// JSON Schema takes both; an argument never needs them.
+// API as 0 or fail to decode, one written longer than maxNumberLength, and
+// one whose exponent is past maxExponent, which could not be compared with
+// a bound. JSON Schema takes all three; an argument never needs them.
 func numberProblem(n json.Number) string {
 	if len(n) > maxNumberLength {
 		return fmt.Sprintf("must be written in at most %d characters", maxNumberLength)
 	}
+	mantissa, exponent, scientific := strings.Cut(strings.ToLower(string(n)), "e")
 	f, err := strconv.ParseFloat(string(n), 64)
-	mantissa, _, _ := strings.Cut(strings.ToLower(string(n)), "e")
 	if err != nil || f == 0 && strings.ContainsAny(mantissa, "123456789") {
 		return "out of range: beyond ±1.7e308, or too small to tell from 0"
+	}
+	if scientific {
+		if e, err := strconv.Atoi(exponent); err != nil || e < -maxExponent || e > maxExponent {
+			return fmt.Sprintf("must be written with an exponent between -%d and %d", maxExponent, maxExponent)
+		}
 	}
 	return ""
 }
 
-// compareNumbers compares two JSON numbers exactly: as integers when both
-// are plain integers that fit, else as rationals.
-func compareNumbers(a, b json.Number) int {
+// compareNumbers compares two JSON numbers exactly: as float64 when both
+// are short decimals, else as rationals. ok is false when either cannot be
+// read exactly; a caller then refuses the value rather than pass a bound.
+func compareNumbers(a, b json.Number) (order int, ok bool) {
 	if shortDecimal(a) && shortDecimal(b) {
 		// Fifteen significant digits survive float64 exactly, in order.
 		x, _ := strconv.ParseFloat(string(a), 64)
 		y, _ := strconv.ParseFloat(string(b), 64)
-		return cmp.Compare(x, y)
+		return cmp.Compare(x, y), true
 	}
 	x, okA := new(big.Rat).SetString(string(a))
 	y, okB := new(big.Rat).SetString(string(b))
 	if !okA || !okB {
-		return 0 // not a number a decoder hands over; nothing to compare
+		return 0, false
 	}
-	return x.Cmp(y)
+	return x.Cmp(y), true
 }
 
 // shortDecimal reports whether n is written without an exponent in at most

@@ -164,7 +164,7 @@ func accepted(s *schemaNode) any {
 // edges are values on and past each bound of the schema, and of each
 // other type.
 func edges(s *schemaNode) []any {
-	out := []any{nil, true, "", "x", 0, -1, 1, 1.5, 1e300, json.Number("1e-1000001"), json.Number("-0"), json.Number("1." + strings.Repeat("0", 40)),
+	out := []any{nil, true, "", "x", 0, -1, 1, 1.5, 1e300, json.Number("1e-1000001"), json.Number("0e99999999999999999999"), json.Number("-0.0e-1001"), json.Number("1e1000"), json.Number("-0"), json.Number("1." + strings.Repeat("0", 40)),
 		[]any{}, []any{"x"}, map[string]any{}, map[string]any{"k": "v"}}
 	if s == nil {
 		return out

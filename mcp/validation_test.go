@@ -41,6 +41,10 @@ func TestBadArgumentsAreRefusedBeforeAnyRequest(t *testing.T) {
 		// numbers no float64 holds: they would reach the API as 0 or not decode
 		{"price too small to tell from 0", "create_instance", `{"offer_id": 1, "image": "img", "price": 1e-1000001}`, []string{"price: out of range"}},
 		{"disk negative and too small", "create_instance", `{"offer_id": 1, "image": "img", "disk": -1e-1000001}`, []string{"disk: out of range"}},
+		// zero, but with an exponent exact arithmetic cannot read: a bound must not pass by default
+		{"price zero with a huge exponent", "create_instance", `{"offer_id": 1, "image": "img", "price": 0e99999999999999999999}`, []string{"price: must be written with an exponent between -1000 and 1000"}},
+		{"disk zero with a huge negative exponent", "create_instance", `{"offer_id": 1, "image": "img", "disk": -0.0e-99999999999999999999}`, []string{"disk: must be written with an exponent between -1000 and 1000"}},
+		{"an integer with a huge exponent", "create_instance", `{"offer_id": 1, "image": "img", "volume_info": {"size": 0e9223372036854775808}}`, []string{"volume_info.size: must be written with an exponent"}},
 		{"a number of hundreds of digits", "create_endpoint", `{"target_util": 0.` + strings.Repeat("9", 400) + `}`, []string{"target_util: must be written in at most 40 characters"}},
 		// not in an enum
 		{"unknown runtype", "create_instance", `{"offer_id": 1, "image": "img", "runtype": "docker"}`, []string{`runtype: must be one of "ssh"`, `got "docker"`}},
