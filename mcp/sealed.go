@@ -154,9 +154,11 @@ var (
 	errExpired = errors.New("expired")
 )
 
-// spentMargin keeps a spent id past its state's expiry, so that a replica
-// whose clock is behind, by as much, still finds it spent.
-const spentMargin = confirmTTL
+// spentMargin keeps a spent id past its state's expiry. The state's expiry
+// is read on the wall clock, the id's on the store's own (monotonic in
+// memory, Redis's): a replica whose clock is behind, or a wall clock
+// stepped back (an NTP correction), by less than this still finds it spent.
+const spentMargin = time.Hour
 
 // take redeems a state once, deciding expiry on one reading of the clock.
 // A forged, altered or spent state is not ok.

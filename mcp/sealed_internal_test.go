@@ -130,6 +130,17 @@ func TestSealedConfirmations(t *testing.T) {
 	now, behind = now.Add(2*time.Minute+2*time.Second), behind.Add(2*time.Minute+2*time.Second)
 	assert.Contains(t, refusal(answer(slow, state, shown)), "already used", "expired on a's clock, not on the slow one's: still spent")
 
+	// The wall clock steps back (an NTP correction) after an approval while
+	// the store's own time, monotonic in memory or Redis's, runs on.
+	wall, storeTime := now, now
+	store := NewMemorySpentStates()
+	store.now = func() time.Time { return storeTime }
+	stepped := replica(t, oldKey, store, &wall)
+	state = ask(stepped, shown)
+	assert.Nil(t, answer(stepped, state, shown))
+	storeTime, wall = storeTime.Add(52*time.Minute), wall.Add(52*time.Minute-50*time.Minute)
+	assert.Contains(t, refusal(answer(stepped, state, shown)), "already used", "a clock stepped back 50 minutes does not make a state redeemable twice")
+
 	full := NewMemorySpentStates()
 	for i := range maxSpent {
 		_, err := full.Spend(ctx, strconv.Itoa(i), time.Hour)
