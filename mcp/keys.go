@@ -14,9 +14,9 @@ import (
 // spellings mcp-go reads as one ("arguments" then "Arguments"). mcp-go
 // matches keys case-insensitively and keeps the last; a policy proxy in
 // front may read the first or only the exact spelling, and so approve other
-// values than the server acts on. Inside a tool's arguments the keys are
-// data (an environment may hold both PATH and Path), so only an exact
-// repeat counts there; the input schema refuses unknown spellings.
+// values than the server acts on. A tool's arguments are left to the tool
+// (repeatedArgumentKeys), which refuses a repeat there as a result the agent
+// can act on; no other method this server answers takes params.arguments.
 //
 // It runs on every request before mcp-go decodes it; a message that is
 // not JSON is left to mcp-go, which answers it with a parse error.
@@ -25,11 +25,32 @@ func refuseAmbiguousKeys(_ context.Context, _ any, message any) error {
 	if !ok {
 		return nil
 	}
-	var path [4]string // params.arguments and what a value nests under them
+	var path [4]string
 	k := keyScanner{data: raw, path: path[:0]}
-	k.value(true, 0)
+	k.value(keysFolded, 0)
 	return k.err
 }
+
+// repeatedArgumentKeys refuses tool arguments that name a key twice, at any
+// depth. Keys there are data (an environment may hold both PATH and Path),
+// so only an exact repeat counts; the input schema refuses unknown
+// spellings.
+func repeatedArgumentKeys(args []byte) error {
+	var path [4]string
+	path[0] = "arguments"
+	k := keyScanner{data: args, path: path[:1]}
+	k.value(keysExact, 0)
+	return k.err
+}
+
+// keyRule is how an object's keys are compared for repeats.
+type keyRule int
+
+const (
+	keysFolded    keyRule = iota // as mcp-go reads them: case-insensitively
+	keysExact                    // as data: only exact repeats
+	keysUnchecked                // a tool's arguments, which the tool checks
+)
 
 // maxKeyDepth stops the walk where encoding/json stops decoding (mcp-go
 // refuses deeper messages before this hook runs).
@@ -57,8 +78,8 @@ func (k *keyScanner) space() {
 	}
 }
 
-// value walks one value; foldCase compares keys as mcp-go reads them.
-func (k *keyScanner) value(foldCase bool, depth int) {
+// value walks one value, comparing the keys of its objects by rule.
+func (k *keyScanner) value(rule keyRule, depth int) {
 	k.space()
 	if k.pos >= len(k.data) || k.err != nil || k.bad || depth > maxKeyDepth {
 		k.bad = true
@@ -66,7 +87,7 @@ func (k *keyScanner) value(foldCase bool, depth int) {
 	}
 	switch k.data[k.pos] {
 	case '{':
-		k.object(foldCase, depth)
+		k.object(rule, depth)
 	case '[':
 		k.pos++
 		k.space()
@@ -76,7 +97,7 @@ func (k *keyScanner) value(foldCase bool, depth int) {
 		}
 		k.path = append(k.path, "[]")
 		for !k.bad && k.err == nil {
-			k.value(foldCase, depth+1)
+			k.value(rule, depth+1)
 			k.space()
 			if k.pos >= len(k.data) {
 				k.bad = true
@@ -101,13 +122,9 @@ func (k *keyScanner) value(foldCase bool, depth int) {
 	}
 }
 
-func (k *keyScanner) object(foldCase bool, depth int) {
+func (k *keyScanner) object(rule keyRule, depth int) {
 	k.pos++ // {
-	// Objects here are small: their keys are compared in place until there
-	// are too many, then kept in a map under one spelling per class.
-	var few [16]string
-	seen := few[:0]
-	var seenMap map[string]string
+	var keys objectKeys
 	for !k.bad && k.err == nil {
 		k.space()
 		if k.pos < len(k.data) && k.data[k.pos] == '}' {
@@ -119,30 +136,10 @@ func (k *keyScanner) object(foldCase bool, depth int) {
 			return
 		}
 		key := k.str()
-		first, dup := "", false
-		if seenMap != nil {
-			first, dup = seenMap[k.id(key, foldCase)]
-		} else {
-			for _, s := range seen {
-				if s == key || foldCase && strings.EqualFold(s, key) {
-					first, dup = s, true
-					break
-				}
-			}
-		}
-		if dup {
-			k.err = ambiguousKey(joinPath(k.path), first, key)
-			return
-		}
-		switch {
-		case seenMap != nil:
-			seenMap[k.id(key, foldCase)] = key
-		case len(seen) < len(few):
-			seen = append(seen, key)
-		default:
-			seenMap = make(map[string]string, 2*len(few))
-			for _, s := range append(seen, key) {
-				seenMap[k.id(s, foldCase)] = s
+		if rule != keysUnchecked {
+			if first, dup := keys.remember(k, key, rule == keysFolded); dup {
+				k.err = ambiguousKey(joinPath(k.path), first, key)
+				return
 			}
 		}
 		k.space()
@@ -152,9 +149,11 @@ func (k *keyScanner) object(foldCase bool, depth int) {
 		}
 		k.pos++
 		k.path = append(k.path, key)
-		// Inside a tool's arguments keys are data: only exact repeats count.
-		arguments := len(k.path) == 2 && k.path[0] == "params" && key == "arguments"
-		k.value(foldCase && !arguments, depth+1)
+		inner := rule
+		if rule == keysFolded && len(k.path) == 2 && k.path[0] == "params" && key == "arguments" {
+			inner = keysUnchecked
+		}
+		k.value(inner, depth+1)
 		k.path = k.path[:len(k.path)-1]
 		k.space()
 		if k.pos >= len(k.data) {
@@ -170,6 +169,41 @@ func (k *keyScanner) object(foldCase bool, depth int) {
 			k.bad = true
 		}
 	}
+}
+
+// objectKeys are the keys an object has named so far. Objects here are
+// small: keys are compared in place until there are more than len(few),
+// then kept in a map under one spelling per class.
+type objectKeys struct {
+	few  [16]string
+	n    int
+	byID map[string]string
+}
+
+// remember records key, or reports the key it repeats.
+func (o *objectKeys) remember(k *keyScanner, key string, foldCase bool) (first string, dup bool) {
+	if o.byID != nil {
+		id := k.id(key, foldCase)
+		if first, dup = o.byID[id]; !dup {
+			o.byID[id] = key
+		}
+		return first, dup
+	}
+	for _, s := range o.few[:o.n] {
+		if s == key || foldCase && strings.EqualFold(s, key) {
+			return s, true
+		}
+	}
+	if o.n < len(o.few) {
+		o.few[o.n] = key
+		o.n++
+		return "", false
+	}
+	o.byID = make(map[string]string, 2*len(o.few))
+	for _, s := range append(o.few[:], key) {
+		o.byID[k.id(s, foldCase)] = s
+	}
+	return "", false
 }
 
 // joinPath writes a key path as the message nests it: params.arguments.x[].

@@ -125,7 +125,7 @@ func newTool(spec *toolSpec, g *Guardrails) mcpgo.Tool {
 }
 
 // arguments reads a call's arguments into its operation: the raw JSON,
-// checked against the input schema (closed: an argument it does not offer
+// each key named once, checked against the input schema (closed: an argument it does not offer
 // is refused, though the generated type may have a field for it), then
 // decoded into the generated types. Every handler, the declared one
 // and a hook's own, starts here.
@@ -133,6 +133,9 @@ func (spec *toolSpec) arguments(req mcpgo.CallToolRequest) (callArguments, opera
 	raw, err := rawArguments(req)
 	if err != nil {
 		return callArguments{}, nil, err
+	}
+	if err := repeatedArgumentKeys(raw); err != nil {
+		return callArguments{}, nil, &invalidArguments{[]string{err.Error()}}
 	}
 	values, problems := checkArguments(spec, raw)
 	if len(problems) > 0 {
