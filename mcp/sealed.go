@@ -55,10 +55,12 @@ func ParseStateKeys(s string) ([][]byte, error) {
 
 // SpentStates remembers the confirmations already redeemed.
 type SpentStates interface {
-	// Spend reports whether id was unspent, and spends it; it need be
-	// remembered for ttl only (the state expires then). An error means
-	// nobody can tell: the confirmation is refused.
-	Spend(ctx context.Context, id string, ttl time.Duration) (bool, error)
+	// Spend reports whether id was unspent, and spends it. It need be
+	// remembered until expires, its state's expiry on the wall clock of
+	// the process that redeems it; a store shared by processes keeps it
+	// longer, by as much as their clocks may differ or step back. An error
+	// means nobody can tell: the confirmation is refused.
+	Spend(ctx context.Context, id string, expires time.Time) (bool, error)
 }
 
 type sealedStates struct {
@@ -154,12 +156,6 @@ var (
 	errExpired = errors.New("expired")
 )
 
-// spentMargin keeps a spent id past its state's expiry. The state's expiry
-// is read on the wall clock, the id's on the store's own (monotonic in
-// memory, Redis's): a replica whose clock is behind, or a wall clock
-// stepped back (an NTP correction), by less than this still finds it spent.
-const spentMargin = time.Hour
-
 // take redeems a state once, deciding expiry on one reading of the clock.
 // A forged, altered or spent state is not ok.
 func (cf *confirmer) take(ctx context.Context, state string) (pendingConfirmation, bool, error) {
@@ -167,11 +163,10 @@ func (cf *confirmer) take(ctx context.Context, state string) (pendingConfirmatio
 	if !ok {
 		return p, false, nil
 	}
-	ttl := p.expires.Sub(cf.now())
-	if ttl <= 0 {
+	if !cf.now().Before(p.expires) {
 		return p, false, errExpired
 	}
-	first, err := cf.sealed.spent.Spend(ctx, id, ttl+spentMargin)
+	first, err := cf.sealed.spent.Spend(ctx, id, p.expires)
 	switch {
 	case errors.Is(err, errTooManySpent):
 		return p, false, errTooManySpent
@@ -181,14 +176,18 @@ func (cf *confirmer) take(ctx context.Context, state string) (pendingConfirmatio
 	return p, first, nil
 }
 
-// MemorySpentStates keeps spent ids in this process.
+// MemorySpentStates keeps spent ids in this process, each until its
+// state's expiry on the wall clock, the one take decides expiry on: a
+// clock stepped back keeps an id longer instead of ending it while its
+// state is still valid.
 type MemorySpentStates struct {
-	mu    sync.Mutex
-	spent map[string]time.Time
-	now   func() time.Time
+	mu     sync.Mutex
+	spent  map[string]time.Time
+	now    func() time.Time
+	margin time.Duration // kept past expiry; tests set it to stand for a shared store
 }
 
-// maxSpent bounds the ids kept; each lives confirmTTL+spentMargin at most.
+// maxSpent bounds the ids kept; each lives confirmTTL at most.
 const maxSpent = 100_000
 
 // NewMemorySpentStates returns an in-process SpentStates.
@@ -197,10 +196,10 @@ func NewMemorySpentStates() *MemorySpentStates {
 }
 
 // Spend implements SpentStates.
-func (m *MemorySpentStates) Spend(_ context.Context, id string, ttl time.Duration) (bool, error) {
+func (m *MemorySpentStates) Spend(_ context.Context, id string, expires time.Time) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.now()
+	now := m.now().Round(0) // the wall clock, without the monotonic reading
 	if until, ok := m.spent[id]; ok && now.Before(until) {
 		return false, nil
 	}
@@ -214,6 +213,6 @@ func (m *MemorySpentStates) Spend(_ context.Context, id string, ttl time.Duratio
 			return false, errTooManySpent
 		}
 	}
-	m.spent[id] = now.Add(ttl)
+	m.spent[id] = expires.Add(m.margin)
 	return true, nil
 }

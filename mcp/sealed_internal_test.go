@@ -18,7 +18,7 @@ import (
 
 type failingSpent struct{}
 
-func (failingSpent) Spend(context.Context, string, time.Duration) (bool, error) {
+func (failingSpent) Spend(context.Context, string, time.Time) (bool, error) {
 	return false, errors.New("redis: connection refused")
 }
 
@@ -52,6 +52,7 @@ func TestSealedConfirmations(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	spent := NewMemorySpentStates() // stands for Redis: shared by the replicas
 	spent.now = func() time.Time { return now }
+	spent.margin = time.Hour // as Redis keeps ids past expiry (redisstore)
 	a, b, c := replica(t, oldKey, spent, &now), replica(t, oldKey, spent, &now), replica(t, rotated, spent, &now)
 	stranger := replica(t, newKey, spent, &now)
 
@@ -135,6 +136,7 @@ func TestSealedConfirmations(t *testing.T) {
 	wall, storeTime := now, now
 	store := NewMemorySpentStates()
 	store.now = func() time.Time { return storeTime }
+	store.margin = time.Hour // as Redis keeps ids past expiry (redisstore)
 	stepped := replica(t, oldKey, store, &wall)
 	state = ask(stepped, shown)
 	assert.Nil(t, answer(stepped, state, shown))
@@ -142,8 +144,9 @@ func TestSealedConfirmations(t *testing.T) {
 	assert.Contains(t, refusal(answer(stepped, state, shown)), "already used", "a clock stepped back 50 minutes does not make a state redeemable twice")
 
 	full := NewMemorySpentStates()
+	full.now = func() time.Time { return now }
 	for i := range maxSpent {
-		_, err := full.Spend(ctx, strconv.Itoa(i), time.Hour)
+		_, err := full.Spend(ctx, strconv.Itoa(i), now.Add(time.Hour))
 		require.NoError(t, err)
 	}
 	crowded := replica(t, oldKey, full, &now)
@@ -185,4 +188,33 @@ func TestParseStateKeys(t *testing.T) {
 			assert.Len(t, keys, tt.n)
 		})
 	}
+}
+
+// In process, a redeemed confirmation's id lasts exactly as long as its
+// state, on the clock that decides the state's expiry: a flood of redeemed
+// states locks approvals out only until those states expire, and a wall
+// clock stepped back keeps an id spent for as long as its state is valid.
+func TestInProcessSpentIDsLastAsLongAsTheirStates(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	store := NewMemorySpentStates()
+	store.now = func() time.Time { return now }
+	expires := now.Add(confirmTTL)
+	for i := range maxSpent {
+		first, err := store.Spend(ctx, strconv.Itoa(i), expires)
+		require.NoError(t, err)
+		require.True(t, first)
+	}
+	_, err := store.Spend(ctx, "next", now.Add(confirmTTL))
+	require.ErrorIs(t, err, errTooManySpent)
+
+	now = expires
+	first, err := store.Spend(ctx, "next", now.Add(confirmTTL))
+	require.NoError(t, err)
+	assert.True(t, first, "the flood's states have expired, and their ids with them")
+
+	now = now.Add(-50 * time.Minute) // the wall clock steps back
+	again, err := store.Spend(ctx, "next", now.Add(confirmTTL))
+	require.NoError(t, err)
+	assert.False(t, again, "spent while its state is still valid on the stepped-back clock")
 }

@@ -40,7 +40,14 @@ type Spent struct{ rdb redis.UniversalClient }
 // NewSpent returns the shared spent-confirmation store.
 func NewSpent(rdb redis.UniversalClient) *Spent { return &Spent{rdb: rdb} }
 
-// Spend reports whether id was unspent, and spends it for ttl.
-func (s *Spent) Spend(ctx context.Context, id string, ttl time.Duration) (bool, error) {
-	return s.rdb.SetNX(ctx, "vast-mcp:confirm:"+id, 1, ttl).Result()
+// clockMargin keeps a spent id past its state's expiry. The expiry is read
+// on a replica's wall clock, the id's lifetime on Redis's: replicas whose
+// clocks differ, or one stepped back (an NTP correction), by less than this
+// still find it spent.
+const clockMargin = time.Hour
+
+// Spend reports whether id was unspent, and spends it until expires and
+// clockMargin more.
+func (s *Spent) Spend(ctx context.Context, id string, expires time.Time) (bool, error) {
+	return s.rdb.SetNX(ctx, "vast-mcp:confirm:"+id, 1, time.Until(expires)+clockMargin).Result()
 }

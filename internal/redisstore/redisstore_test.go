@@ -16,15 +16,18 @@ func TestSpentOnceAcrossClients(t *testing.T) {
 	replica1, replica2 := NewSpent(srv.Client(t)), NewSpent(srv.Client(t))
 	ctx := context.Background()
 
-	first, err := replica1.Spend(ctx, "id-1", time.Minute)
+	first, err := replica1.Spend(ctx, "id-1", time.Now().Add(time.Minute))
 	require.NoError(t, err)
 	assert.True(t, first)
-	again, err := replica2.Spend(ctx, "id-1", time.Minute)
+	again, err := replica2.Spend(ctx, "id-1", time.Now().Add(time.Minute))
 	require.NoError(t, err)
 	assert.False(t, again, "spent by another replica")
+	kept, err := srv.Client(t).PTTL(ctx, "vast-mcp:confirm:id-1").Result()
+	require.NoError(t, err)
+	assert.Greater(t, kept, time.Minute+clockMargin-5*time.Second, "kept past the state's expiry, for replicas whose clocks differ")
 
 	srv.Stop()
-	_, err = replica2.Spend(ctx, "id-2", time.Minute)
+	_, err = replica2.Spend(ctx, "id-2", time.Now().Add(time.Minute))
 	assert.Error(t, err, "Redis gone: nobody can tell, so an error, never a yes")
 }
 
