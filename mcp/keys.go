@@ -150,7 +150,8 @@ func (k *keyScanner) object(rule keyRule, depth int) {
 		k.pos++
 		k.path = append(k.path, key)
 		inner := rule
-		if rule == keysFolded && len(k.path) == 2 && k.path[0] == "params" && key == "arguments" {
+		// In every spelling mcp-go reads as params.arguments.
+		if rule == keysFolded && len(k.path) == 2 && strings.EqualFold(k.path[0], "params") && strings.EqualFold(key, "arguments") {
 			inner = keysUnchecked
 		}
 		k.value(inner, depth+1)

@@ -34,6 +34,7 @@ func TestAmbiguousKeysAreRefused(t *testing.T) {
 		{"nested in _meta", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{},"_meta":{"progressToken":1,"progressToken":2}}}`, `params._meta has the key "progressToken" twice`, false},
 		{"an argument twice", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"a","endpoint_name":"b"}}}`, `arguments has the key "endpoint_name" twice`, true},
 		{"an argument twice, to a tool with a handler of its own", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"wait_for_instance","arguments":{"instance_id":1,"instance_id":2}}}`, `arguments has the key "instance_id" twice`, true},
+		{"an argument twice under other spellings mcp-go reads as params.arguments", `{"jsonrpc":"2.0","id":1,"method":"tools/call","Params":{"name":"create_endpoint","Arguments":{"endpoint_name":"a","endpoint_name":"b"}}}`, `arguments has the key "endpoint_name" twice`, true},
 		{"in an array", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"x":[{"a":1,"a":2}]}}}`, `arguments.x[] has the key "a" twice`, true},
 		{"a key spelt with an escape", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"a","endpoint_n\u0061me":"b"}}}`, `arguments has the key "endpoint_name" twice`, true},
 		{"braces and quotes inside strings are not structure", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_endpoint","arguments":{"endpoint_name":"}\",{\"endpoint_name\":1"}}}`, "", false},
@@ -41,6 +42,7 @@ func TestAmbiguousKeysAreRefused(t *testing.T) {
 		{"two keys that decode alike (invalid UTF-8 becomes U+FFFD)", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"create_endpoint\",\"arguments\":{\"a\xff\":1,\"a\xfe\":2}}}", "arguments has the key \"a\ufffd\" twice", true},
 		// Argument keys are data: an environment may hold PATH and Path.
 		{"case variants inside arguments", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_instance","arguments":{"offer_id":1,"image":"i","env":{"PATH":"/a","Path":"/b"}}}}`, "", false},
+		{"and under another spelling of arguments", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_instance","ARGUMENTS":{"offer_id":1,"image":"i","env":{"PATH":"/a","Path":"/b"}}}}`, "", false},
 	}
 	vast, err := gen.New(gen.Config{DryRun: true})
 	require.NoError(t, err)
