@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -50,9 +52,36 @@ func decodeArguments(data []byte, into any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
-		return describeDecodeError(err)
+		return describeDecodeError(err, embeddedNames(reflect.TypeOf(into)))
 	}
 	return nil
+}
+
+// embeddedNames are the Go names of the structs a type embeds, at any
+// depth. encoding/json puts them in an error's field path, where the
+// caller, who never wrote them, needs the argument's own path.
+func embeddedNames(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Anonymous {
+				names[f.Name] = true
+			}
+			walk(f.Type)
+		}
+	}
+	walk(t)
+	return names
 }
 
 // envArgument is an `env` that is either the object the API takes or the
@@ -83,22 +112,24 @@ func (e *envArgument) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-func describeDecodeError(err error) error {
+func describeDecodeError(err error, embedded map[string]bool) error {
 	var argErr *argError
 	if errors.As(err, &argErr) {
 		return argErr
 	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		if typeErr.Field == "" {
+		path := slices.DeleteFunc(strings.Split(typeErr.Field, "."), func(name string) bool { return name == "" || embedded[name] })
+		field := strings.Join(path, ".")
+		if field == "" {
 			return &argError{reason: "arguments must be a JSON object"}
 		}
 		kind := jsonKind(typeErr.Type.Kind().String())
 		if kind == "a whole number" && strings.HasPrefix(typeErr.Value, "number") {
 			// JSON Schema calls 4242.0 an integer; Go's decoder does not.
-			return &argError{arg: typeErr.Field, reason: fmt.Sprintf("must be a whole number written without a decimal point, got %s", strings.TrimPrefix(typeErr.Value, "number "))}
+			return &argError{arg: field, reason: fmt.Sprintf("must be a whole number written without a decimal point, got %s", strings.TrimPrefix(typeErr.Value, "number "))}
 		}
-		return &argError{arg: typeErr.Field, reason: fmt.Sprintf("must be %s, got a JSON %s", kind, typeErr.Value)}
+		return &argError{arg: field, reason: fmt.Sprintf("must be %s, got a JSON %s", kind, typeErr.Value)}
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		return &argError{arg: strings.Trim(name, `"`), reason: "unknown argument"}

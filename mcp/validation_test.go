@@ -62,6 +62,8 @@ func TestBadArgumentsAreRefusedBeforeAnyRequest(t *testing.T) {
 		{"workergroup needs something to run", "create_workergroup", `{"endpoint_name": "e"}`, []string{"give one of template_hash or template_id or search_params"}},
 		// what the schema cannot see
 		{"integer written as a fraction", "create_instance", `{"offer_id": 4242.0, "image": "img"}`, []string{"offer_id: must be a whole number written without a decimal point, got 4242.0"}},
+		{"integer written with an exponent, named as the caller wrote it", "create_endpoint", `{"cold_workers": 5e0}`, []string{"create_endpoint: cold_workers: must be a whole number written without a decimal point, got 5e0"}},
+		{"nested integer written as a fraction, named as the caller wrote it", "create_instance", `{"offer_id": 1, "image": "img", "volume_info": {"size": 8.0}}`, []string{"create_instance: volume_info.size: must be a whole number written without a decimal point, got 8.0"}},
 		{"env flags the CLI would drop", "create_instance", `{"offer_id": 1, "image": "img", "env": "-e A=1 --rm"}`, []string{`env: unexpected "--rm"`}},
 		{"env flag without a value", "create_instance", `{"offer_id": 1, "image": "img", "env": "-e"}`, []string{"env: -e needs a value"}},
 	}
