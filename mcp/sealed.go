@@ -181,10 +181,9 @@ func (cf *confirmer) take(ctx context.Context, state string) (pendingConfirmatio
 // clock stepped back keeps an id longer instead of ending it while its
 // state is still valid.
 type MemorySpentStates struct {
-	mu     sync.Mutex
-	spent  map[string]time.Time
-	now    func() time.Time
-	margin time.Duration // kept past expiry; tests set it to stand for a shared store
+	mu    sync.Mutex
+	spent map[string]time.Time
+	now   func() time.Time
 }
 
 // maxSpent bounds the ids kept; each lives confirmTTL at most.
@@ -213,6 +212,6 @@ func (m *MemorySpentStates) Spend(_ context.Context, id string, expires time.Tim
 			return false, errTooManySpent
 		}
 	}
-	m.spent[id] = expires.Add(m.margin)
+	m.spent[id] = expires
 	return true, nil
 }

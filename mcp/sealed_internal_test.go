@@ -22,6 +22,14 @@ func (failingSpent) Spend(context.Context, string, time.Time) (bool, error) {
 	return false, errors.New("redis: connection refused")
 }
 
+// sharedSpent stands for Redis: one store for every replica, on its own
+// clock, keeping an id an hour past its state's expiry as redisstore does.
+type sharedSpent struct{ *MemorySpentStates }
+
+func (s sharedSpent) Spend(ctx context.Context, id string, expires time.Time) (bool, error) {
+	return s.MemorySpentStates.Spend(ctx, id, expires.Add(time.Hour))
+}
+
 // replicas are confirmers as separate processes would have them: nothing
 // shared but the keys given and the spent store.
 func replica(t *testing.T, keys [][]byte, spent SpentStates, now *time.Time) *confirmer {
@@ -50,9 +58,9 @@ func TestSealedConfirmations(t *testing.T) {
 	rotated := [][]byte{newKey[0], oldKey[0]}
 
 	now := time.Unix(1_700_000_000, 0)
-	spent := NewMemorySpentStates() // stands for Redis: shared by the replicas
-	spent.now = func() time.Time { return now }
-	spent.margin = time.Hour // as Redis keeps ids past expiry (redisstore)
+	store := NewMemorySpentStates()
+	store.now = func() time.Time { return now }
+	spent := sharedSpent{store}
 	a, b, c := replica(t, oldKey, spent, &now), replica(t, oldKey, spent, &now), replica(t, rotated, spent, &now)
 	stranger := replica(t, newKey, spent, &now)
 
@@ -134,10 +142,9 @@ func TestSealedConfirmations(t *testing.T) {
 	// The wall clock steps back (an NTP correction) after an approval while
 	// the store's own time, monotonic in memory or Redis's, runs on.
 	wall, storeTime := now, now
-	store := NewMemorySpentStates()
-	store.now = func() time.Time { return storeTime }
-	store.margin = time.Hour // as Redis keeps ids past expiry (redisstore)
-	stepped := replica(t, oldKey, store, &wall)
+	behindRedis := NewMemorySpentStates()
+	behindRedis.now = func() time.Time { return storeTime }
+	stepped := replica(t, oldKey, sharedSpent{behindRedis}, &wall)
 	state = ask(stepped, shown)
 	assert.Nil(t, answer(stepped, state, shown))
 	storeTime, wall = storeTime.Add(52*time.Minute), wall.Add(52*time.Minute-50*time.Minute)

@@ -125,10 +125,10 @@ func newTool(spec *toolSpec, g *Guardrails) mcpgo.Tool {
 }
 
 // arguments reads a call's arguments into its operation: the raw JSON,
-// each key named once, checked against the input schema (closed: an argument it does not offer
-// is refused, though the generated type may have a field for it), then
-// decoded into the generated types. Every handler, the declared one
-// and a hook's own, starts here.
+// each key named once, checked against the input schema (closed: an
+// argument it does not offer is refused, though the generated type may
+// have a field for it), then decoded into the generated types. Every
+// handler, the declared one and a hook's own, starts here.
 func (spec *toolSpec) arguments(req mcpgo.CallToolRequest) (callArguments, operation, error) {
 	raw, err := rawArguments(req)
 	if err != nil {
