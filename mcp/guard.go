@@ -106,6 +106,9 @@ func (g *Guardrails) describe(spec *toolSpec) string {
 	var limits []string
 	if g != nil {
 		limits = g.operationLimits(spec.OperationID)
+		if g.MaxHourlySpend > 0 && startsInstance(spec) {
+			limits = append(limits, fmt.Sprintf("refused when the account's running instances' $/hour plus this instance's would exceed $%s/hour", FormatNumber(g.MaxHourlySpend)))
+		}
 	}
 	if g.confirmPolicy().asks(spec.Kind) {
 		limits = append(limits, "a human confirms each call before it is sent")
@@ -114,6 +117,11 @@ func (g *Guardrails) describe(spec *toolSpec) string {
 		return ""
 	}
 	return " Operator limits: " + strings.Join(limits, "; ") + "."
+}
+
+// startsInstance is manageInstance with its state fixed to running.
+func startsInstance(spec *toolSpec) bool {
+	return spec.OperationID == "manageInstance" && strings.Contains(spec.Fixed, `"state":"running"`)
 }
 
 func (g *Guardrails) operationLimits(operationID string) []string {

@@ -73,7 +73,7 @@ func (g *Guardrails) owned(what string, id int, name string, err error) error {
 	return nil
 }
 
-// guardInstanceOwned keeps stop and start to this server's instances.
+// guardInstanceOwned keeps stop to this server's instances.
 func guardInstanceOwned(ctx context.Context, vast *gen.Vast, g *Guardrails, c *manageInstanceCall) error {
 	return g.instanceOwned(ctx, vast, c.InstanceID)
 }

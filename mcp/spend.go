@@ -97,6 +97,9 @@ func guardSpend(ctx context.Context, vast *gen.Vast, g *Guardrails, c *createIns
 		return nil
 	}
 	flag := g.spendFlags()
+	if err := takeSpendTurn(ctx, vast, flag); err != nil {
+		return err
+	}
 	instances, err := listInstances(ctx, vast)
 	var dry *gen.DryRunError
 	if errors.As(err, &dry) {
@@ -123,24 +126,105 @@ func guardSpend(ctx context.Context, vast *gen.Vast, g *Guardrails, c *createIns
 		return &capError{flag, fmt.Sprintf("offer %d has no $/hour (dph_total) to check against the ceiling", c.OfferID)}
 	}
 	noteHourly(ctx, dph)
+	return g.withinCeiling(instances, fmt.Sprintf("offer %d", c.OfferID), dph)
+}
+
+// guardStartInstance keeps start_instance to this server's instances
+// (--manage own) and within --max-hourly-spend: a started instance bills
+// its $/hour again, so it is counted as a create's offer would be.
+func guardStartInstance(ctx context.Context, vast *gen.Vast, g *Guardrails, c *manageInstanceCall) error {
+	if err := g.instanceOwned(ctx, vast, c.InstanceID); err != nil {
+		return err
+	}
+	if g == nil || g.MaxHourlySpend <= 0 {
+		return nil
+	}
+	flag := "--max-hourly-spend " + FormatNumber(g.MaxHourlySpend)
+	if err := takeSpendTurn(ctx, vast, flag); err != nil {
+		return err
+	}
+	instances, err := listInstances(ctx, vast)
+	var dry *gen.DryRunError
+	if errors.As(err, &dry) {
+		return nil
+	}
+	if err != nil {
+		return &capError{flag, "the account's instances could not be read to check the ceiling (" + readFailure(err) + ")"}
+	}
+	inst := instanceByID(instances, c.InstanceID)
+	switch {
+	case inst == nil:
+		return &capError{flag, fmt.Sprintf("instance %d is not in the account's instance list, so its $/hour cannot be checked against the ceiling", c.InstanceID)}
+	case billing(inst):
+		return nil // already billed, so already counted
+	}
+	dph, ok := readablePrice(inst)
+	if !ok || dph == 0 {
+		return &capError{flag, fmt.Sprintf("instance %d has no readable $/hour (dph_total) to check against the ceiling", c.InstanceID)}
+	}
+	return g.withinCeiling(instances, fmt.Sprintf("instance %d", c.InstanceID), dph)
+}
+
+// withinCeiling refuses when the account's billed $/hour plus what adds
+// would pass --max-hourly-spend.
+func (g *Guardrails) withinCeiling(instances []map[string]any, what string, adds float64) error {
+	flag := g.spendFlags()
 	var running float64
 	var count int
 	for _, inst := range instances {
-		if billing(inst) {
-			price, ok := inst["dph_total"].(float64)
-			if !ok || math.IsNaN(price) || math.IsInf(price, 0) || price < 0 {
-				// An instance whose price cannot be read cannot be counted as $0.
-				return &capError{flag, fmt.Sprintf("running instance %s has no readable $/hour (dph_total), so the account's spend cannot be checked", FormatNumber(floatOf(inst["id"])))}
-			}
-			running += price
-			count++
+		if !billing(inst) {
+			continue
 		}
+		price, ok := readablePrice(inst)
+		if !ok {
+			// An instance whose price cannot be read cannot be counted as $0.
+			return &capError{flag, fmt.Sprintf("running instance %s has no readable $/hour (dph_total), so the account's spend cannot be checked", FormatNumber(floatOf(inst["id"])))}
+		}
+		running += price
+		count++
 	}
-	if running+dph > g.MaxHourlySpend {
-		return &capError{flag, fmt.Sprintf("the account's %d running instances cost $%.4f/hour; offer %d adds $%.4f/hour, $%.4f/hour in all, over the ceiling of $%s/hour",
-			count, running, c.OfferID, dph, running+dph, FormatNumber(g.MaxHourlySpend))}
+	if running+adds > g.MaxHourlySpend {
+		return &capError{flag, fmt.Sprintf("the account's %d running instances cost $%.4f/hour; %s adds $%.4f/hour, $%.4f/hour in all, over the ceiling of $%s/hour",
+			count, running, what, adds, running+adds, FormatNumber(g.MaxHourlySpend))}
 	}
 	return nil
+}
+
+func readablePrice(inst map[string]any) (float64, bool) {
+	price, ok := inst["dph_total"].(float64)
+	return price, ok && !math.IsNaN(price) && !math.IsInf(price, 0) && price >= 0
+}
+
+func instanceByID(instances []map[string]any, id int) map[string]any {
+	for _, inst := range instances {
+		if intOf(inst["id"]) == id {
+			return inst
+		}
+	}
+	return nil
+}
+
+// spendTurn lets one call at a time check the account's spend and send
+// what adds to it. Without it, calls in flight together on one server
+// would each pass a check read before any of them was sent.
+type spendTurn chan struct{}
+
+func newSpendTurn() spendTurn { return make(spendTurn, 1) }
+
+// takeSpendTurn waits for the server's turn; the handler gives it back
+// once the call's outcome is known, settled or not.
+func takeSpendTurn(ctx context.Context, vast *gen.Vast, flag string) error {
+	f := factsOf(ctx)
+	if f.turn == nil || f.holdsTurn || vast.IsDryRun() {
+		return nil
+	}
+	select {
+	case f.turn <- struct{}{}:
+		f.holdsTurn = true
+		return nil
+	case <-ctx.Done():
+		return &capError{flag, "the call ended while waiting for another call that adds spend to finish; nothing was sent"}
+	}
 }
 
 func (g *Guardrails) spendFlags() string {

@@ -266,7 +266,7 @@ var toolSpecs = []toolSpec{
 		InputSchema:  "{\"additionalProperties\":false,\"properties\":{\"instance_id\":{\"description\":\"Id of the instance, from create_instance or the instance list. Example 4242.\",\"maximum\":9007199254740991,\"minimum\":1,\"type\":\"integer\"}},\"required\":[\"instance_id\"],\"type\":\"object\"}",
 		OutputSchema: "{\"properties\":{\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[manageInstanceCall],
-		guard:        guardAs(guardInstanceOwned),
+		guard:        guardAs(guardStartInstance),
 		describe:     describeAs(describeInstance),
 	},
 	{

@@ -99,12 +99,13 @@ func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 	}
 	confirmations.observe = opts.OnConfirmation
 	confirmations.policy = opts.Guardrails.confirmPolicy()
+	turn := newSpendTurn()
 	for i := range toolSpecs {
 		spec := &toolSpecs[i]
 		if !opts.Guardrails.allows(spec) {
 			continue
 		}
-		h := handler(spec, vast, opts, confirmations)
+		h := handler(spec, vast, opts, confirmations, turn)
 		if spec.handler != nil {
 			h = spec.handler(spec, vast, opts)
 		}
@@ -152,7 +153,7 @@ type callArguments struct {
 	values map[string]any
 }
 
-func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confirmer) server.ToolHandlerFunc {
+func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confirmer, turn spendTurn) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
 		args, op, err := spec.arguments(req)
 		if err != nil {
@@ -164,6 +165,8 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 			}
 		}
 		ctx, facts := withFacts(ctx)
+		facts.turn = turn
+		defer facts.releaseTurn()
 		if spec.guard != nil {
 			if err := spec.guard(ctx, vast, opts.Guardrails, op); err != nil {
 				result := refused(spec, err)

@@ -19,7 +19,17 @@ import (
 // callFacts are what a call's hooks learnt on the way, for the answer and
 // the audit line: the $/hour at stake, when a read told it.
 type callFacts struct {
-	hourly float64 // $/hour; 0 when unknown
+	hourly    float64 // $/hour; 0 when unknown
+	turn      spendTurn
+	holdsTurn bool
+}
+
+// releaseTurn gives back the server's spend turn, if the call took it.
+func (f *callFacts) releaseTurn() {
+	if f.holdsTurn {
+		f.holdsTurn = false
+		<-f.turn
+	}
 }
 
 type factsKey struct{}

@@ -1,0 +1,176 @@
+package mcp_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/vast-mcp/vast-mcp/mcp"
+)
+
+// liveAccount is a fake account whose instance list follows the creates,
+// starts and stops it receives, answered after listDelay so that calls in
+// flight together overlap. Every offer costs $1/hour.
+type liveAccount struct {
+	mu        sync.Mutex
+	instances []map[string]any
+	listDelay time.Duration
+}
+
+func (a *liveAccount) add(id int, state string, price any) {
+	a.instances = append(a.instances, map[string]any{"id": id, "actual_status": state, "dph_total": price, "label": "vast-mcp-x"})
+}
+
+func (a *liveAccount) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	w.Header().Set("Content-Type", "application/json")
+	var id int
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/instances/":
+		time.Sleep(a.listDelay)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(map[string]any{"instances": append([]map[string]any{}, a.instances...)})
+	case r.URL.Path == "/api/v0/bundles/":
+		_, _ = io.WriteString(w, `{"offers": [{"id": 42, "dph_total": 1.0, "machine_id": 7}]}`)
+	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/api/v0/asks/"):
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		id = 1000 + len(a.instances)
+		a.add(id, "running", 1.0)
+		_, _ = fmt.Fprintf(w, `{"success": true, "new_contract": %d}`, id)
+	case r.Method == http.MethodPut:
+		_, _ = fmt.Sscanf(r.URL.Path, "/api/v0/instances/%d/", &id)
+		var req struct{ State string }
+		_ = json.Unmarshal(body, &req)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		for _, inst := range a.instances {
+			if inst["id"] == id {
+				inst["actual_status"] = req.State
+			}
+		}
+		_, _ = io.WriteString(w, `{"success": true}`)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+func (a *liveAccount) billed() (n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, inst := range a.instances {
+		if inst["actual_status"] == "running" {
+			n++
+		}
+	}
+	return n
+}
+
+// Calls in flight together on one server take turns at the ceiling: each
+// checks the account as the previous one left it, so no more pass than
+// the bound allows.
+func TestSpendBoundsHoldForCallsInFlightTogether(t *testing.T) {
+	tests := []struct {
+		name  string
+		g     mcp.Guardrails
+		tool  string
+		args  func(i int) string
+		setup func(a *liveAccount)
+		want  int // instances billed at the end
+	}{
+		{"creates under --max-instances 1", mcp.Guardrails{MaxInstances: 1}, "create_instance",
+			func(int) string { return `{"offer_id": 42, "image": "img"}` }, nil, 1},
+		{"creates under --max-hourly-spend 2.5", mcp.Guardrails{MaxHourlySpend: 2.5}, "create_instance",
+			func(int) string { return `{"offer_id": 42, "image": "img"}` }, nil, 2},
+		{"starts under --max-hourly-spend 2.5", mcp.Guardrails{MaxHourlySpend: 2.5}, "start_instance",
+			func(i int) string { return fmt.Sprintf(`{"instance_id": %d}`, 1000+i) },
+			func(a *liveAccount) {
+				for i := range 6 {
+					a.add(1000+i, "stopped", 1.0)
+				}
+			}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &liveAccount{listDelay: 50 * time.Millisecond}
+			if tt.setup != nil {
+				tt.setup(a)
+			}
+			g := tt.g
+			g.Confirm = mcp.ConfirmNone
+			c, _ := connectFake(t, mcp.Options{Guardrails: &g}, a)
+			results := make([]string, 6)
+			var wg sync.WaitGroup
+			for i := range results {
+				wg.Go(func() {
+					res := call(t, c, tt.tool, tt.args(i))
+					results[i] = outcomeOf(res)
+				})
+			}
+			wg.Wait()
+			assert.Equal(t, tt.want, a.billed(), "outcomes %v", results)
+			assert.Equal(t, tt.want, strings.Count(strings.Join(results, " "), mcp.OutcomeDone), "outcomes %v", results)
+			assert.Equal(t, len(results)-tt.want, strings.Count(strings.Join(results, " "), mcp.OutcomeRefused), "outcomes %v", results)
+		})
+	}
+}
+
+// Starting a stopped instance bills its $/hour again, so the ceiling
+// counts it as it counts a create's offer, and fails closed the same way.
+func TestStartInstanceIsHeldToTheSpendCeiling(t *testing.T) {
+	tests := []struct {
+		name      string
+		ceiling   float64
+		target    any // the stopped instance's dph_total; nil leaves it out of the list
+		state     string
+		wantSent  bool
+		wantTexts []string
+	}{
+		{"within the ceiling", 2.5, 1.0, "stopped", true, []string{"Asked instance 7 to start"}},
+		{"over the ceiling", 1.5, 1.0, "stopped", false,
+			[]string{"1 running instances cost $1.0000/hour", "instance 7 adds $1.0000/hour", "$2.0000/hour in all", "--max-hourly-spend 1.5"}},
+		{"already running: counted already", 1.5, 1.0, "running", true, nil},
+		{"not in the list", 5, nil, "", false, []string{"instance 7 is not in the account's instance list"}},
+		{"price unreadable", 5, "1.0", "stopped", false, []string{"instance 7 has no readable $/hour"}},
+		{"no ceiling: not read", 0, nil, "", true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &liveAccount{}
+			a.add(1, "running", 1.0)
+			if tt.state != "" {
+				a.add(7, tt.state, tt.target)
+			}
+			c, api := connectFake(t, mcp.Options{Guardrails: &mcp.Guardrails{MaxHourlySpend: tt.ceiling, Confirm: mcp.ConfirmNone}}, a)
+			res := call(t, c, "start_instance", `{"instance_id": 7}`)
+			got := text(t, res)
+			for _, want := range tt.wantTexts {
+				assert.Contains(t, got, want)
+			}
+			if !tt.wantSent {
+				assert.Equal(t, mcp.OutcomeRefused, outcomeOf(res), got)
+				assert.Equal(t, 0, creates(api), "nothing is sent")
+				return
+			}
+			assert.Equal(t, mcp.OutcomeDone, outcomeOf(res), got)
+			assert.Equal(t, 1, creates(api))
+			if tt.ceiling == 0 {
+				assert.Len(t, api.Requests(), 1, "without a ceiling, only the start is sent")
+			}
+		})
+	}
+	t.Run("described to agents", func(t *testing.T) {
+		for _, tool := range mcp.Tools(nil, mcp.Options{Guardrails: &mcp.Guardrails{MaxHourlySpend: 3}}) {
+			says := strings.Contains(tool.Tool.Description, "plus this instance's would exceed $3/hour")
+			assert.Equal(t, tool.Tool.Name == "start_instance", says, tool.Tool.Name)
+		}
+	})
+}
