@@ -140,6 +140,9 @@ func (g *Guardrails) operationLimits(operationID string) []string {
 				limits = append(limits, "templates and launch_args --onstart, --onstart-cmd, --entrypoint, --args and --template_hash are refused")
 			}
 		}
+		if operationID == "createWorkergroup" && g.manageOwn() {
+			limits = append(limits, fmt.Sprintf("endpoint_id must be an endpoint this server created (its name starts with %q)", g.LabelPrefix))
+		}
 	case "manageInstance", "destroyInstance", "deleteWorkergroup", "deleteEndpoint":
 		if g.manageOwn() {
 			limits = append(limits, fmt.Sprintf("acts only on what this server created: instances whose label, and endpoints whose name, starts with %q (a workergroup through its endpoint); others are refused", g.LabelPrefix))

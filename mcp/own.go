@@ -73,6 +73,17 @@ func (g *Guardrails) owned(what string, id int, name string, err error) error {
 	return nil
 }
 
+// guardWorkergroupEndpoint keeps create_workergroup, under --manage own,
+// to this server's endpoints: one named is prefixed by checkWorkergroup,
+// one given by id is read. Else an agent could add billed workers to any
+// endpoint of the account, and could not remove them again.
+func guardWorkergroupEndpoint(ctx context.Context, vast *gen.Vast, g *Guardrails, c *createWorkergroupCall) error {
+	if !g.manageOwn() || c.EndpointId == nil {
+		return nil
+	}
+	return g.endpointOwned(ctx, vast, "endpoint", *c.EndpointId, *c.EndpointId)
+}
+
 // guardInstanceOwned keeps stop to this server's instances.
 func guardInstanceOwned(ctx context.Context, vast *gen.Vast, g *Guardrails, c *manageInstanceCall) error {
 	return g.instanceOwned(ctx, vast, c.InstanceID)

@@ -64,6 +64,7 @@ var toolSpecs = []toolSpec{
 		OutputSchema: "{\"properties\":{\"id\":{\"type\":\"integer\"},\"result\":{\"type\":\"integer\"},\"success\":{\"type\":\"boolean\"}},\"type\":\"object\"}",
 		decode:       decodeAs[createWorkergroupCall],
 		check:        func(g *Guardrails, op operation) error { return checkWorkergroup(g, op.(*createWorkergroupCall)) },
+		guard:        guardAs(guardWorkergroupEndpoint),
 		settle:       settleAs(settleWorkergroup),
 	},
 	{

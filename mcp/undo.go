@@ -182,17 +182,23 @@ func readInstance(ctx context.Context, vast *gen.Vast, id int) (map[string]any, 
 	if err != nil {
 		return nil, err
 	}
+	var inst map[string]any
 	switch v := answer["instances"].(type) {
 	case map[string]any:
-		return v, nil
+		inst = v
 	case []any:
 		if len(v) == 1 {
-			if m, ok := v[0].(map[string]any); ok {
-				return m, nil
-			}
+			inst, _ = v[0].(map[string]any)
 		}
 	}
-	return nil, fmt.Errorf("showInstance: no instance %d in the answer", id)
+	switch {
+	case inst == nil:
+		return nil, fmt.Errorf("showInstance: no instance %d in the answer", id)
+	case intOf(inst["id"]) != id:
+		// Ownership and confirmations are judged on this answer.
+		return nil, fmt.Errorf("showInstance: asked for instance %d, the answer is about another or names none", id)
+	}
+	return inst, nil
 }
 
 // listResults reads a list answered under "results" (endpoints,

@@ -167,7 +167,6 @@ func TestLabelPrefixIsSetAtCreation(t *testing.T) {
 		{"create_instance", "instance/200", `{"offer_id": 1, "image": "img", "label": "vast-mcp-job"}`, `{"image": "img", "label": "vast-mcp-job"}`},
 		{"create_endpoint", "endpoint/200", `{"endpoint_name": "llm"}`, `{"endpoint_name": "vast-mcp-llm"}`},
 		{"create_workergroup", "workergroup/200_id", `{"endpoint_name": "llm", "template_hash": "h"}`, `{"endpoint_name": "vast-mcp-llm", "template_hash": "h"}`},
-		{"create_workergroup", "workergroup/200_id", `{"endpoint_id": 7, "template_hash": "h"}`, `{"endpoint_id": 7, "template_hash": "h"}`},
 	}
 	for _, tt := range tests {
 		c, api := connectFake(t, ownership("vast-mcp-"), fakeapi.Fixture(t, tt.fixture))
@@ -194,6 +193,62 @@ func TestLabelPrefixIsSetAtCreation(t *testing.T) {
 	res = call(t, c, "create_instance", `{"offer_id": 1, "image": "img", "label": "`+strings.Repeat("é", 240)+`"}`)
 	require.False(t, res.IsError, text(t, res))
 	assert.Len(t, api.Requests(), 1)
+}
+
+// Under --manage own, a workergroup attaches only to this server's
+// endpoints: by name the prefix is added, by id the endpoint is read.
+// Else an agent could add billed workers to any endpoint of the account.
+func TestWorkergroupsAttachOnlyToThisServersEndpoints(t *testing.T) {
+	endpoints := fakeapi.Func(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"success": true, "results": [{"id": 7, "endpoint_name": "vast-mcp-llm"}, {"id": 8, "endpoint_name": "prod-llm"}]}`)
+	})
+	created := fakeapi.Fixture(t, "workergroup/200_id")
+	tests := []struct {
+		name      string
+		opts      mcp.Options
+		args      string
+		handlers  []http.Handler
+		wantBody  string // "" when nothing may be sent
+		wantTexts []string
+	}{
+		{"own endpoint by id", ownership("vast-mcp-"), `{"endpoint_id": 7, "template_hash": "h"}`, []http.Handler{endpoints, created},
+			`{"endpoint_id": 7, "template_hash": "h"}`, nil},
+		{"another's endpoint by id", ownership("vast-mcp-"), `{"endpoint_id": 8, "template_hash": "h"}`, []http.Handler{endpoints, created},
+			"", []string{"endpoint 8 was not created by this server", `"prod-llm"`}},
+		{"endpoint not in the list", ownership("vast-mcp-"), `{"endpoint_id": 9, "template_hash": "h"}`, []http.Handler{endpoints, created},
+			"", []string{"endpoint 9 could not be read", "not in the account's endpoint list"}},
+		{"endpoints unreadable", ownership("vast-mcp-"), `{"endpoint_id": 7, "template_hash": "h"}`, []http.Handler{fakeapi.Fixture(t, "endpoints/400"), created},
+			"", []string{"endpoint 7 could not be read"}},
+		{"by name: prefixed, not read", ownership("vast-mcp-"), `{"endpoint_name": "llm", "template_hash": "h"}`, []http.Handler{created},
+			`{"endpoint_name": "vast-mcp-llm", "template_hash": "h"}`, nil},
+		{"--manage all: not read", mcp.Options{}, `{"endpoint_id": 8, "template_hash": "h"}`, []http.Handler{created},
+			`{"endpoint_id": 8, "template_hash": "h"}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, api := connectFake(t, tt.opts, tt.handlers...)
+			res := call(t, c, "create_workergroup", tt.args)
+			got := text(t, res)
+			for _, want := range tt.wantTexts {
+				assert.Contains(t, got, want)
+			}
+			posts := sent(api)
+			if tt.wantBody == "" {
+				assert.Equal(t, mcp.OutcomeRefused, outcomeOf(res), got)
+				assert.Empty(t, posts, "nothing is sent")
+				return
+			}
+			require.False(t, res.IsError, got)
+			require.Len(t, posts, 1)
+			assert.JSONEq(t, tt.wantBody, string(posts[0].Body))
+		})
+	}
+	for _, tool := range mcp.Tools(nil, ownership("vast-mcp-")) {
+		if tool.Tool.Name == "create_workergroup" {
+			assert.Contains(t, tool.Tool.Description, "endpoint_id must be an endpoint this server created")
+		}
+	}
 }
 
 // account is a fake API for the spend ceiling: pages of instances, an offer
@@ -317,4 +372,29 @@ func TestRefusalsAreAudited(t *testing.T) {
 	call(t, c, "destroy_instance", `{"instance_id": 4242}`)
 	assert.Equal(t, 1, strings.Count(declined.String(), "vast-mcp audit"), declined.String())
 	assert.Contains(t, declined.String(), "outcome=not_sent")
+}
+
+// Ownership is judged on the instance asked about: an answer about another
+// instance, or naming none, refuses, even when that one is this server's.
+func TestOwnershipReadMustBeAboutTheInstanceAsked(t *testing.T) {
+	answers := map[string]string{
+		"another instance": `{"instances": {"id": 1, "label": "vast-mcp-mine"}}`,
+		"no id":            `{"instances": {"label": "vast-mcp-mine"}}`,
+		"id as text":       `{"instances": [{"id": "555", "label": "vast-mcp-mine"}]}`,
+	}
+	for name, answer := range answers {
+		for _, tool := range []string{"stop_instance", "start_instance", "destroy_instance"} {
+			t.Run(name+"/"+tool, func(t *testing.T) {
+				show := fakeapi.Func(func(w http.ResponseWriter, _ *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+					_, _ = io.WriteString(w, answer)
+				})
+				c, api := connectFake(t, ownership("vast-mcp-"), show, fakeapi.Fixture(t, "destroy/200"))
+				res := call(t, c, tool, `{"instance_id": 555}`)
+				assert.Equal(t, mcp.OutcomeRefused, outcomeOf(res), text(t, res))
+				assert.Contains(t, text(t, res), "asked for instance 555, the answer is about another or names none")
+				assert.Empty(t, sent(api), "nothing is sent")
+			})
+		}
+	}
 }
