@@ -381,7 +381,7 @@ func answer(op string, resp *http.Response, err error, clean sanitizer) ([]byte,
 	if err == nil && envelope.Success != nil && !*envelope.Success {
 		return nil, newAPIError(op, resp, body, clean)
 	}
-	return body, nil
+	return clean.scrubAnswer(body), nil
 }
 
 func missingID(op, field string) error {

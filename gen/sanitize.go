@@ -1,8 +1,11 @@
 package gen
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -78,24 +81,106 @@ func Sanitize(text string, limit int) string { return sanitizer{}.text(text, lim
 
 // sanitizer also redacts the API key, wherever it occurs and in pieces.
 type sanitizer struct {
-	key   string
-	grams map[string]struct{} // the key's substrings of minFragment bytes
+	key      string
+	grams    map[string]struct{} // the key's substrings of minFragment bytes, in lower case
+	alphabet *[256]bool          // the key's bytes, in either case
 }
 
 func newSanitizer(key string) sanitizer {
 	s := sanitizer{}
 	if len(key) >= minFragment { // a short test key would garble text; a real key is long
 		s.key, s.grams = key, grams(key)
+		s.alphabet = new([256]bool)
+		for _, c := range []byte(strings.ToLower(key) + strings.ToUpper(key)) {
+			s.alphabet[c] = true
+		}
 	}
 	return s
 }
 
+// grams are a secret's pieces, matched without regard to ASCII case: an
+// API that echoes a key in upper case still echoes the key.
 func grams(secret string) map[string]struct{} {
+	secret = strings.ToLower(secret)
 	g := make(map[string]struct{}, len(secret))
 	for i := 0; i+minFragment <= len(secret); i++ {
 		g[secret[i:i+minFragment]] = struct{}{}
 	}
 	return g
+}
+
+func hasPiece(pieces map[string]struct{}, window string) bool {
+	var lower [minFragment]byte
+	for i := range lower {
+		c := window[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	_, ok := pieces[string(lower[:])]
+	return ok
+}
+
+// scrubAnswer removes the key from every string of a successful JSON
+// answer, member names included: what the API says is shown to agents, and
+// the key must never be. The bytes are read once; only an answer that may
+// hold a piece of the key, written out or JSON-escaped, is decoded and
+// written again.
+func (s sanitizer) scrubAnswer(body []byte) []byte {
+	if s.key == "" || !s.mayHoldKey(body) {
+		return body
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return body // not JSON: read as such, never shown
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s.scrubValue(v)); err != nil {
+		return body
+	}
+	return out.Bytes()
+}
+
+func (s sanitizer) mayHoldKey(body []byte) bool {
+	run := 0
+	for i, c := range body {
+		if c == '\\' && i+5 < len(body) && body[i+1] == 'u' && body[i+2] == '0' && body[i+3] == '0' {
+			if b, err := strconv.ParseUint(string(body[i+4:i+6]), 16, 8); err == nil && s.alphabet[b] {
+				return true
+			}
+		}
+		if !s.alphabet[c] {
+			run = 0
+			continue
+		}
+		if run++; run >= minFragment && hasPiece(s.grams, string(body[i+1-minFragment:i+1])) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s sanitizer) scrubValue(v any) any {
+	switch v := v.(type) {
+	case string:
+		return redactEdges(redactPieces(v, s.grams), s.key)
+	case []any:
+		for i := range v {
+			v[i] = s.scrubValue(v[i])
+		}
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for name, value := range v {
+			out[redactPieces(name, s.grams)] = s.scrubValue(value)
+		}
+		return out
+	}
+	return v
 }
 
 // text cleans, redacts and then cuts. Only a window of the input, well
@@ -192,7 +277,7 @@ func redactPieces(text string, pieces map[string]struct{}) string {
 	covered := make([]bool, len(text))
 	found := false
 	for i := 0; i+minFragment <= len(text); i++ {
-		if _, ok := pieces[text[i:i+minFragment]]; ok {
+		if hasPiece(pieces, text[i:i+minFragment]) {
 			for j := i; j < i+minFragment; j++ {
 				covered[j] = true
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -188,11 +189,15 @@ var neverRuns = map[string]string{
 }
 
 // instanceStatus reads actual_status from a showInstance answer.
+// It is the API's word, so it is cleaned and cut like any other.
 func instanceStatus(answer map[string]any) string {
 	instance, _ := answer["instances"].(map[string]any)
 	status, _ := instance["actual_status"].(string)
-	return status
+	return gen.Sanitize(status, maxStatusText)
 }
+
+// maxStatusText bounds a state repeated in prose; Vast's are single words.
+const maxStatusText = 40
 
 // noteInstance explains the state and the next step, with the poll trap.
 func noteInstance(answer map[string]any) string {
@@ -207,7 +212,7 @@ func noteInstance(answer map[string]any) string {
 	case "":
 		return "No state yet: it is being created. Next: wait_for_instance."
 	}
-	return fmt.Sprintf("%s: it is starting (pulling the image, booting). Next: wait_for_instance. "+
+	return fmt.Sprintf("State %q: it is starting (pulling the image, booting). Next: wait_for_instance. "+
 		"Once exited, unknown or offline it will never run.", status)
 }
 
@@ -296,11 +301,12 @@ func waitForInstance(spec *toolSpec, vast *gen.Vast, opts Options) server.ToolHa
 	}
 }
 
+// orNone quotes a state: the API's word, not the server's.
 func orNone(status string) string {
 	if status == "" {
 		return "not yet reported"
 	}
-	return status
+	return strconv.Quote(status)
 }
 
 // progress sends an MCP progress notification when the client asked for

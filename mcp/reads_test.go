@@ -105,7 +105,7 @@ var readCases = []struct {
 		method: http.MethodGet, path: "/api/v0/instances/883/",
 		outcomes: map[string]want{
 			"instance_show/200":         {contains: []string{"Instance 883 is running"}},
-			"instance_show/200_loading": {contains: []string{"Still loading after 0s", "call wait_for_instance again"}},
+			"instance_show/200_loading": {contains: []string{`Still "loading" after 0s`, "call wait_for_instance again"}},
 			"instance_show/200_exited":  {contains: []string{"Instance 883 is exited", "stop polling"}},
 			"instance_show/200_offline": {contains: []string{"Instance 883 is offline", "stop polling"}},
 			"instance_show/200_unknown": {contains: []string{"Instance 883 is unknown", "stop polling"}},
@@ -366,7 +366,7 @@ func TestWaitForInstancePollsUntilRunningWithProgress(t *testing.T) {
 
 	require.Eventually(t, func() bool { m, _ := log.seen(); return len(m) == 3 }, 5*time.Second, 10*time.Millisecond)
 	messages, tokens := log.seen()
-	assert.Equal(t, []string{"instance 883: not yet reported", "instance 883: loading", "instance 883: running"}, messages)
+	assert.Equal(t, []string{"instance 883: not yet reported", `instance 883: "loading"`, `instance 883: "running"`}, messages)
 	assert.Equal(t, []any{"wait-1", "wait-1", "wait-1"}, tokens)
 }
 
@@ -385,7 +385,7 @@ func TestWaitForInstanceIsBoundedByTheOperator(t *testing.T) {
 		requests int
 		waited   string
 	}{
-		{"default 50 s", 0, `{"instance_id": 883}`, 11, "Still loading after 50s (the most this call waits is 50s)"},
+		{"default 50 s", 0, `{"instance_id": 883}`, 11, `Still "loading" after 50s (the most this call waits is 50s)`},
 		{"operator's most", 20 * time.Second, `{"instance_id": 883}`, 5, "after 20s (the most this call waits is 20s)"},
 		{"an agent may ask for less", 20 * time.Second, `{"instance_id": 883, "timeout_seconds": 10}`, 3, "after 10s"},
 		{"but not for more", 20 * time.Second, `{"instance_id": 883, "timeout_seconds": 600}`, 5, "after 20s"},

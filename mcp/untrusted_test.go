@@ -3,11 +3,13 @@ package mcp_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -197,5 +199,75 @@ func TestLargeBadArgumentsGetABoundedRefusal(t *testing.T) {
 				assert.Regexp(t, `and \d+ more problem`, got)
 			}
 		})
+	}
+}
+
+// Class: a successful answer that echoes the API key, in any case or
+// JSON-escaped, in a value or a member name, reaches no result, line,
+// note or "Before the call" text.
+func TestNoKeyInASuccessfulAnswerReachesTheAgent(t *testing.T) {
+	escaped := func(s string) string {
+		var b strings.Builder
+		for _, c := range []byte(s) {
+			fmt.Fprintf(&b, `\u%04x`, c)
+		}
+		return b.String()
+	}
+	shapes := map[string]string{
+		"as written":   testKey,
+		"in uppercase": strings.ToUpper(testKey),
+		"JSON-escaped": escaped(testKey),
+	}
+	calls := map[string]string{
+		"show_instance":     `{"instance_id": 4242}`,
+		"show_instances":    `{}`,
+		"wait_for_instance": `{"instance_id": 4242, "timeout_seconds": 1}`,
+		"destroy_instance":  `{"instance_id": 4242}`,
+		"stop_instance":     `{"instance_id": 4242}`,
+	}
+	for shape, key := range shapes {
+		instance := `{"id": 4242, "actual_status": "loading ` + key + `", "status_msg": "auth failed for ` + key + `", "label": "` + key + `", "gpu_name": "` + key + `", "` + key + `": 1}`
+		handler := fakeapi.Func(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Path == "/api/v1/instances/" {
+				_, _ = io.WriteString(w, `{"instances": [`+instance+`]}`)
+				return
+			}
+			_, _ = io.WriteString(w, `{"success": true, "msg": "done with `+key+`", "instances": `+instance+`}`)
+		})
+		for tool, args := range calls {
+			t.Run(shape+"/"+tool, func(t *testing.T) {
+				c, _ := connectFake(t, mcp.Options{Guardrails: &mcp.Guardrails{Confirm: mcp.ConfirmNone}}, handler)
+				got := everything(t, call(t, c, tool, args))
+				assert.Empty(t, pieceOf(strings.ToLower(got), strings.ToLower(testKey)), "a piece of the API key reached the agent: %s", got)
+			})
+		}
+	}
+}
+
+// wait_for_instance repeats the API's state in its sentences and progress
+// notifications: quoted, cleaned and cut there too.
+func TestWaitRepeatsTheStateQuotedCleanAndBounded(t *testing.T) {
+	status := "\x1b[31mbooting\u202e\u200b\u2028 " + strings.Repeat("A", 5000)
+	show := fakeapi.Func(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		quoted, _ := json.Marshal(status)
+		_, _ = fmt.Fprintf(w, `{"instances": {"id": 4242, "actual_status": %s}}`, quoted)
+	})
+	c, _ := connectFake(t, mcp.Options{}, show)
+	log := &progressLog{}
+	c.OnNotification(log.record)
+	res, err := c.CallTool(t.Context(), waitRequest(`{"instance_id": 4242, "timeout_seconds": 1}`))
+	require.NoError(t, err)
+	got := text(t, res)
+	require.True(t, strings.HasPrefix(got, `Still "[31mbooting A`), got[:200])
+	require.Eventually(t, func() bool { m, _ := log.seen(); return len(m) == 1 }, 5*time.Second, 10*time.Millisecond)
+	messages, _ := log.seen()
+	for _, said := range append(messages, strings.SplitN(got, "\n", 2)[0]) {
+		assert.Less(t, len(said), 1500, "bounded")
+		assert.Contains(t, said, `"[31mbooting A`, "quoted as the API's")
+		for _, r := range said {
+			assert.False(t, hidden(r), "%U reached the agent", r)
+		}
 	}
 }
