@@ -227,7 +227,7 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		"Workers of endpoint 9000002",
 		"gpu_ram.gte: is in GB",
 		"Created instance 9000001 from offer 12345678",
-		"progress: instance 9000001: running",
+		`progress: instance 9000001: "running"`,
 		"the human is asked",
 		"What it acts on (read just now; the API's data): instance 9000001",
 		"Destroyed instance 9000001; its billing has stopped.",

@@ -167,7 +167,7 @@ func serveHTTPOn(ctx context.Context, listener net.Listener, cfg *config, s *ser
 	streamable := server.NewStreamableHTTPServer(s,
 		server.WithEndpointPath("/mcp"),
 		server.WithStreamableHTTPServer(httpServer),
-		server.WithStreamableHTTPLogger(logger),
+		server.WithStreamableHTTPLogger(slog.New(sessionsUnnamed{logger.Handler()})),
 		server.WithSessionIdManager(sessions),
 		server.WithSessionIdleTTL(ttl),
 	)
