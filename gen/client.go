@@ -165,10 +165,10 @@ func New(cfg Config) (*Vast, error) {
 func apiURL(what, raw, example string) (*url.URL, error) {
 	shown := RedactURL(raw)
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return nil, fmt.Errorf("%s %q: want an absolute http or https URL such as %s", what, shown, example)
 	}
-	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(u.Path, "@") {
 		return nil, fmt.Errorf("%s %q: give scheme, host and path only; a user name, password, query or fragment is refused "+
 			"(the API key comes from VAST_API_KEY)", what, shown)
 	}

@@ -57,7 +57,9 @@ var (
 		return regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}`)
 	})
 	urlUserinfo = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@"'<>]*@`)
+		// A password may hold "/" (base64 does), so userinfo runs to the
+		// last "@" before a blank or a quote: more may go, never less.
+		return regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^\s@"'<>]*@`)
 	})
 )
 
@@ -338,7 +340,8 @@ func cutRunes(text string, limit int) (string, bool) {
 // does not parse is sanitized as text.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil || strings.Contains(u.Path, "@") {
+		// A password with "/" in it parses as a path, or not at all.
 		return Sanitize(raw, maxMessage)
 	}
 	if u.User != nil {

@@ -21,6 +21,10 @@ func TestBaseURLCredentialsAreRefusedAndNeverShown(t *testing.T) {
 		"https://console.vast.ai/?" + secret,
 		"https://console.vast.ai/#" + secret,
 		"http://user:" + secret + "@127.0.0.1:1",
+		// A password with "/" (base64) parses as a path, or not at all.
+		"https://user:pa55/" + secret + "@console.vast.ai",
+		"https://:1234/" + secret + "@console.vast.ai",
+		"https://user:" + secret[:9] + "/" + secret[9:] + "@console.vast.ai",
 	}
 	modes := [][]string{
 		{},

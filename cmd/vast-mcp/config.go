@@ -496,7 +496,7 @@ func (c *config) describe() []any {
 		mode = "dry-run"
 	}
 	none := func(s string) string { return cmp.Or(s, "none") }
-	return []any{"version", gen.Version, "transport", c.transport, "mode", mode, "base_url", c.baseURL, "serverless_url", c.serverlessURL, "timeout", c.timeout,
+	return []any{"version", gen.Version, "transport", c.transport, "mode", mode, "base_url", gen.RedactURL(c.baseURL), "serverless_url", gen.RedactURL(c.serverlessURL), "timeout", c.timeout,
 		"tools", cmp.Or(c.tools.String(), "all"), "toolsets", cmp.Or(c.toolsets.String(), "all"), "read_only", c.readOnly, "max_wait", c.maxWait,
 		"max_workers", none(capText(float64(c.maxWorkers))), "max_price", none(capText(c.maxPrice)), "max_disk", none(capText(c.maxDisk)),
 		"allowed_images", cmp.Or(c.images.String(), "any"), "allow_commands", c.commands, "confirm", mcp.ConfirmPolicy(c.confirm).String(), "expose_instance_key", c.exposeInstanceKey,

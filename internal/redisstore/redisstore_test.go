@@ -47,10 +47,14 @@ func TestOpenNeverShowsAPassword(t *testing.T) {
 		"redis://127.0.0.1:6399/0?password=s3kretpw",
 		"redis://user:s3kretpw@127.0.0.1:6399/x",
 		"redis://:s3kretpw@127.0.0.1:6399/0?protocol=9",
+		// base64 passwords hold "/": the URL then parses wrong or not at all
+		"redis://:Zm9v/s3kretpw+x=@redis:6379/0",
+		"redis://:1234/s3kretpw@redis:6379/0",
 	} {
 		_, err := Open(raw)
 		if err != nil {
 			assert.NotContains(t, err.Error(), "s3kretpw", raw)
+			assert.NotContains(t, err.Error(), "Zm9v", raw)
 		}
 	}
 }
