@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -29,10 +30,18 @@ func unsettled(why string) settlement { return settlement{why: why} }
 
 // matches sorts the resources that fit the request: fresh ones were made
 // since the call began; undated ones have no readable creation time, so
-// they can be neither ruled out nor claimed.
-type matches struct{ fresh, undated []int }
+// they can be neither ruled out nor claimed. Those another call of this
+// server already reported as its own are left out: two creates alike
+// within the clock skew look the same in the list.
+type matches struct {
+	fresh, undated []int
+	theirs         func(id int) bool
+}
 
 func (m *matches) add(id int, age freshness) {
+	if m.theirs != nil && m.theirs(id) {
+		return
+	}
 	switch age {
 	case isFresh:
 		m.fresh = append(m.fresh, id)
@@ -70,6 +79,7 @@ func settled(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, 
 	lost := lostText(spec, unknown)
 	switch {
 	case s.created > 0:
+		factsOf(ctx).claims.claim(spec.OperationID, s.created)
 		idField := spec.IDFields[0]
 		text := strings.TrimSpace(fmt.Sprintf("%s: the answer was lost (%s), but reads show the create happened: id %d (%s %d). %s",
 			spec.Name, lost, s.created, idField, s.created, billingNote(spec, factsOf(ctx))))
@@ -168,7 +178,7 @@ func settleInstance(ctx context.Context, vast *gen.Vast, c *createInstanceCall, 
 	if err != nil {
 		return unsettled("the instance list could not be read: " + readFailure(err))
 	}
-	var found matches
+	found := matches{theirs: factsOf(ctx).claims.takenBy("createInstance")}
 	for _, inst := range instances {
 		if match(inst) {
 			found.add(intOf(inst["id"]), createdSince(inst, "start_date", since))
@@ -186,7 +196,7 @@ func settleEndpoint(ctx context.Context, vast *gen.Vast, c *createEndpointCall, 
 	if err != nil {
 		return unsettled("the endpoint list could not be read: " + readFailure(err))
 	}
-	var found matches
+	found := matches{theirs: factsOf(ctx).claims.takenBy("createEndpoint")}
 	for _, ep := range endpoints {
 		if stringOf(ep["endpoint_name"]) == *c.EndpointName {
 			found.add(intOf(ep["id"]), createdSince(ep, "created_at", since))
@@ -205,7 +215,7 @@ func settleWorkergroup(ctx context.Context, vast *gen.Vast, c *createWorkergroup
 	if err != nil {
 		return unsettled("the workergroup list could not be read: " + readFailure(err))
 	}
-	var found matches
+	found := matches{theirs: factsOf(ctx).claims.takenBy("createWorkergroup")}
 	for _, g := range groups {
 		onEndpoint := (c.EndpointId != nil && intOf(g["endpoint_id"]) == *c.EndpointId) ||
 			(c.EndpointName != nil && stringOf(g["endpoint_name"]) == *c.EndpointName)
@@ -216,4 +226,53 @@ func settleWorkergroup(ctx context.Context, vast *gen.Vast, c *createWorkergroup
 		}
 	}
 	return found.settle()
+}
+
+// claims are the ids this server's creates reported, per operation, kept
+// as long as a settlement could still mistake them for another call's.
+type claims struct {
+	mu  sync.Mutex
+	ids map[string]map[int]time.Time
+	now func() time.Time
+}
+
+// claimsKept outlasts any call's settlement window: its timeout, retries
+// and clockSkew.
+const claimsKept = 30 * time.Minute
+
+func newClaims() *claims { return &claims{ids: map[string]map[int]time.Time{}, now: time.Now} }
+
+func (c *claims) claim(operation string, id int) {
+	if c == nil || id <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	for op, ids := range c.ids {
+		for old, at := range ids {
+			if now.Sub(at) > claimsKept {
+				delete(ids, old)
+			}
+		}
+		if len(ids) == 0 {
+			delete(c.ids, op)
+		}
+	}
+	if c.ids[operation] == nil {
+		c.ids[operation] = map[int]time.Time{}
+	}
+	c.ids[operation][id] = now
+}
+
+func (c *claims) takenBy(operation string) func(int) bool {
+	if c == nil {
+		return nil
+	}
+	return func(id int) bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, taken := c.ids[operation][id]
+		return taken
+	}
 }

@@ -241,8 +241,29 @@ func TestUnknownCreatesAreSettledWithReadsOnly(t *testing.T) {
 }
 
 // Two resources that both match leave the outcome unknown, with both as
-// candidates: the tool does not guess.
+// candidates: the tool does not guess. (The look-alike is made through
+// another server, which this one knows nothing of.)
 func TestSettlingWithSeveralCandidatesStaysUnknown(t *testing.T) {
+	account := newVastAccount(t)
+	api := httptest.NewServer(account)
+	t.Cleanup(api.Close)
+	cfg := gen.Config{APIKey: testKey, BaseURL: api.URL, Timeout: faultTimeout, Retry: gen.RetryPolicy{MaxAttempts: 1}}
+	other, c := connect(t, cfg, mcp.Options{}), connect(t, cfg, mcp.Options{})
+	account.make, account.fault = true, "502"
+	res := call(t, other, "create_endpoint", `{"endpoint_name": "twin"}`)
+	require.Equal(t, mcp.OutcomeDone, outcomeOf(res), text(t, res))
+	res = call(t, c, "create_endpoint", `{"endpoint_name": "twin"}`)
+	assert.True(t, res.IsError)
+	assert.Equal(t, mcp.OutcomeUnknown, outcomeOf(res))
+	assert.Contains(t, text(t, res), "Candidates: 5001, 5002")
+	assert.Contains(t, text(t, res), "check the Vast.ai console")
+}
+
+// A resource this server already reported as one call's is never claimed
+// for another: creates alike within the clock skew look the same in the
+// list. (Found in review: a lost create was reported "done" with the id of
+// the create before it.)
+func TestSettlingNeverClaimsAnotherCallsResource(t *testing.T) {
 	account := newVastAccount(t)
 	api := httptest.NewServer(account)
 	t.Cleanup(api.Close)
@@ -250,11 +271,17 @@ func TestSettlingWithSeveralCandidatesStaysUnknown(t *testing.T) {
 	account.make, account.fault = true, "502"
 	res := call(t, c, "create_endpoint", `{"endpoint_name": "twin"}`)
 	require.Equal(t, mcp.OutcomeDone, outcomeOf(res), text(t, res))
+	assert.Contains(t, text(t, res), "id 5001")
+
+	account.make = false // lost, and not made (or not listed yet)
 	res = call(t, c, "create_endpoint", `{"endpoint_name": "twin"}`)
-	assert.True(t, res.IsError)
-	assert.Equal(t, mcp.OutcomeUnknown, outcomeOf(res))
-	assert.Contains(t, text(t, res), "Candidates: 5001, 5002")
-	assert.Contains(t, text(t, res), "check the Vast.ai console")
+	assert.Equal(t, mcp.OutcomeUnknown, outcomeOf(res), text(t, res))
+	assert.Contains(t, text(t, res), "reads found no such resource yet")
+
+	account.make = true
+	res = call(t, c, "create_endpoint", `{"endpoint_name": "twin"}`)
+	assert.Equal(t, mcp.OutcomeDone, outcomeOf(res), text(t, res))
+	assert.Contains(t, text(t, res), "id 5002", "its own, not the first call's")
 }
 
 // What reads cannot date is never claimed as the resource just created, and

@@ -99,13 +99,13 @@ func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 	}
 	confirmations.observe = opts.OnConfirmation
 	confirmations.policy = opts.Guardrails.confirmPolicy()
-	turn := newSpendTurn()
+	turn, taken := newSpendTurn(), newClaims()
 	for i := range toolSpecs {
 		spec := &toolSpecs[i]
 		if !opts.Guardrails.allows(spec) {
 			continue
 		}
-		h := handler(spec, vast, opts, confirmations, turn)
+		h := handler(spec, vast, opts, confirmations, turn, taken)
 		if spec.handler != nil {
 			h = spec.handler(spec, vast, opts)
 		}
@@ -153,7 +153,7 @@ type callArguments struct {
 	values map[string]any
 }
 
-func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confirmer, turn spendTurn) server.ToolHandlerFunc {
+func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confirmer, turn spendTurn, taken *claims) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
 		args, op, err := spec.arguments(req)
 		if err != nil {
@@ -165,7 +165,7 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 			}
 		}
 		ctx, facts := withFacts(ctx)
-		facts.turn = turn
+		facts.turn, facts.claims = turn, taken
 		defer facts.releaseTurn()
 		if spec.guard != nil {
 			if err := spec.guard(ctx, vast, opts.Guardrails, op); err != nil {
@@ -205,6 +205,10 @@ func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op oper
 		if result, err = present(spec, body, args.values, opts); err == nil {
 			if note := billingNote(spec, factsOf(ctx)); note != "" {
 				appendText(result, note)
+			}
+			if spec.Kind == kindCreate && len(spec.IDFields) > 0 {
+				answer, _ := result.StructuredContent.(map[string]any)
+				factsOf(ctx).claims.claim(spec.OperationID, intOf(answer[spec.IDFields[0]]))
 			}
 			return result
 		}

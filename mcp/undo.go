@@ -22,6 +22,7 @@ type callFacts struct {
 	hourly    float64 // $/hour; 0 when unknown
 	turn      spendTurn
 	holdsTurn bool
+	claims    *claims
 }
 
 // releaseTurn gives back the server's spend turn, if the call took it.
