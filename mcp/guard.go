@@ -34,7 +34,9 @@ type Guardrails struct {
 	// a template's may be larger.
 	MaxDisk float64
 	// Images, when not empty, lists the images an instance may run: exact
-	// names, or prefixes ending in "*". image must then be given: a
+	// names, or prefixes ending in "*" (compared as written: end a prefix
+	// with "/", ":" or "@" before the "*", as the binary requires, or it
+	// also matches names that merely start alike). image must then be given: a
 	// template's image cannot be checked, and an explicit image overrides it.
 	// Unless AllowCommands, the image's own entrypoint is then all that may
 	// run: onstart, args, args_str and templates are refused.

@@ -146,7 +146,7 @@ func flagSet(cfg *config, defaults func(envName, flagName string) string, output
 	capping(capValue{i: &cfg.maxWorkers}, "max-workers", "VAST_MCP_MAX_WORKERS", "cap on max_workers, cold_workers and test_workers of endpoints and workergroups; max_workers then required (0: no cap)")
 	capping(capValue{f: &cfg.maxPrice}, "max-price", "VAST_MCP_MAX_PRICE", "cap on an interruptible instance's bid (price, launch_args --bid_price), $/hour (0: no cap)")
 	capping(capValue{f: &cfg.maxDisk}, "max-disk", "VAST_MCP_MAX_DISK", "cap on an instance's disk and a new volume's size, GB; disk then required (0: no cap)")
-	listing(&cfg.images, "allow-image", "VAST_MCP_ALLOW_IMAGES", `comma-separated images an instance may run: exact names, or prefixes ending in "*"; image then required, and only the image's own entrypoint runs unless --allow-commands`)
+	listing(&cfg.images, "allow-image", "VAST_MCP_ALLOW_IMAGES", `comma-separated images an instance may run: exact names, or prefixes ending in /*, :* or @*; image then required, and only the image's own entrypoint runs unless --allow-commands`)
 	boolean(&cfg.commands, "allow-commands", "VAST_MCP_ALLOW_COMMANDS", "with --allow-image, also accept what runs commands of the agent's choosing in an allowed image: onstart, args, args_str, templates and their launch_args options")
 	if v := defaults("VAST_MCP_CONFIRM", "confirm"); v != "" {
 		if err := cfg.confirm.Set(v); err != nil {
@@ -411,6 +411,9 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("--allow-image %q: \"*\" may only end an entry", image))
 		case strings.ContainsFunc(prefix, func(r rune) bool { return r <= ' ' || r > '~' }):
 			errs = append(errs, fmt.Errorf("--allow-image %q: an image name has no blanks, control or non-ASCII characters", image))
+		case prefix != image && !strings.ContainsAny(prefix[len(prefix)-1:], "/:@"):
+			// Else "ghcr.io/myorg*" also allows "ghcr.io/myorg-evil/miner".
+			errs = append(errs, fmt.Errorf(`--allow-image %q: a prefix ends its name part with "/", ":" or "@" before the "*" (%q, %q), so that it cannot also match other names that start alike`, image, prefix+"/*", prefix+":*"))
 		}
 	}
 	if _, err := c.scale.rates(); err != nil {
