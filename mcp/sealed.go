@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,7 @@ type SpentStates interface {
 type sealedStates struct {
 	aeads []cipher.AEAD // the first seals
 	spent SpentStates
+	aad   []byte
 }
 
 const sealVersion = 1
@@ -81,7 +83,7 @@ func newSealedStates(keys [][]byte, spent SpentStates) (*sealedStates, error) {
 		}
 		keys = [][]byte{key}
 	}
-	s := &sealedStates{spent: spent}
+	s := &sealedStates{spent: spent, aad: sealAAD}
 	for _, key := range keys {
 		block, err := aes.NewCipher(key)
 		if err != nil {
@@ -94,7 +96,15 @@ func newSealedStates(keys [][]byte, spent SpentStates) (*sealedStates, error) {
 		s.aeads = append(s.aeads, aead)
 	}
 	if s.spent == nil {
+		// Spent ids kept in this process only would let a state through
+		// once more in each process that opens it, a restarted one
+		// included, whatever the key: so only this one opens it.
 		s.spent = NewMemorySpentStates()
+		process := make([]byte, 16)
+		if _, err := rand.Read(process); err != nil {
+			return nil, err
+		}
+		s.aad = append(slices.Clip(sealAAD), process...)
 	}
 	return s, nil
 }
@@ -116,7 +126,7 @@ func (s *sealedStates) seal(digest [sha256.Size]byte, expires time.Time) (string
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
-	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, sealAAD)), nil
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, s.aad)), nil
 }
 
 // open authenticates a state and returns what it holds; ok is false for
@@ -130,7 +140,7 @@ func (s *sealedStates) open(state string) (id string, p pendingConfirmation, ok 
 		if len(raw) < aead.NonceSize() {
 			continue
 		}
-		plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], sealAAD)
+		plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], s.aad)
 		if err != nil || len(plain) != sealedLen || plain[0] != sealVersion {
 			continue
 		}

@@ -225,3 +225,36 @@ func TestInProcessSpentIDsLastAsLongAsTheirStates(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, again, "spent while its state is still valid on the stepped-back clock")
 }
+
+// With spent ids kept in process, a state opens only in the process that
+// sealed it, whatever the key: a restarted process (or another replica
+// without a shared store) would not know it was spent. With a shared
+// store, any replica holding the key opens it, once.
+func TestStatesOpenOnlyWhereTheirSpentIDIsKept(t *testing.T) {
+	keys := [][]byte{[]byte(strings.Repeat("k", StateKeySize))}
+	now := time.Unix(1_800_000_000, 0)
+	digest := [32]byte{1}
+	tests := []struct {
+		name       string
+		spent      func(shared SpentStates) SpentStates // each process's store; nil: in process
+		laterOpens bool
+	}{
+		{"in process: a restart refuses it", func(SpentStates) SpentStates { return nil }, false},
+		{"shared store: another replica takes it once", func(shared SpentStates) SpentStates { return shared }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			shared := sharedSpent{NewMemorySpentStates()}
+			first := replica(t, keys, tt.spent(shared), &now)
+			state, err := first.ask(digest)
+			require.NoError(t, err)
+			later := replica(t, keys, tt.spent(shared), &now)
+			_, ok, err := later.take(context.Background(), state)
+			require.NoError(t, err)
+			assert.Equal(t, tt.laterOpens, ok)
+			_, ok, err = first.take(context.Background(), state)
+			require.NoError(t, err)
+			assert.Equal(t, !tt.laterOpens, ok, "single use either way")
+		})
+	}
+}

@@ -149,7 +149,7 @@ func (c *config) setupScale(logger *slog.Logger) error {
 		return nil
 	}
 	if len(keys) > 0 && c.transport == "http" {
-		logger.Warn("VAST_MCP_STATE_KEY without --redis: each confirmation is single-use in its own process only; run one replica, or give replicas --redis")
+		logger.Warn("VAST_MCP_STATE_KEY without --redis: a confirmation is redeemed only by the process that asked, not after a restart nor by another replica; give replicas --redis")
 	}
 	if rc.Rate.N > 0 || len(rc.Operations) > 0 {
 		s.limiter = ratelimit.NewMemory(rc)
