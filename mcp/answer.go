@@ -374,7 +374,8 @@ func lookup(path string, sources ...map[string]any) (string, bool) {
 		case nil:
 			continue
 		case string:
-			return cleanString(v), true
+			// Quoted: words the caller or the API chose, not the server's.
+			return strconv.Quote(cleanString(v)), true
 		case float64:
 			return FormatNumber(v), true
 		case json.Number: // an argument, as the caller wrote it

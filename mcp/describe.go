@@ -41,13 +41,13 @@ func instanceLine(inst map[string]any, now time.Time) string {
 	}
 	if gpu := stringOf(inst["gpu_name"]); gpu != "" {
 		n := intOf(inst["num_gpus"])
-		parts = append(parts, fmt.Sprintf("%dx %s", max(n, 1), cleanString(gpu)))
+		parts = append(parts, fmt.Sprintf("%dx %q", max(n, 1), cleanString(gpu)))
 	}
 	if dph := floatOf(inst["dph_total"]); dph > 0 {
 		parts = append(parts, fmt.Sprintf("$%.4f/hour", dph))
 	}
 	if status := stringOf(inst["actual_status"]); status != "" {
-		parts = append(parts, "status "+cleanString(status))
+		parts = append(parts, fmt.Sprintf("status %q", cleanString(status)))
 	}
 	if start := floatOf(inst["start_date"]); start > 0 {
 		age := now.Sub(time.Unix(int64(start), 0)).Round(time.Minute)

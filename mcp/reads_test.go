@@ -90,11 +90,11 @@ var readCases = []struct {
 		args:   `{"instance_id": 883}`,
 		method: http.MethodGet, path: "/api/v0/instances/883/",
 		outcomes: map[string]want{
-			"instance_show/200":         {contains: []string{"Instance 883 is running", "bills per hour"}},
-			"instance_show/200_loading": {contains: []string{"Instance 883 is loading", "wait_for_instance", "will never run"}},
-			"instance_show/200_exited":  {contains: []string{"Instance 883 is exited", "will not reach running", "stop polling"}},
-			"instance_show/200_offline": {contains: []string{"Instance 883 is offline", "stop polling"}},
-			"instance_show/200_unknown": {contains: []string{"Instance 883 is unknown", "stop polling"}},
+			"instance_show/200":         {contains: []string{`Instance 883 is "running"`, "bills per hour"}},
+			"instance_show/200_loading": {contains: []string{`Instance 883 is "loading"`, "wait_for_instance", "will never run"}},
+			"instance_show/200_exited":  {contains: []string{`Instance 883 is "exited"`, "will not reach running", "stop polling"}},
+			"instance_show/200_offline": {contains: []string{`Instance 883 is "offline"`, "stop polling"}},
+			"instance_show/200_unknown": {contains: []string{`Instance 883 is "unknown"`, "stop polling"}},
 			"instance_show/200_created": {contains: []string{"being created", "wait_for_instance"}},
 			"instance_show/400":         {isError: true, contains: []string{"HTTP 400", "Invalid instance ID"}},
 		},
@@ -104,11 +104,11 @@ var readCases = []struct {
 		args:   `{"instance_id": 883, "timeout_seconds": 1}`,
 		method: http.MethodGet, path: "/api/v0/instances/883/",
 		outcomes: map[string]want{
-			"instance_show/200":         {contains: []string{"Instance 883 is running"}},
+			"instance_show/200":         {contains: []string{`Instance 883 is "running"`}},
 			"instance_show/200_loading": {contains: []string{`Still "loading" after 0s`, "call wait_for_instance again"}},
-			"instance_show/200_exited":  {contains: []string{"Instance 883 is exited", "stop polling"}},
-			"instance_show/200_offline": {contains: []string{"Instance 883 is offline", "stop polling"}},
-			"instance_show/200_unknown": {contains: []string{"Instance 883 is unknown", "stop polling"}},
+			"instance_show/200_exited":  {contains: []string{`Instance 883 is "exited"`, "stop polling"}},
+			"instance_show/200_offline": {contains: []string{`Instance 883 is "offline"`, "stop polling"}},
+			"instance_show/200_unknown": {contains: []string{`Instance 883 is "unknown"`, "stop polling"}},
 			"instance_show/200_created": {contains: []string{"Still not yet reported"}},
 			"instance_show/400":         {isError: true, contains: []string{"HTTP 400", "Invalid instance ID"}},
 		},
@@ -359,7 +359,7 @@ func TestWaitForInstancePollsUntilRunningWithProgress(t *testing.T) {
 	require.NoError(t, err)
 	got := text(t, res)
 	require.False(t, res.IsError, got)
-	assert.True(t, strings.HasPrefix(got, "Instance 883 is running"), got)
+	assert.True(t, strings.HasPrefix(got, `Instance 883 is "running"`), got)
 	assert.Len(t, api.Requests(), 3)
 	assert.Equal(t, []time.Duration{5 * time.Second, 5 * time.Second}, slept)
 	assertMatchesOutputSchema(t, "wait_for_instance", res)

@@ -64,7 +64,7 @@ func TestRemovalAsksTheHumanShowingWhatWillGo(t *testing.T) {
 				assert.Contains(t, text(t, res), "nothing was sent")
 			}
 			require.Len(t, h.shown, 1)
-			for _, want := range []string{`label "vast-mcp-llm"`, "1x RTX 4090", "$0.8021/hour", "age ", "cannot be undone", "DELETE " + api.URL + "/api/v0/instances/4242/"} {
+			for _, want := range []string{`label "vast-mcp-llm"`, `1x "RTX 4090"`, "$0.8021/hour", "age ", "cannot be undone", "DELETE " + api.URL + "/api/v0/instances/4242/"} {
 				assert.Contains(t, h.shown[0], want)
 			}
 			assert.NotContains(t, h.shown[0], testKey)

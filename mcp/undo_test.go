@@ -89,7 +89,7 @@ var undoCases = []struct {
 		tool: "destroy_instance", dir: "destroy", args: `{"instance_id": 4242}`,
 		method: http.MethodDelete, path: "/api/v0/instances/4242/",
 		outcomes: map[string]want{
-			"destroy/200": {contains: []string{"Destroyed instance 4242; its billing has stopped", `label "vast-mcp-llm"`, "1x RTX 4090", "$0.8021/hour"},
+			"destroy/200": {contains: []string{"Destroyed instance 4242; its billing has stopped", `label "vast-mcp-llm"`, `1x "RTX 4090"`, "$0.8021/hour"},
 				structured: map[string]any{"success": true, "msg": "Instance destroyed successfully"}},
 			"destroy/301": {isError: true, contains: []string{"HTTP 301", "never follows a redirect", "Nothing was removed"}},
 			"destroy/400": {isError: true, contains: []string{"HTTP 400", "invalid instance_id"}},

@@ -223,7 +223,7 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		`Created endpoint 9000002 ("demo-llm")`,
 		"Created workergroup 9000003 for endpoint 9000002",
 		"Offers (id is create_instance",
-		"Instance 9000001 is running",
+		`Instance 9000001 is "running"`,
 		"Workers of endpoint 9000002",
 		"gpu_ram.gte: is in GB",
 		"Created instance 9000001 from offer 12345678",
