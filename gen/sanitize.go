@@ -40,7 +40,7 @@ const redacted = "[REDACTED]"
 // such as instance_api_key (x-vast-sensitive in overlay.yaml), api_key or
 // session_id. TestSensitiveFieldsAreRedactedByName checks that every
 // x-vast-sensitive field matches.
-const credentialName = `[A-Za-z0-9_.-]*(?i:key|token|secret|passw(?:or)?d|session|credential|signature)[A-Za-z0-9_.-]*`
+const credentialName = `(?:[A-Za-z0-9_.-]*(?i:key|token|secret|passw(?:or)?d|pwd|session|credential|signature)[A-Za-z0-9_.-]*|(?i:sid|auth))`
 
 // The credential patterns, compiled on first use rather than at every start.
 // Each runs only on text that has what a match needs (mayHold), since
@@ -192,7 +192,7 @@ func (s sanitizer) text(text string, limit int) string {
 	if len(text) > window {
 		text = text[:window]
 	}
-	text = cleanCharacters(text)
+	text = cleanCharacters(unescapeASCII(text))
 
 	// Values in credential fields are secrets too, wherever else they recur.
 	secrets := []string{}
@@ -237,6 +237,31 @@ func (s sanitizer) text(text string, limit int) string {
 		text += "…"
 	}
 	return text
+}
+
+// unescapeASCII writes out \u00XX escapes of printable ASCII, so that a
+// secret spelt in escapes (a JSON body quoted as text) is recognised.
+func unescapeASCII(text string) string {
+	if !strings.Contains(text, `\u00`) {
+		return text
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(text, `\u00`)
+		if i < 0 || i+6 > len(text) {
+			b.WriteString(text)
+			return b.String()
+		}
+		c, err := strconv.ParseUint(text[i+4:i+6], 16, 8)
+		if err != nil || c < ' ' || c > '~' || c == '\\' {
+			b.WriteString(text[:i+4])
+			text = text[i+4:]
+			continue
+		}
+		b.WriteString(text[:i])
+		b.WriteByte(byte(c))
+		text = text[i+6:]
+	}
 }
 
 // cleanCharacters keeps printable characters and single spaces: controls

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -229,9 +230,35 @@ func TestSanitizingTwiceChangesNothing(t *testing.T) {
 		"bad key instance_api_key=IAKVALUE12345678 here",
 		`{"msg": "token: abcdefgh12345678", "api_key": "vk-0123456789abcdef"}`,
 		"Authorization: Bearer abcdefghijklmnop",
+		`an escaped backslash \u005cu0041 and \u0041`,
 	} {
 		once := gen.Sanitize(text, 300)
 		assert.Equal(t, once, gen.Sanitize(once, 300), text)
 		assert.NotContains(t, once, "]]", text)
+	}
+}
+
+// Credential shapes a review found passing: short names (sid, pwd, auth),
+// and values spelt in \u00XX escapes.
+func TestCredentialShapesAreRedacted(t *testing.T) {
+	const secret = "S3CRETvalue123456"
+	escaped := ""
+	for _, c := range []byte(secret) {
+		escaped += fmt.Sprintf(`\u%04x`, c)
+	}
+	for _, text := range []string{
+		`{'sid': '` + secret + `'}`,
+		`pwd=` + secret + `&x=1`,
+		`auth: ` + secret,
+		`{"api_key": "` + escaped + `"}`,
+		`token=` + escaped,
+	} {
+		got := gen.Sanitize(text, 300)
+		assert.NotContains(t, got, secret[:8], text)
+		assert.NotContains(t, got, secret[8:], text)
+		assert.Contains(t, got, "[REDACTED]", text)
+	}
+	for _, text := range []string{"the author: Ada", "outside: the box", "inside=yes"} {
+		assert.Equal(t, text, gen.Sanitize(text, 300), "not a credential")
 	}
 }
