@@ -231,9 +231,10 @@ func settleWorkergroup(ctx context.Context, vast *gen.Vast, c *createWorkergroup
 // claims are the ids this server's creates reported, per operation, kept
 // as long as a settlement could still mistake them for another call's.
 type claims struct {
-	mu  sync.Mutex
-	ids map[string]map[int]time.Time
-	now func() time.Time
+	mu     sync.Mutex
+	ids    map[string]map[int]time.Time
+	pruned time.Time
+	now    func() time.Time
 }
 
 // claimsKept outlasts any call's settlement window: its timeout, retries
@@ -249,14 +250,17 @@ func (c *claims) claim(operation string, id int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
-	for op, ids := range c.ids {
-		for old, at := range ids {
-			if now.Sub(at) > claimsKept {
-				delete(ids, old)
+	if now.Sub(c.pruned) > time.Minute { // now and then, so a claim costs the same however many there are
+		c.pruned = now
+		for op, ids := range c.ids {
+			for old, at := range ids {
+				if now.Sub(at) > claimsKept {
+					delete(ids, old)
+				}
 			}
-		}
-		if len(ids) == 0 {
-			delete(c.ids, op)
+			if len(ids) == 0 {
+				delete(c.ids, op)
+			}
 		}
 	}
 	if c.ids[operation] == nil {
