@@ -40,7 +40,7 @@ const redacted = "[REDACTED]"
 // such as instance_api_key (x-vast-sensitive in overlay.yaml), api_key or
 // session_id. TestSensitiveFieldsAreRedactedByName checks that every
 // x-vast-sensitive field matches.
-const credentialName = `(?:[A-Za-z0-9_.-]*(?i:key|token|secret|passw(?:or)?d|pwd|session|credential|signature)[A-Za-z0-9_.-]*|(?i:sid|auth))`
+const credentialName = `(?:[A-Za-z0-9_.-]*(?i:key|token|secret|passw(?:or)?d|pwd|session|credential|signature)[A-Za-z0-9_.-]*|\b(?i:sid|auth))`
 
 // The credential patterns, compiled on first use rather than at every start.
 // Each runs only on text that has what a match needs (mayHold), since
@@ -125,10 +125,11 @@ func hasPiece(pieces map[string]struct{}, window string) bool {
 }
 
 // scrubAnswer removes the key from every string of a successful JSON
-// answer, member names included: what the API says is shown to agents, and
-// the key must never be. The bytes are read once; only an answer that may
-// hold a piece of the key, written out or JSON-escaped, is decoded and
-// written again.
+// answer, member names included, as each will be shown: cleaned of
+// invisible characters and escapes, which could otherwise join a key's
+// pieces after the check. An answer without a piece of the key is
+// returned as it came; one of printable ASCII without escapes is checked
+// by reading its bytes once, without decoding it.
 func (s sanitizer) scrubAnswer(body []byte) []byte {
 	if s.key == "" || !s.mayHoldKey(body) {
 		return body
@@ -139,22 +140,27 @@ func (s sanitizer) scrubAnswer(body []byte) []byte {
 	if err := dec.Decode(&v); err != nil {
 		return body // not JSON: read as such, never shown
 	}
+	found := false
+	v = s.scrubValue(v, &found)
+	if !found {
+		return body
+	}
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(s.scrubValue(v)); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return body
 	}
 	return out.Bytes()
 }
 
+// mayHoldKey is false only for an answer of printable ASCII without
+// escapes (what is shown of it is then its bytes) and no piece of the key.
 func (s sanitizer) mayHoldKey(body []byte) bool {
 	run := 0
 	for i, c := range body {
-		if c == '\\' && i+5 < len(body) && body[i+1] == 'u' && body[i+2] == '0' && body[i+3] == '0' {
-			if b, err := strconv.ParseUint(string(body[i+4:i+6]), 16, 8); err == nil && s.alphabet[b] {
-				return true
-			}
+		if c == '\\' || c < ' ' || c > '~' {
+			return true
 		}
 		if !s.alphabet[c] {
 			run = 0
@@ -167,18 +173,27 @@ func (s sanitizer) mayHoldKey(body []byte) bool {
 	return false
 }
 
-func (s sanitizer) scrubValue(v any) any {
+func (s sanitizer) scrubString(text string, found *bool) string {
+	shown := cleanCharacters(unescapeASCII(text))
+	if scrubbed := redactPieces(shown, s.grams); scrubbed != shown {
+		*found = true
+		return scrubbed
+	}
+	return text
+}
+
+func (s sanitizer) scrubValue(v any, found *bool) any {
 	switch v := v.(type) {
 	case string:
-		return redactEdges(redactPieces(v, s.grams), s.key)
+		return s.scrubString(v, found)
 	case []any:
 		for i := range v {
-			v[i] = s.scrubValue(v[i])
+			v[i] = s.scrubValue(v[i], found)
 		}
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for name, value := range v {
-			out[redactPieces(name, s.grams)] = s.scrubValue(value)
+			out[s.scrubString(name, found)] = s.scrubValue(value, found)
 		}
 		return out
 	}
@@ -242,9 +257,18 @@ func (s sanitizer) text(text string, limit int) string {
 // unescapeASCII writes out \u00XX escapes of printable ASCII, so that a
 // secret spelt in escapes (a JSON body quoted as text) is recognised.
 func unescapeASCII(text string) string {
-	if !strings.Contains(text, `\u00`) {
-		return text
+	// Again until none is left: escapes may spell escapes.
+	for strings.Contains(text, `\u00`) {
+		once := unescapeASCIIOnce(text)
+		if once == text {
+			break
+		}
+		text = once
 	}
+	return text
+}
+
+func unescapeASCIIOnce(text string) string {
 	var b strings.Builder
 	for {
 		i := strings.Index(text, `\u00`)

@@ -258,7 +258,7 @@ func TestCredentialShapesAreRedacted(t *testing.T) {
 		assert.NotContains(t, got, secret[8:], text)
 		assert.Contains(t, got, "[REDACTED]", text)
 	}
-	for _, text := range []string{"the author: Ada", "outside: the box", "inside=yes"} {
+	for _, text := range []string{"the author: Ada", "outside: the box", "inside=yes", "requires OAuth: please log in"} {
 		assert.Equal(t, text, gen.Sanitize(text, 300), "not a credential")
 	}
 }

@@ -137,6 +137,11 @@ func (cf *confirmer) askNow(ctx context.Context, params mcpgo.ElicitationParams)
 	if s == nil {
 		return nil, errors.New("no MCP server in the call's context")
 	}
+	// A human may take minutes: other calls must not wait for this one's
+	// spend turn meanwhile. The handler checks again once approved.
+	facts := factsOf(ctx)
+	facts.waitedForHuman = facts.holdsTurn
+	facts.releaseTurn()
 	human, release := humanContext(ctx)
 	defer release()
 	wait, cancel := context.WithTimeout(human, cf.wait)

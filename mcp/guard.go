@@ -460,7 +460,11 @@ func (g *Guardrails) instanceFlags() string {
 func imageAllowed(allowed []string, image string) bool {
 	for _, entry := range allowed {
 		if prefix, ok := strings.CutSuffix(entry, "*"); ok {
-			if strings.HasPrefix(image, prefix) {
+			rest, found := strings.CutPrefix(image, prefix)
+			// After "name:" a tag, after "name@" a digest: neither holds "/",
+			// which would make "name:5000/…" a registry of that name.
+			ended := strings.HasSuffix(prefix, ":") || strings.HasSuffix(prefix, "@")
+			if found && !(ended && strings.Contains(rest, "/")) {
 				return true
 			}
 		} else if image == entry {

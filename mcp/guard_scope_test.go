@@ -148,3 +148,36 @@ func TestEnvRefusalsDoNotRepeatValues(t *testing.T) {
 		})
 	}
 }
+
+// An allowed prefix matches the names that continue it, and only those: a
+// tag or digest holds no "/", so "ubuntu:*" is not "ubuntu:5000/…", a
+// registry of that name.
+func TestAllowedImagePrefixes(t *testing.T) {
+	caps := &mcp.Guardrails{Images: []string{"ubuntu:*", "vllm/*", "localhost:*", "img@*"}, Confirm: mcp.ConfirmNone}
+	tests := []struct {
+		image   string
+		allowed bool
+	}{
+		{"ubuntu:24.04", true},
+		{"vllm/vllm-openai:latest", true},
+		{"vllm/sub/image:1", true},
+		{"img@sha256:" + strings.Repeat("a", 64), true},
+		{"ubuntu:5000/evil/miner", false},
+		{"localhost:5000/evil/miner", false},
+		{"img@x/y", false},
+		{"ubuntu", false},
+		{"vllmx/y", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.image, func(t *testing.T) {
+			c, api := connectFake(t, mcp.Options{Guardrails: caps}, fakeapi.Fixture(t, "instance/200"))
+			res := call(t, c, "create_instance", `{"offer_id": 1, "image": "`+tt.image+`"}`)
+			if tt.allowed {
+				assert.Equal(t, mcp.OutcomeDone, outcomeOf(res), text(t, res))
+				return
+			}
+			assert.Equal(t, mcp.OutcomeRefused, outcomeOf(res), text(t, res))
+			assert.Empty(t, api.Requests(), "nothing is sent")
+		})
+	}
+}

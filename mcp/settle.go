@@ -36,6 +36,9 @@ func unsettled(why string) settlement { return settlement{why: why} }
 type matches struct {
 	fresh, undated []int
 	theirs         func(id int) bool
+	// othersInFlight: another create of this kind is under way on this
+	// server, so a fresh match may be its, not reported yet.
+	othersInFlight bool
 }
 
 func (m *matches) add(id int, age freshness) {
@@ -54,6 +57,8 @@ func (m *matches) add(id int, age freshness) {
 // nothing undated could be it.
 func (m matches) settle() settlement {
 	switch {
+	case len(m.fresh) == 1 && len(m.undated) == 0 && m.othersInFlight:
+		return settlement{candidates: m.fresh, why: "another create like it is under way on this server, and the match may be that one"}
 	case len(m.fresh) == 1 && len(m.undated) == 0:
 		return settlement{created: m.fresh[0]}
 	case len(m.fresh) == 0 && len(m.undated) == 0:
@@ -178,7 +183,7 @@ func settleInstance(ctx context.Context, vast *gen.Vast, c *createInstanceCall, 
 	if err != nil {
 		return unsettled("the instance list could not be read: " + readFailure(err))
 	}
-	found := matches{theirs: factsOf(ctx).claims.takenBy("createInstance")}
+	found := factsOf(ctx).claims.matching("createInstance")
 	for _, inst := range instances {
 		if match(inst) {
 			found.add(intOf(inst["id"]), createdSince(inst, "start_date", since))
@@ -196,7 +201,7 @@ func settleEndpoint(ctx context.Context, vast *gen.Vast, c *createEndpointCall, 
 	if err != nil {
 		return unsettled("the endpoint list could not be read: " + readFailure(err))
 	}
-	found := matches{theirs: factsOf(ctx).claims.takenBy("createEndpoint")}
+	found := factsOf(ctx).claims.matching("createEndpoint")
 	for _, ep := range endpoints {
 		if stringOf(ep["endpoint_name"]) == *c.EndpointName {
 			found.add(intOf(ep["id"]), createdSince(ep, "created_at", since))
@@ -215,7 +220,7 @@ func settleWorkergroup(ctx context.Context, vast *gen.Vast, c *createWorkergroup
 	if err != nil {
 		return unsettled("the workergroup list could not be read: " + readFailure(err))
 	}
-	found := matches{theirs: factsOf(ctx).claims.takenBy("createWorkergroup")}
+	found := factsOf(ctx).claims.matching("createWorkergroup")
 	for _, g := range groups {
 		onEndpoint := (c.EndpointId != nil && intOf(g["endpoint_id"]) == *c.EndpointId) ||
 			(c.EndpointName != nil && stringOf(g["endpoint_name"]) == *c.EndpointName)
@@ -231,17 +236,47 @@ func settleWorkergroup(ctx context.Context, vast *gen.Vast, c *createWorkergroup
 // claims are the ids this server's creates reported, per operation, kept
 // as long as a settlement could still mistake them for another call's.
 type claims struct {
-	mu     sync.Mutex
-	ids    map[string]map[int]time.Time
-	pruned time.Time
-	now    func() time.Time
+	mu       sync.Mutex
+	ids      map[string]map[int]time.Time
+	inFlight map[string]int // creates sent and not yet answered, per operation
+	pruned   time.Time
+	now      func() time.Time
 }
 
 // claimsKept outlasts any call's settlement window: its timeout, retries
 // and clockSkew.
 const claimsKept = 30 * time.Minute
 
-func newClaims() *claims { return &claims{ids: map[string]map[int]time.Time{}, now: time.Now} }
+func newClaims() *claims {
+	return &claims{ids: map[string]map[int]time.Time{}, inFlight: map[string]int{}, now: time.Now}
+}
+
+// begin counts a create under way until done is called.
+func (c *claims) begin(operation string) (done func()) {
+	if c == nil {
+		return func() {}
+	}
+	c.mu.Lock()
+	c.inFlight[operation]++
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		c.inFlight[operation]--
+		c.mu.Unlock()
+	}
+}
+
+// matching starts a settlement's matches for a create of operation, itself
+// under way: what other calls claimed is left out, and other creates under
+// way make a single match uncertain.
+func (c *claims) matching(operation string) matches {
+	if c == nil {
+		return matches{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return matches{theirs: c.takenBy(operation), othersInFlight: c.inFlight[operation] > 1}
+}
 
 func (c *claims) claim(operation string, id int) {
 	if c == nil || id <= 0 {

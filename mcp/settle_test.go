@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/fakeapi"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -327,4 +329,48 @@ func TestSettlingNeverClaimsWhatItCannotDate(t *testing.T) {
 			assert.EqualValues(t, 1, creates.Load(), "never a second create")
 		})
 	}
+}
+
+// A create still under way on this server may own the one fresh match, so
+// a lost create alongside it stays unknown instead of claiming it.
+// (Found in review: B, answered 502 and never made, was reported "done"
+// with A's instance while A was still waiting for its answer.)
+func TestSettlingWhileAnotherCreateIsUnderwayStaysUnknown(t *testing.T) {
+	var mu sync.Mutex
+	var instances []map[string]any
+	var puts int
+	answerA := make(chan struct{})
+	handler := fakeapi.Func(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodPut:
+			mu.Lock()
+			puts++
+			mine := puts
+			if mine == 1 {
+				instances = append(instances, map[string]any{"id": 555, "label": "job", "start_date": float64(time.Now().Unix())})
+			}
+			mu.Unlock()
+			if mine == 1 {
+				<-answerA
+				_, _ = io.WriteString(w, `{"success": true, "new_contract": 555}`)
+				return
+			}
+			w.WriteHeader(http.StatusBadGateway)
+		default:
+			mu.Lock()
+			defer mu.Unlock()
+			_ = json.NewEncoder(w).Encode(map[string]any{"instances": instances})
+		}
+	})
+	c, _ := connectFake(t, mcp.Options{}, handler)
+	a := make(chan *mcpgo.CallToolResult, 1)
+	go func() { a <- call(t, c, "create_instance", `{"offer_id": 1, "image": "img", "label": "job"}`) }()
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return puts == 1 }, 5*time.Second, time.Millisecond)
+
+	b := call(t, c, "create_instance", `{"offer_id": 1, "image": "img", "label": "job"}`)
+	close(answerA)
+	assert.Equal(t, mcp.OutcomeUnknown, outcomeOf(b), text(t, b))
+	assert.Contains(t, text(t, b), "another create like it is under way")
+	assert.Equal(t, mcp.OutcomeDone, outcomeOf(<-a))
 }

@@ -1,6 +1,7 @@
 package mcp_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,8 +11,13 @@ import (
 	"testing"
 	"time"
 
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/internal/fakeapi"
+	"github.com/vast-mcp/vast-mcp/internal/inprocess"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -173,4 +179,55 @@ func TestStartInstanceIsHeldToTheSpendCeiling(t *testing.T) {
 			assert.Equal(t, tool.Tool.Name == "start_instance", says, tool.Tool.Name)
 		}
 	})
+}
+
+// slowHuman holds the first question until released and approves every
+// other at once.
+type slowHuman struct {
+	mu      sync.Mutex
+	asked   int
+	release chan struct{}
+}
+
+func (h *slowHuman) Elicit(ctx context.Context, _ mcpgo.ElicitationRequest) (*mcpgo.ElicitationResult, error) {
+	h.mu.Lock()
+	h.asked++
+	first := h.asked == 1
+	h.mu.Unlock()
+	if first {
+		select {
+		case <-h.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return &mcpgo.ElicitationResult{ElicitationResponse: mcpgo.ElicitationResponse{Action: mcpgo.ElicitationResponseActionAccept, Content: map[string]any{"approve": true}}}, nil
+}
+
+// A human deciding on one create does not hold the spend turn: another
+// create goes ahead meanwhile, and the first is checked again once
+// approved, against the account as it then is.
+func TestAHumansWaitHoldsNoSpendTurn(t *testing.T) {
+	a := &liveAccount{}
+	api := fakeapi.New(t, a)
+	vast, err := gen.New(gen.Config{APIKey: testKey, BaseURL: api.URL, Retry: gen.RetryPolicy{MaxAttempts: 1}})
+	require.NoError(t, err)
+	h := &slowHuman{release: make(chan struct{})}
+	opts := mcp.Options{Guardrails: &mcp.Guardrails{MaxInstances: 1, Confirm: mcp.ConfirmAll}}
+	c, err := inprocess.Connect(context.Background(), mcp.NewServer(vast, opts), inprocess.Options{Protocol: "2025-06-18", Elicitation: h})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+
+	first := make(chan *mcpgo.CallToolResult, 1)
+	go func() { first <- call(t, c, "create_instance", `{"offer_id": 42, "image": "img"}`) }()
+	require.Eventually(t, func() bool { h.mu.Lock(); defer h.mu.Unlock(); return h.asked == 1 }, 5*time.Second, time.Millisecond)
+
+	second := call(t, c, "create_instance", `{"offer_id": 42, "image": "img"}`)
+	assert.Equal(t, mcp.OutcomeDone, outcomeOf(second), text(t, second))
+
+	close(h.release)
+	res := <-first
+	assert.Equal(t, mcp.OutcomeRefused, outcomeOf(res), text(t, res))
+	assert.Contains(t, text(t, res), "cap of 1", "checked again after the human's approval")
+	assert.Equal(t, 1, a.billed())
 }

@@ -185,6 +185,13 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 				audit(opts.Logger, spec, op, result, facts)
 				return result, nil // asking, declined, or not confirmable
 			}
+			if facts.waitedForHuman {
+				if err := spec.guard(ctx, vast, opts.Guardrails, op); err != nil {
+					result := refused(spec, err)
+					audit(opts.Logger, spec, op, result, facts)
+					return result, nil
+				}
+			}
 		}
 		result := sendAndPresent(ctx, spec, vast, op, args, opts)
 		if what != "" && !result.IsError {
@@ -198,6 +205,10 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 // sendAndPresent makes the call and shapes its answer; a create whose
 // outcome is unknown is settled with reads, never sent again.
 func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, args callArguments, opts Options) *mcpgo.CallToolResult {
+	if spec.Kind == kindCreate {
+		done := factsOf(ctx).claims.begin(spec.OperationID)
+		defer done()
+	}
 	since := time.Now()
 	body, err := spec.send(ctx, vast, op, args.raw)
 	if err == nil {

@@ -22,7 +22,10 @@ type callFacts struct {
 	hourly    float64 // $/hour; 0 when unknown
 	turn      spendTurn
 	holdsTurn bool
-	claims    *claims
+	// waitedForHuman: the turn was given back while a human decided, so
+	// the spend check must run again before anything is sent.
+	waitedForHuman bool
+	claims         *claims
 }
 
 // releaseTurn gives back the server's spend turn, if the call took it.

@@ -213,10 +213,15 @@ func TestNoKeyInASuccessfulAnswerReachesTheAgent(t *testing.T) {
 		}
 		return b.String()
 	}
+	joined := func(sep string) string { return strings.Join(strings.Split(testKey, ""), sep) }
 	shapes := map[string]string{
-		"as written":   testKey,
-		"in uppercase": strings.ToUpper(testKey),
-		"JSON-escaped": escaped(testKey),
+		"as written":                       testKey,
+		"in uppercase":                     strings.ToUpper(testKey),
+		"JSON-escaped":                     escaped(testKey),
+		"split by control characters":      joined(`\u0001`),
+		"split by zero-width spaces":       joined(`\u200b`),
+		"split by soft hyphens":            joined("\u00ad"),
+		"spelt in escapes within the text": strings.ReplaceAll(escaped(testKey), `\u`, `\\u`),
 	}
 	calls := map[string]string{
 		"show_instance":     `{"instance_id": 4242}`,
