@@ -100,13 +100,9 @@ func guardSpend(ctx context.Context, vast *gen.Vast, g *Guardrails, c *createIns
 	if err := takeSpendTurn(ctx, vast, flag); err != nil {
 		return err
 	}
-	instances, err := listInstances(ctx, vast)
-	var dry *gen.DryRunError
-	if errors.As(err, &dry) {
-		return nil // a dry run sends nothing, so there is nothing to guard
-	}
-	if err != nil {
-		return &capError{flag, "the account's instances could not be read to check the ceiling (" + readFailure(err) + ")"}
+	instances, err := instancesToCheck(ctx, vast, flag)
+	if instances == nil {
+		return err // nil in a dry run: it sends nothing, so there is nothing to guard
 	}
 	if g.MaxInstances > 0 && len(instances)+1 > g.MaxInstances {
 		return &capError{flag, fmt.Sprintf("the account has %d instances (running or stopped); one more would exceed the cap of %d", len(instances), g.MaxInstances)}
@@ -143,13 +139,9 @@ func guardStartInstance(ctx context.Context, vast *gen.Vast, g *Guardrails, c *m
 	if err := takeSpendTurn(ctx, vast, flag); err != nil {
 		return err
 	}
-	instances, err := listInstances(ctx, vast)
-	var dry *gen.DryRunError
-	if errors.As(err, &dry) {
-		return nil
-	}
-	if err != nil {
-		return &capError{flag, "the account's instances could not be read to check the ceiling (" + readFailure(err) + ")"}
+	instances, err := instancesToCheck(ctx, vast, flag)
+	if instances == nil {
+		return err
 	}
 	inst := instanceByID(instances, c.InstanceID)
 	switch {
@@ -163,6 +155,22 @@ func guardStartInstance(ctx context.Context, vast *gen.Vast, g *Guardrails, c *m
 		return &capError{flag, fmt.Sprintf("instance %d has no readable $/hour (dph_total) to check against the ceiling", c.InstanceID)}
 	}
 	return g.withinCeiling(instances, fmt.Sprintf("instance %d", c.InstanceID), dph)
+}
+
+// instancesToCheck reads the account's instances for a bound: nil and no
+// error in a dry run, nil and the refusal when they cannot be read.
+func instancesToCheck(ctx context.Context, vast *gen.Vast, flag string) ([]map[string]any, error) {
+	instances, err := listInstances(ctx, vast)
+	var dry *gen.DryRunError
+	switch {
+	case errors.As(err, &dry):
+		return nil, nil
+	case err != nil:
+		return nil, &capError{flag, "the account's instances could not be read to check the ceiling (" + readFailure(err) + ")"}
+	case instances == nil:
+		return []map[string]any{}, nil // an empty account is read, not a dry run
+	}
+	return instances, nil
 }
 
 // withinCeiling refuses when the account's billed $/hour plus what adds
