@@ -213,6 +213,15 @@ func (v *Vast) IsDryRun() bool { return v.dryRun }
 // ErrNoAPIKey (except in dry-run mode).
 func (v *Vast) HasAPIKey() bool { return v.key != "" }
 
+// Account names, by KeyDigest, the account calls under ctx act on: the
+// caller's own key (WithAPIKey) or the configured one.
+func (v *Vast) Account(ctx context.Context) string {
+	if own, ok := apiKeyFrom(ctx); ok {
+		return KeyDigest(own)
+	}
+	return KeyDigest(v.key)
+}
+
 // Call is one request the generated client builds: Do sends it with the
 // key, the retry policy and the checks every answer needs.
 type Call struct {

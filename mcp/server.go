@@ -54,6 +54,10 @@ type Options struct {
 	// SpentStates makes each confirmation single-use; nil keeps the spent
 	// ones in this process. Replicas share one (Redis).
 	SpentStates SpentStates
+	// SpendLocks, when set, extends the spend turn (--max-hourly-spend,
+	// --max-instances) to every replica sharing it (Redis); nil bounds
+	// the calls of this process only.
+	SpendLocks SpendLocks
 	// Sleep, when set, replaces the real wait between wait_for_instance's
 	// polls (tests); it returns ctx's error when ctx ends first.
 	Sleep func(ctx context.Context, d time.Duration) error

@@ -214,7 +214,8 @@ func instanceByID(instances []map[string]any, id int) map[string]any {
 
 // spendTurn lets one call at a time check the account's spend and send
 // what adds to it. Without it, calls in flight together on one server
-// would each pass a check read before any of them was sent.
+// would each pass a check read before any of them was sent. SpendLocks do
+// the same across replicas.
 type spendTurn chan struct{}
 
 func newSpendTurn() spendTurn { return make(spendTurn, 1) }
@@ -229,10 +230,28 @@ func takeSpendTurn(ctx context.Context, vast *gen.Vast, flag string) error {
 	select {
 	case f.turn <- struct{}{}:
 		f.holdsTurn = true
-		return nil
 	case <-ctx.Done():
-		return &capError{flag, "the call ended while waiting for another call that adds spend to finish; nothing was sent"}
+		return &capError{flag, "the call ended while waiting for another call that adds spend to finish"}
 	}
+	if f.locks == nil {
+		return nil
+	}
+	unlock, err := f.locks.Lock(ctx, vast.Account(ctx))
+	if err != nil {
+		f.releaseTurn()
+		return &capError{flag, "the spend lock the replicas share was not taken (" + err.Error() + ")"}
+	}
+	f.unlock = unlock
+	return nil
+}
+
+// SpendLocks give one call at a time, across every replica that shares
+// them, the right to check an account's spend and send what adds to it.
+// They fail closed: a lock not taken refuses the call.
+type SpendLocks interface {
+	// Lock waits for account's lock (a gen.KeyDigest). The error says why
+	// it was not taken, in words fit for the agent; unlock gives it back.
+	Lock(ctx context.Context, account string) (unlock func(), err error)
 }
 
 func (g *Guardrails) spendFlags() string {

@@ -3,14 +3,17 @@ package mcp_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,6 +21,8 @@ import (
 	"github.com/vast-mcp/vast-mcp/gen"
 	"github.com/vast-mcp/vast-mcp/internal/fakeapi"
 	"github.com/vast-mcp/vast-mcp/internal/inprocess"
+	"github.com/vast-mcp/vast-mcp/internal/redisstore"
+	"github.com/vast-mcp/vast-mcp/internal/redistest"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -127,6 +132,63 @@ func TestSpendBoundsHoldForCallsInFlightTogether(t *testing.T) {
 			assert.Equal(t, len(results)-tt.want, strings.Count(strings.Join(results, " "), mcp.OutcomeRefused), "outcomes %v", results)
 		})
 	}
+}
+
+// Replicas sharing Redis take turns as one server's calls do: three calls
+// on each of two servers, over one account, pass no more than the bound.
+func TestSpendBoundsHoldAcrossReplicasSharingRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	tests := []struct {
+		name string
+		g    mcp.Guardrails
+		want int
+	}{
+		{"--max-instances 1", mcp.Guardrails{MaxInstances: 1}, 1},
+		{"--max-hourly-spend 2.5", mcp.Guardrails{MaxHourlySpend: 2.5}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.NoError(t, srv.Client(t).FlushAll(context.Background()).Err())
+			a := &liveAccount{listDelay: 50 * time.Millisecond}
+			g := tt.g
+			g.Confirm = mcp.ConfirmNone
+			var replicas []*client.Client
+			for range 2 {
+				locks := redisstore.NewSpendLocks(srv.Client(t), slog.New(slog.DiscardHandler))
+				c, _ := connectFake(t, mcp.Options{Guardrails: &g, SpendLocks: locks}, a)
+				replicas = append(replicas, c)
+			}
+			results := make([]string, 6)
+			var wg sync.WaitGroup
+			for i := range results {
+				wg.Go(func() {
+					results[i] = outcomeOf(call(t, replicas[i%2], "create_instance", `{"offer_id": 42, "image": "img"}`))
+				})
+			}
+			wg.Wait()
+			assert.Equal(t, tt.want, a.billed(), "outcomes %v", results)
+			assert.Equal(t, tt.want, strings.Count(strings.Join(results, " "), mcp.OutcomeDone), "outcomes %v", results)
+		})
+	}
+}
+
+// A spend lock not taken refuses the call before anything is sent, in
+// words that name the setting.
+func TestASpendLockNotTakenRefuses(t *testing.T) {
+	a := &liveAccount{}
+	g := mcp.Guardrails{MaxInstances: 3, Confirm: mcp.ConfirmNone}
+	c, api := connectFake(t, mcp.Options{Guardrails: &g, SpendLocks: failingLocks{}}, a)
+	res := call(t, c, "create_instance", `{"offer_id": 42, "image": "img"}`)
+	assert.Equal(t, mcp.OutcomeRefused, outcomeOf(res))
+	assert.Contains(t, text(t, res), "the spend lock the replicas share was not taken (no answer from Redis) (operator setting --max-instances 3). Nothing was sent.")
+	assert.Empty(t, api.Requests(), "nothing reaches the API, not even the check's reads")
+	assert.Zero(t, a.billed())
+}
+
+type failingLocks struct{}
+
+func (failingLocks) Lock(context.Context, string) (func(), error) {
+	return nil, errors.New("no answer from Redis")
 }
 
 // Starting a stopped instance bills its $/hour again, so the ceiling

@@ -165,7 +165,7 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 			}
 		}
 		ctx, facts := withFacts(ctx)
-		facts.turn, facts.claims = turn, taken
+		facts.turn, facts.claims, facts.locks = turn, taken, opts.SpendLocks
 		defer facts.releaseTurn()
 		if spec.guard != nil {
 			if err := spec.guard(ctx, vast, opts.Guardrails, op); err != nil {

@@ -22,14 +22,20 @@ type callFacts struct {
 	hourly    float64 // $/hour; 0 when unknown
 	turn      spendTurn
 	holdsTurn bool
+	locks     SpendLocks
+	unlock    func() // the replicas' spend lock, while held
 	// waitedForHuman: the turn was given back while a human decided, so
 	// the spend check must run again before anything is sent.
 	waitedForHuman bool
 	claims         *claims
 }
 
-// releaseTurn gives back the server's spend turn, if the call took it.
+// releaseTurn gives back the spend turn and lock, if the call took them.
 func (f *callFacts) releaseTurn() {
+	if f.unlock != nil {
+		f.unlock()
+		f.unlock = nil
+	}
 	if f.holdsTurn {
 		f.holdsTurn = false
 		<-f.turn

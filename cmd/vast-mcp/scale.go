@@ -34,6 +34,7 @@ type scaleSettings struct {
 	limiter   gen.Limiter
 	stateKeys [][]byte
 	spent     mcp.SpentStates
+	spendLock mcp.SpendLocks
 }
 
 // defaultSharedRate is Vast.ai's documented budget, paced when replicas
@@ -142,6 +143,7 @@ func (c *config) setupScale(logger *slog.Logger) error {
 		}
 		redis.SetLogger(quietRedis{})
 		s.spent = redisstore.NewSpent(s.rdb)
+		s.spendLock = redisstore.NewSpendLocks(s.rdb, logger)
 		s.limiter = ratelimit.NewRedis(rc, s.rdb, logger)
 		if len(keys) == 0 {
 			logger.Warn("--redis without VAST_MCP_STATE_KEY: each replica seals confirmations with its own key, so a confirmation must come back to the replica that asked")

@@ -177,3 +177,20 @@ func TestScaleSettingsRefusals(t *testing.T) {
 		})
 	}
 }
+
+// --redis gives the replicas one spend lock, and it fails closed: with
+// Redis gone, a create under a cap is refused before anything is sent.
+func TestRedisSpendLockHoldsCreatesUnderACap(t *testing.T) {
+	srv := redistest.Start(t)
+	api := fakeapi.New(t, fakeapi.Fixture(t, "endpoint/200"))
+	t.Setenv("VAST_API_KEY", "vk-SERVER-KEY-0123456789-DO-NOT-LEAK")
+	cfg := &config{transport: "http", baseURL: api.URL, timeout: 5 * time.Second, maxCount: 3,
+		env: func(string) string { return "" }, scale: scaleSettings{redisURL: srv.URL()}}
+	base, _ := serveForTest(t, cfg)
+	srv.Stop()
+	res, err := callWithHeaders(t, base+"/mcp", nil, "create_instance", map[string]any{"offer_id": 42, "image": "img"})
+	require.NoError(t, err)
+	assert.True(t, res.IsError)
+	assert.Contains(t, callText(res), "the spend lock the replicas share was not taken (no answer from Redis)")
+	assert.Empty(t, api.Requests())
+}

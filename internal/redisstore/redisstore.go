@@ -1,12 +1,17 @@
 // Package redisstore is what replicas share through Redis besides the rate
-// budgets: the spent confirmation ids, and the client itself.
+// budgets: the spent confirmation ids, the spend locks, and the client
+// itself.
 package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
+	"github.com/bsm/redislock"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/vast-mcp/vast-mcp/gen"
@@ -50,4 +55,74 @@ const clockMargin = time.Hour
 // clockMargin more.
 func (s *Spent) Spend(ctx context.Context, id string, expires time.Time) (bool, error) {
 	return s.rdb.SetNX(ctx, "vast-mcp:confirm:"+id, 1, time.Until(expires)+clockMargin).Result()
+}
+
+// SpendLocks implements mcp.SpendLocks with a lease per account in Redis
+// (bsm/redislock): replicas under one spend ceiling check and send one call
+// at a time, as the calls of one process do.
+type SpendLocks struct {
+	locks *redislock.Client
+	log   *slog.Logger
+	// lease is how long a lock outlives a holder that stopped renewing it
+	// (a replica that died); the holder renews it every lease/3.
+	lease time.Duration
+	// wait bounds how long a call waits for another replica's.
+	wait time.Duration
+}
+
+// NewSpendLocks returns the replicas' shared spend locks.
+func NewSpendLocks(rdb redis.UniversalClient, log *slog.Logger) *SpendLocks {
+	return &SpendLocks{locks: redislock.New(rdb), log: log, lease: 30 * time.Second, wait: 2 * time.Minute}
+}
+
+// Lock takes account's lock, waiting for the replica that holds it.
+func (s *SpendLocks) Lock(ctx context.Context, account string) (func(), error) {
+	wait, cancel := context.WithTimeout(ctx, s.wait)
+	defer cancel()
+	retry := &redislock.Options{RetryStrategy: redislock.ExponentialBackoff(10*time.Millisecond, 250*time.Millisecond)}
+	lock, err := s.locks.Obtain(wait, "vast-mcp:spend:"+account, s.lease, retry)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return nil, errors.New("the call ended while another replica's call that adds spend held the lock")
+	case errors.Is(err, redislock.ErrNotObtained) || errors.Is(err, context.DeadlineExceeded):
+		return nil, fmt.Errorf("another replica's call that adds spend has held it for over %s", s.wait)
+	default:
+		s.log.Warn("the spend lock could not be taken: Redis failed", "err", err)
+		return nil, errors.New("no answer from Redis")
+	}
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go s.renew(lock, stop, stopped)
+	return sync.OnceFunc(func() {
+		close(stop)
+		<-stopped
+		release, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		if err := lock.Release(release); err != nil && !errors.Is(err, redislock.ErrLockNotHeld) {
+			s.log.Warn("the spend lock was not released; it lapses by itself", "err", err, "within", s.lease)
+		}
+	}), nil
+}
+
+// renew keeps lock while its call runs, however long the API takes.
+func (s *SpendLocks) renew(lock *redislock.Lock, stop <-chan struct{}, stopped chan<- struct{}) {
+	defer close(stopped)
+	tick := time.NewTicker(s.lease / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), s.lease/3)
+			err := lock.Refresh(ctx, s.lease, nil)
+			cancel()
+			if err != nil {
+				// The call is under way and cannot be recalled; another
+				// replica may now check a spend this one is adding to.
+				s.log.Warn("the spend lock lapsed while its call ran: replicas' spend bounds may be exceeded", "err", err)
+				return
+			}
+		}
+	}
 }

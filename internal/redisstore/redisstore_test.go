@@ -1,10 +1,14 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/bsm/redislock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -57,4 +61,77 @@ func TestOpenNeverShowsAPassword(t *testing.T) {
 			assert.NotContains(t, err.Error(), "Zm9v", raw)
 		}
 	}
+}
+
+func TestSpendLocks(t *testing.T) {
+	srv := redistest.Start(t)
+	quiet := slog.New(slog.DiscardHandler)
+	short := func(l *SpendLocks) *SpendLocks { l.lease, l.wait = 300*time.Millisecond, 2*time.Second; return l }
+	tests := []struct {
+		name string
+		run  func(t *testing.T, a, b *SpendLocks)
+	}{
+		{"one holder at a time; the next takes it once given back", func(t *testing.T, a, b *SpendLocks) {
+			unlock, err := a.Lock(context.Background(), "acct")
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			_, err = b.Lock(ctx, "acct")
+			require.EqualError(t, err, "the call ended while another replica's call that adds spend held the lock")
+			other, err := b.Lock(context.Background(), "another account")
+			require.NoError(t, err, "accounts do not wait for each other")
+			other()
+			unlock()
+			unlock() // twice is once
+			again, err := b.Lock(context.Background(), "acct")
+			require.NoError(t, err)
+			again()
+		}},
+		{"a holder renews its lease while its call runs", func(t *testing.T, a, b *SpendLocks) {
+			unlock, err := a.Lock(context.Background(), "acct")
+			require.NoError(t, err)
+			defer unlock()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second) // three leases
+			defer cancel()
+			_, err = b.Lock(ctx, "acct")
+			require.Error(t, err, "still held after its first lease")
+		}},
+		{"a replica that died holds it no longer than a lease", func(t *testing.T, a, b *SpendLocks) {
+			_, err := redislock.Obtain(context.Background(), srv.Client(t), "vast-mcp:spend:acct", a.lease, nil)
+			require.NoError(t, err) // never renewed, never released
+			start := time.Now()
+			unlock, err := b.Lock(context.Background(), "acct")
+			require.NoError(t, err)
+			unlock()
+			assert.Less(t, time.Since(start), a.wait)
+		}},
+		{"the wait is bounded", func(t *testing.T, a, b *SpendLocks) {
+			b.wait = 200 * time.Millisecond
+			unlock, err := a.Lock(context.Background(), "acct")
+			require.NoError(t, err)
+			defer unlock()
+			_, err = b.Lock(context.Background(), "acct")
+			require.EqualError(t, err, "another replica's call that adds spend has held it for over 200ms")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.NoError(t, srv.Client(t).FlushAll(context.Background()).Err())
+			tt.run(t, short(NewSpendLocks(srv.Client(t), quiet)), short(NewSpendLocks(srv.Client(t), quiet)))
+		})
+	}
+}
+
+// Without Redis the lock is not taken (the call is refused), and neither
+// the answer nor the log shows the URL's password.
+func TestSpendLocksFailClosedWithoutRedis(t *testing.T) {
+	rdb, err := Open(fmt.Sprintf("redis://:s3kretpw@127.0.0.1:%d/0", redistest.FreePort(t)))
+	require.NoError(t, err)
+	defer rdb.Close()
+	var log bytes.Buffer
+	locks := NewSpendLocks(rdb, slog.New(slog.NewTextHandler(&log, nil)))
+	_, err = locks.Lock(context.Background(), "acct")
+	require.EqualError(t, err, "no answer from Redis")
+	assert.Contains(t, log.String(), "the spend lock could not be taken")
+	assert.NotContains(t, log.String(), "s3kretpw")
 }
