@@ -109,6 +109,7 @@ func (s *SpendLocks) renew(lock *redislock.Lock, stop <-chan struct{}, stopped c
 	defer close(stopped)
 	tick := time.NewTicker(s.lease / 3)
 	defer tick.Stop()
+	renewed := time.Now()
 	for {
 		select {
 		case <-stop:
@@ -117,12 +118,16 @@ func (s *SpendLocks) renew(lock *redislock.Lock, stop <-chan struct{}, stopped c
 			ctx, cancel := context.WithTimeout(context.Background(), s.lease/3)
 			err := lock.Refresh(ctx, s.lease, nil)
 			cancel()
-			if err != nil {
+			switch {
+			case err == nil:
+				renewed = time.Now()
+			case errors.Is(err, redislock.ErrNotObtained) || time.Since(renewed) >= s.lease:
 				// The call is under way and cannot be recalled; another
 				// replica may now check a spend this one is adding to.
 				s.log.Warn("the spend lock lapsed while its call ran: replicas' spend bounds may be exceeded", "err", err)
 				return
 			}
+			// Otherwise Redis failed to answer once: the lease still holds.
 		}
 	}
 }

@@ -3,12 +3,15 @@ package redisstore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bsm/redislock"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -134,4 +137,38 @@ func TestSpendLocksFailClosedWithoutRedis(t *testing.T) {
 	require.EqualError(t, err, "no answer from Redis")
 	assert.Contains(t, log.String(), "the spend lock could not be taken")
 	assert.NotContains(t, log.String(), "s3kretpw")
+}
+
+// A renewal that fails once, while the lease still holds, is tried again at
+// the next tick instead of giving the lock up.
+func TestSpendLockRidesOutAMissedRenewal(t *testing.T) {
+	srv := redistest.Start(t)
+	flaky := &failingOnce{Scripter: srv.Client(t), call: 2} // call 1 obtains, call 2 renews
+	quiet := slog.New(slog.DiscardHandler)
+	holder := &SpendLocks{locks: redislock.New(flaky), log: quiet, lease: 300 * time.Millisecond, wait: 2 * time.Second}
+	unlock, err := holder.Lock(context.Background(), "acct")
+	require.NoError(t, err)
+	defer unlock()
+	other := NewSpendLocks(srv.Client(t), quiet)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second) // three leases
+	defer cancel()
+	_, err = other.Lock(ctx, "acct")
+	require.Error(t, err, "still held")
+	assert.GreaterOrEqual(t, flaky.calls.Load(), int32(4), "renewed after the failure")
+}
+
+// failingOnce fails its nth script call as a Redis that did not answer.
+type failingOnce struct {
+	redis.Scripter
+	call  int32
+	calls atomic.Int32
+}
+
+func (f *failingOnce) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
+	if f.calls.Add(1) == f.call {
+		cmd := redis.NewCmd(ctx)
+		cmd.SetErr(errors.New("i/o timeout"))
+		return cmd
+	}
+	return f.Scripter.EvalSha(ctx, sha1, keys, args...)
 }
