@@ -213,9 +213,9 @@ func (v *Vast) IsDryRun() bool { return v.dryRun }
 // ErrNoAPIKey (except in dry-run mode).
 func (v *Vast) HasAPIKey() bool { return v.key != "" }
 
-// Account names, by KeyDigest, the account calls under ctx act on: the
-// caller's own key (WithAPIKey) or the configured one.
-func (v *Vast) Account(ctx context.Context) string {
+// KeyDigest is KeyDigest of the key calls under ctx send: the caller's own
+// (WithAPIKey) or the configured one.
+func (v *Vast) KeyDigest(ctx context.Context) string {
 	if own, ok := apiKeyFrom(ctx); ok {
 		return KeyDigest(own)
 	}

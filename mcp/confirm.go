@@ -140,8 +140,8 @@ func (cf *confirmer) askNow(ctx context.Context, params mcpgo.ElicitationParams)
 	// A human may take minutes: other calls must not wait for this one's
 	// spend turn meanwhile. The handler checks again once approved.
 	facts := factsOf(ctx)
-	facts.waitedForHuman = facts.holdsTurn
-	facts.releaseTurn()
+	facts.waitedForHuman = facts.holdsTurn()
+	facts.giveTurnBack()
 	human, release := humanContext(ctx)
 	defer release()
 	wait, cancel := context.WithTimeout(human, cf.wait)

@@ -121,7 +121,7 @@ func TestHandlerRefusesWhatTheSchemaDoesNotOffer(t *testing.T) {
 		spec := specNamed(tt.tool)
 		cf, err := newConfirmer(nil, nil)
 		require.NoError(t, err)
-		h := handler(spec, nil, Options{}, cf, newSpendTurn(), newClaims())
+		h := handler(spec, nil, Options{}, cf, newSpendTurns(nil), newClaims())
 		if spec.handler != nil {
 			h = spec.handler(spec, nil, Options{})
 		}

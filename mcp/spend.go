@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/vast-mcp/vast-mcp/gen"
 )
@@ -212,36 +214,85 @@ func instanceByID(instances []map[string]any, id int) map[string]any {
 	return nil
 }
 
-// spendTurn lets one call at a time check the account's spend and send
-// what adds to it. Without it, calls in flight together on one server
-// would each pass a check read before any of them was sent. SpendLocks do
-// the same across replicas.
-type spendTurn chan struct{}
+// spendTurns let one call at a time check an account's spend and send what
+// adds to it. Without them, calls in flight together would each pass a
+// check read before any of them was sent. One process takes a single turn;
+// replicas sharing SpendLocks take a lock per account instead, which orders
+// this process's own calls too.
+type spendTurns struct {
+	local    chan struct{}
+	shared   SpendLocks
+	accounts sync.Map // gen key digest -> "user:<id>", read once per key
+	known    atomic.Int32
+}
 
-func newSpendTurn() spendTurn { return make(spendTurn, 1) }
+// maxKnownAccounts bounds the accounts remembered; past it they are read
+// again.
+const maxKnownAccounts = 10000
 
-// takeSpendTurn waits for the server's turn; the handler gives it back
-// once the call's outcome is known, settled or not.
+func newSpendTurns(shared SpendLocks) *spendTurns {
+	return &spendTurns{local: make(chan struct{}, 1), shared: shared}
+}
+
+// take waits for the call's turn and returns what gives it back.
+func (t *spendTurns) take(ctx context.Context, vast *gen.Vast, flag string) (func(), error) {
+	if t.shared == nil {
+		select {
+		case t.local <- struct{}{}:
+			return func() { <-t.local }, nil
+		case <-ctx.Done():
+			return nil, &capError{flag, "the call ended while waiting for another call that adds spend to finish"}
+		}
+	}
+	account, err := t.account(ctx, vast)
+	if err != nil {
+		return nil, &capError{flag, "the account could not be read to take the spend lock the replicas share (" + readFailure(err) + ")"}
+	}
+	unlock, err := t.shared.Lock(ctx, account)
+	if err != nil {
+		return nil, &capError{flag, "the spend lock the replicas share was not taken (" + err.Error() + ")"}
+	}
+	return unlock, nil
+}
+
+// account names the account a call acts on by its user id, so that two
+// keys of one account (a rotation under way) share one lock.
+func (t *spendTurns) account(ctx context.Context, vast *gen.Vast) (string, error) {
+	key := vast.KeyDigest(ctx)
+	if account, ok := t.accounts.Load(key); ok {
+		return account.(string), nil
+	}
+	answer, err := readObject(ctx, vast, "showUser", false, func(ctx context.Context, api *gen.Client) (*http.Response, error) {
+		return api.ShowUser(ctx)
+	})
+	if err != nil {
+		return "", err
+	}
+	id := intOf(answer["id"])
+	if id <= 0 {
+		return "", errors.New("showUser: the answer has no user id")
+	}
+	if t.known.Add(1) > maxKnownAccounts {
+		t.accounts.Clear()
+		t.known.Store(1)
+	}
+	account := "user:" + strconv.Itoa(id)
+	t.accounts.Store(key, account)
+	return account, nil
+}
+
+// takeSpendTurn waits for the call's turn; the handler gives it back once
+// the call's outcome is known, settled or not.
 func takeSpendTurn(ctx context.Context, vast *gen.Vast, flag string) error {
 	f := factsOf(ctx)
-	if f.turn == nil || f.holdsTurn || vast.IsDryRun() {
+	if f.turns == nil || f.holdsTurn() || vast.IsDryRun() {
 		return nil
 	}
-	select {
-	case f.turn <- struct{}{}:
-		f.holdsTurn = true
-	case <-ctx.Done():
-		return &capError{flag, "the call ended while waiting for another call that adds spend to finish"}
-	}
-	if f.locks == nil {
-		return nil
-	}
-	unlock, err := f.locks.Lock(ctx, vast.Account(ctx))
+	release, err := f.turns.take(ctx, vast, flag)
 	if err != nil {
-		f.releaseTurn()
-		return &capError{flag, "the spend lock the replicas share was not taken (" + err.Error() + ")"}
+		return err
 	}
-	f.unlock = unlock
+	f.releaseTurn = release
 	return nil
 }
 
@@ -249,8 +300,8 @@ func takeSpendTurn(ctx context.Context, vast *gen.Vast, flag string) error {
 // them, the right to check an account's spend and send what adds to it.
 // They fail closed: a lock not taken refuses the call.
 type SpendLocks interface {
-	// Lock waits for account's lock (a gen.KeyDigest). The error says why
-	// it was not taken, in words fit for the agent; unlock gives it back.
+	// Lock waits for account's lock ("user:<id>"). The error says why it
+	// was not taken, in words fit for the agent; unlock gives it back.
 	Lock(ctx context.Context, account string) (unlock func(), err error)
 }
 

@@ -49,6 +49,8 @@ func (a *liveAccount) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		_ = json.NewEncoder(w).Encode(map[string]any{"instances": append([]map[string]any{}, a.instances...)})
+	case r.URL.Path == "/api/v0/users/current":
+		_, _ = io.WriteString(w, `{"id": 7, "email": "team@example.com"}`) // every key here is of one account
 	case r.URL.Path == "/api/v0/bundles/":
 		_, _ = io.WriteString(w, `{"offers": [{"id": 42, "dph_total": 1.0, "machine_id": 7}]}`)
 	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/api/v0/asks/"):
@@ -135,28 +137,32 @@ func TestSpendBoundsHoldForCallsInFlightTogether(t *testing.T) {
 }
 
 // Replicas sharing Redis take turns as one server's calls do: three calls
-// on each of two servers, over one account, pass no more than the bound.
+// on each of two servers, over one account, pass no more than the bound,
+// also when the replicas hold two keys of that account (a rotation).
 func TestSpendBoundsHoldAcrossReplicasSharingRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	tests := []struct {
 		name string
 		g    mcp.Guardrails
+		keys [2]string
 		want int
 	}{
-		{"--max-instances 1", mcp.Guardrails{MaxInstances: 1}, 1},
-		{"--max-hourly-spend 2.5", mcp.Guardrails{MaxHourlySpend: 2.5}, 2},
+		{"--max-instances 1", mcp.Guardrails{MaxInstances: 1}, [2]string{testKey, testKey}, 1},
+		{"--max-hourly-spend 2.5", mcp.Guardrails{MaxHourlySpend: 2.5}, [2]string{testKey, testKey}, 2},
+		{"--max-instances 1, two keys of one account", mcp.Guardrails{MaxInstances: 1}, [2]string{testKey, "vk-ROTATED-KEY-0123456789"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			require.NoError(t, srv.Client(t).FlushAll(context.Background()).Err())
 			a := &liveAccount{listDelay: 50 * time.Millisecond}
+			api := fakeapi.New(t, a)
 			g := tt.g
 			g.Confirm = mcp.ConfirmNone
 			var replicas []*client.Client
-			for range 2 {
+			for _, key := range tt.keys {
 				locks := redisstore.NewSpendLocks(srv.Client(t), slog.New(slog.DiscardHandler))
-				c, _ := connectFake(t, mcp.Options{Guardrails: &g, SpendLocks: locks}, a)
-				replicas = append(replicas, c)
+				cfg := gen.Config{APIKey: key, BaseURL: api.URL, ServerlessURL: api.URL, Retry: gen.RetryPolicy{MaxAttempts: 1}}
+				replicas = append(replicas, connect(t, cfg, mcp.Options{Guardrails: &g, SpendLocks: locks}))
 			}
 			results := make([]string, 6)
 			var wg sync.WaitGroup
@@ -172,17 +178,39 @@ func TestSpendBoundsHoldAcrossReplicasSharingRedis(t *testing.T) {
 	}
 }
 
-// A spend lock not taken refuses the call before anything is sent, in
-// words that name the setting.
+// A spend lock not taken refuses the call before anything that spends is
+// sent, in words that name the setting.
 func TestASpendLockNotTakenRefuses(t *testing.T) {
-	a := &liveAccount{}
-	g := mcp.Guardrails{MaxInstances: 3, Confirm: mcp.ConfirmNone}
-	c, api := connectFake(t, mcp.Options{Guardrails: &g, SpendLocks: failingLocks{}}, a)
-	res := call(t, c, "create_instance", `{"offer_id": 42, "image": "img"}`)
-	assert.Equal(t, mcp.OutcomeRefused, outcomeOf(res))
-	assert.Contains(t, text(t, res), "the spend lock the replicas share was not taken (no answer from Redis) (operator setting --max-instances 3). Nothing was sent.")
-	assert.Empty(t, api.Requests(), "nothing reaches the API, not even the check's reads")
-	assert.Zero(t, a.billed())
+	tests := []struct {
+		name    string
+		user    http.Handler // answers showUser, the first request
+		locks   mcp.SpendLocks
+		want    string
+		reached int // requests: the account read only
+	}{
+		{"the lock", nil, failingLocks{}, "the spend lock the replicas share was not taken (no answer from Redis)", 1},
+		{"the account unread", jsonAnswer(http.StatusUnauthorized, `{"error": "invalid_key"}`), heldLocks{},
+			"the account could not be read to take the spend lock the replicas share", 1},
+		{"an answer with no user id", jsonAnswer(http.StatusOK, `{"email": "x@example.com"}`), heldLocks{},
+			"the account could not be read to take the spend lock the replicas share (showUser: the answer has no user id)", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &liveAccount{}
+			g := mcp.Guardrails{MaxInstances: 3, Confirm: mcp.ConfirmNone}
+			handlers := []http.Handler{a}
+			if tt.user != nil {
+				handlers = append([]http.Handler{tt.user}, handlers...)
+			}
+			c, api := connectFake(t, mcp.Options{Guardrails: &g, SpendLocks: tt.locks}, handlers...)
+			res := call(t, c, "create_instance", `{"offer_id": 42, "image": "img"}`)
+			assert.Equal(t, mcp.OutcomeRefused, outcomeOf(res))
+			assert.Contains(t, text(t, res), tt.want)
+			assert.Contains(t, text(t, res), "(operator setting --max-instances 3). Nothing was sent.")
+			assert.Len(t, api.Requests(), tt.reached, "nothing but the account read reaches the API")
+			assert.Zero(t, a.billed())
+		})
+	}
 }
 
 type failingLocks struct{}
@@ -190,6 +218,12 @@ type failingLocks struct{}
 func (failingLocks) Lock(context.Context, string) (func(), error) {
 	return nil, errors.New("no answer from Redis")
 }
+
+// heldLocks would hand every lock out; the tests using it must not get
+// that far.
+type heldLocks struct{}
+
+func (heldLocks) Lock(context.Context, string) (func(), error) { return func() {}, nil }
 
 // Starting a stopped instance bills its $/hour again, so the ceiling
 // counts it as it counts a create's offer, and fails closed the same way.

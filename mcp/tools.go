@@ -99,13 +99,13 @@ func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 	}
 	confirmations.observe = opts.OnConfirmation
 	confirmations.policy = opts.Guardrails.confirmPolicy()
-	turn, taken := newSpendTurn(), newClaims()
+	turns, taken := newSpendTurns(opts.SpendLocks), newClaims()
 	for i := range toolSpecs {
 		spec := &toolSpecs[i]
 		if !opts.Guardrails.allows(spec) {
 			continue
 		}
-		h := handler(spec, vast, opts, confirmations, turn, taken)
+		h := handler(spec, vast, opts, confirmations, turns, taken)
 		if spec.handler != nil {
 			h = spec.handler(spec, vast, opts)
 		}
@@ -153,7 +153,7 @@ type callArguments struct {
 	values map[string]any
 }
 
-func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confirmer, turn spendTurn, taken *claims) server.ToolHandlerFunc {
+func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confirmer, turns *spendTurns, taken *claims) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
 		args, op, err := spec.arguments(req)
 		if err != nil {
@@ -165,8 +165,8 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 			}
 		}
 		ctx, facts := withFacts(ctx)
-		facts.turn, facts.claims, facts.locks = turn, taken, opts.SpendLocks
-		defer facts.releaseTurn()
+		facts.turns, facts.claims = turns, taken
+		defer facts.giveTurnBack()
 		if spec.guard != nil {
 			if err := spec.guard(ctx, vast, opts.Guardrails, op); err != nil {
 				result := refused(spec, err)

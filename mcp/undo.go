@@ -19,26 +19,23 @@ import (
 // callFacts are what a call's hooks learnt on the way, for the answer and
 // the audit line: the $/hour at stake, when a read told it.
 type callFacts struct {
-	hourly    float64 // $/hour; 0 when unknown
-	turn      spendTurn
-	holdsTurn bool
-	locks     SpendLocks
-	unlock    func() // the replicas' spend lock, while held
+	hourly float64 // $/hour; 0 when unknown
+	turns  *spendTurns
+	// releaseTurn gives back the spend turn while the call holds it.
+	releaseTurn func()
 	// waitedForHuman: the turn was given back while a human decided, so
 	// the spend check must run again before anything is sent.
 	waitedForHuman bool
 	claims         *claims
 }
 
-// releaseTurn gives back the spend turn and lock, if the call took them.
-func (f *callFacts) releaseTurn() {
-	if f.unlock != nil {
-		f.unlock()
-		f.unlock = nil
-	}
-	if f.holdsTurn {
-		f.holdsTurn = false
-		<-f.turn
+func (f *callFacts) holdsTurn() bool { return f.releaseTurn != nil }
+
+// giveTurnBack gives back the spend turn, if the call holds it.
+func (f *callFacts) giveTurnBack() {
+	if release := f.releaseTurn; release != nil {
+		f.releaseTurn = nil
+		release()
 	}
 }
 

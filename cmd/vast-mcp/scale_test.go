@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bsm/redislock"
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -179,10 +181,10 @@ func TestScaleSettingsRefusals(t *testing.T) {
 }
 
 // --redis gives the replicas one spend lock, and it fails closed: with
-// Redis gone, a create under a cap is refused before anything is sent.
+// Redis gone, a create under a cap is refused before it spends.
 func TestRedisSpendLockHoldsCreatesUnderACap(t *testing.T) {
 	srv := redistest.Start(t)
-	api := fakeapi.New(t, fakeapi.Fixture(t, "endpoint/200"))
+	api := fakeapi.New(t, accounts(""))
 	t.Setenv("VAST_API_KEY", "vk-SERVER-KEY-0123456789-DO-NOT-LEAK")
 	cfg := &config{transport: "http", baseURL: api.URL, timeout: 5 * time.Second, maxCount: 3,
 		env: func(string) string { return "" }, scale: scaleSettings{redisURL: srv.URL()}}
@@ -192,5 +194,66 @@ func TestRedisSpendLockHoldsCreatesUnderACap(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, res.IsError)
 	assert.Contains(t, callText(res), "the spend lock the replicas share was not taken (no answer from Redis)")
-	assert.Empty(t, api.Requests())
+	for _, r := range api.Requests() {
+		assert.Equal(t, "/api/v0/users/current", r.Path, "only the account is read")
+	}
+}
+
+// With --caller-keys, one account waiting for its lock holds up no other
+// account's create on the same replica.
+func TestSpendLocksAreHeldPerAccount(t *testing.T) {
+	srv := redistest.Start(t)
+	const token, keyA, keyB = "t0ken-for-caller-keys", "vk-ACCOUNT-A-0123456789", "vk-ACCOUNT-B-0123456789"
+	api := fakeapi.New(t, accounts(keyB))
+	t.Setenv("VAST_API_KEY", keyA)
+	cfg := &config{transport: "http", baseURL: api.URL, timeout: 5 * time.Second, maxCount: 3, httpToken: token,
+		env: func(string) string { return "" }, scale: scaleSettings{redisURL: srv.URL(), callerKeys: true, rate: "100/1s"}}
+	base, _ := serveForTest(t, cfg)
+	held, err := redislock.Obtain(context.Background(), srv.Client(t), "vast-mcp:spend:user:7", time.Minute, nil)
+	require.NoError(t, err) // account A's lock, held by another replica
+	args := map[string]any{"offer_id": 42, "image": "img"}
+	create := func(key string) <-chan *mcpgo.CallToolResult {
+		done := make(chan *mcpgo.CallToolResult, 1)
+		go func() {
+			res, err := callWithHeaders(t, base+"/mcp", map[string]string{"Authorization": "Bearer " + token, callerKeyHeader: key}, "create_instance", args)
+			assert.NoError(t, err)
+			done <- res
+		}()
+		return done
+	}
+	waitingA := create(keyA)
+	require.Eventually(t, func() bool { return len(api.Requests()) > 0 }, 5*time.Second, 10*time.Millisecond, "A reads its account, then waits")
+	select {
+	case res := <-create(keyB):
+		assert.False(t, res.IsError, callText(res))
+	case <-time.After(10 * time.Second):
+		t.Fatal("account B waited for account A's lock")
+	}
+	require.NoError(t, held.Release(context.Background()))
+	res := <-waitingA
+	assert.False(t, res.IsError, callText(res))
+}
+
+// accounts answers as Vast.ai would for an empty account per key: user 8
+// for keyB, user 7 for any other; one offer; every create succeeds.
+func accounts(keyB string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == "/api/v0/users/current":
+			user := 7
+			if keyB != "" && r.Header.Get("Authorization") == "Bearer "+keyB {
+				user = 8
+			}
+			_, _ = fmt.Fprintf(w, `{"id": %d}`, user)
+		case r.URL.Path == "/api/v1/instances/":
+			_, _ = io.WriteString(w, `{"instances": []}`)
+		case r.URL.Path == "/api/v0/bundles/":
+			_, _ = io.WriteString(w, `{"offers": [{"id": 42, "dph_total": 1.0}]}`)
+		case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/api/v0/asks/"):
+			_, _ = io.WriteString(w, `{"success": true, "new_contract": 1234}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	})
 }

@@ -81,15 +81,8 @@ func (s *SpendLocks) Lock(ctx context.Context, account string) (func(), error) {
 	defer cancel()
 	retry := &redislock.Options{RetryStrategy: redislock.ExponentialBackoff(10*time.Millisecond, 250*time.Millisecond)}
 	lock, err := s.locks.Obtain(wait, "vast-mcp:spend:"+account, s.lease, retry)
-	switch {
-	case err == nil:
-	case ctx.Err() != nil:
-		return nil, errors.New("the call ended while another replica's call that adds spend held the lock")
-	case errors.Is(err, redislock.ErrNotObtained) || errors.Is(err, context.DeadlineExceeded):
-		return nil, fmt.Errorf("another replica's call that adds spend has held it for over %s", s.wait)
-	default:
-		s.log.Warn("the spend lock could not be taken: Redis failed", "err", err)
-		return nil, errors.New("no answer from Redis")
+	if err != nil {
+		return nil, s.notTaken(ctx, wait, err)
 	}
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	go s.renew(lock, stop, stopped)
@@ -102,6 +95,21 @@ func (s *SpendLocks) Lock(ctx context.Context, account string) (func(), error) {
 			s.log.Warn("the spend lock was not released; it lapses by itself", "err", err, "within", s.lease)
 		}
 	}), nil
+}
+
+// notTaken words why Obtain failed. A timeout of Redis's own (a dial that
+// never completes) also reads as context.DeadlineExceeded: only the wait's
+// end means the lock was held all along.
+func (s *SpendLocks) notTaken(ctx, wait context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return errors.New("the call ended while another replica's call that adds spend held the lock")
+	case errors.Is(err, redislock.ErrNotObtained) || (errors.Is(err, context.DeadlineExceeded) && wait.Err() != nil):
+		return fmt.Errorf("another replica's call that adds spend has held it for over %s", s.wait)
+	default:
+		s.log.Warn("the spend lock could not be taken: Redis failed", "err", err)
+		return errors.New("no answer from Redis")
+	}
 }
 
 // renew keeps lock while its call runs, however long the API takes.

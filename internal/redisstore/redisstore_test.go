@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -171,4 +172,36 @@ func (f *failingOnce) EvalSha(ctx context.Context, sha1 string, keys []string, a
 		return cmd
 	}
 	return f.Scripter.EvalSha(ctx, sha1, keys, args...)
+}
+
+// Only the wait's own end reads as a lock held by another replica; any
+// other failure, a dial timeout included, is Redis's, and is logged.
+func TestSpendLockFailuresAreToldApart(t *testing.T) {
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	waitedOut, cancelWait := context.WithTimeout(context.Background(), 0)
+	defer cancelWait()
+	live := context.Background()
+	_, dialTimeout := (&net.Dialer{Timeout: time.Nanosecond}).Dial("tcp", "127.0.0.1:9")
+	require.ErrorIs(t, dialTimeout, context.DeadlineExceeded, "net's timeouts read as a deadline")
+	tests := []struct {
+		name      string
+		ctx, wait context.Context
+		err       error
+		want      string
+		logged    bool
+	}{
+		{"the call ended", ended, ended, context.Canceled, "the call ended while another replica's call that adds spend held the lock", false},
+		{"the wait ran out", live, waitedOut, context.DeadlineExceeded, "another replica's call that adds spend has held it for over 2m0s", false},
+		{"a dial that timed out", live, live, dialTimeout, "no answer from Redis", true},
+		{"a refused connection", live, live, errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), "no answer from Redis", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var log bytes.Buffer
+			locks := NewSpendLocks(nil, slog.New(slog.NewTextHandler(&log, nil)))
+			assert.EqualError(t, locks.notTaken(tt.ctx, tt.wait, tt.err), tt.want)
+			assert.Equal(t, tt.logged, log.Len() > 0, log.String())
+		})
+	}
 }
