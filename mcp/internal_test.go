@@ -121,7 +121,7 @@ func TestHandlerRefusesWhatTheSchemaDoesNotOffer(t *testing.T) {
 		spec := specNamed(tt.tool)
 		cf, err := newConfirmer(nil, nil)
 		require.NoError(t, err)
-		h := handler(spec, nil, Options{}, cf, newSpendTurns(nil), newClaims())
+		h := handler(spec, nil, Options{}, cf, newSpendTurns(nil), newClaims(nil, nil))
 		if spec.handler != nil {
 			h = spec.handler(spec, nil, Options{})
 		}

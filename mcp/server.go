@@ -58,6 +58,9 @@ type Options struct {
 	// --max-instances) to every replica sharing it (Redis); nil bounds
 	// the calls of this process only.
 	SpendLocks SpendLocks
+	// SharedClaims, when set, tells replicas of each other's creates for
+	// settling lost ones (Redis); nil knows this process's only.
+	SharedClaims SharedClaims
 	// Sleep, when set, replaces the real wait between wait_for_instance's
 	// polls (tests); it returns ctx's error when ctx ends first.
 	Sleep func(ctx context.Context, d time.Duration) error

@@ -3,6 +3,7 @@ package mcp
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -36,8 +37,8 @@ func unsettled(why string) settlement { return settlement{why: why} }
 type matches struct {
 	fresh, undated []int
 	theirs         func(id int) bool
-	// othersInFlight: another create of this kind is under way on this
-	// server, so a fresh match may be its, not reported yet.
+	// othersInFlight: another create of this kind is under way, here or
+	// on another replica, so a fresh match may be its, not reported yet.
 	othersInFlight bool
 }
 
@@ -58,7 +59,7 @@ func (m *matches) add(id int, age freshness) {
 func (m matches) settle() settlement {
 	switch {
 	case len(m.fresh) == 1 && len(m.undated) == 0 && m.othersInFlight:
-		return settlement{candidates: m.fresh, why: "another create like it is under way on this server, and the match may be that one"}
+		return settlement{candidates: m.fresh, why: "another create like it is under way, and the match may be that one"}
 	case len(m.fresh) == 1 && len(m.undated) == 0:
 		return settlement{created: m.fresh[0]}
 	case len(m.fresh) == 0 && len(m.undated) == 0:
@@ -84,7 +85,7 @@ func settled(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, 
 	lost := lostText(spec, unknown)
 	switch {
 	case s.created > 0:
-		factsOf(ctx).claims.claim(spec.OperationID, s.created)
+		factsOf(ctx).claims.claim(ctx, spec.OperationID, s.created)
 		idField := spec.IDFields[0]
 		text := strings.TrimSpace(fmt.Sprintf("%s: the answer was lost (%s), but reads show the create happened: id %d (%s %d). %s",
 			spec.Name, lost, s.created, idField, s.created, billingNote(spec, factsOf(ctx))))
@@ -183,7 +184,10 @@ func settleInstance(ctx context.Context, vast *gen.Vast, c *createInstanceCall, 
 	if err != nil {
 		return unsettled("the instance list could not be read: " + readFailure(err))
 	}
-	found := factsOf(ctx).claims.matching("createInstance")
+	found, err := factsOf(ctx).claims.matching(ctx, "createInstance")
+	if err != nil {
+		return unsettled(err.Error())
+	}
 	for _, inst := range instances {
 		if match(inst) {
 			found.add(intOf(inst["id"]), createdSince(inst, "start_date", since))
@@ -201,7 +205,10 @@ func settleEndpoint(ctx context.Context, vast *gen.Vast, c *createEndpointCall, 
 	if err != nil {
 		return unsettled("the endpoint list could not be read: " + readFailure(err))
 	}
-	found := factsOf(ctx).claims.matching("createEndpoint")
+	found, err := factsOf(ctx).claims.matching(ctx, "createEndpoint")
+	if err != nil {
+		return unsettled(err.Error())
+	}
 	for _, ep := range endpoints {
 		if stringOf(ep["endpoint_name"]) == *c.EndpointName {
 			found.add(intOf(ep["id"]), createdSince(ep, "created_at", since))
@@ -220,7 +227,10 @@ func settleWorkergroup(ctx context.Context, vast *gen.Vast, c *createWorkergroup
 	if err != nil {
 		return unsettled("the workergroup list could not be read: " + readFailure(err))
 	}
-	found := factsOf(ctx).claims.matching("createWorkergroup")
+	found, err := factsOf(ctx).claims.matching(ctx, "createWorkergroup")
+	if err != nil {
+		return unsettled(err.Error())
+	}
 	for _, g := range groups {
 		onEndpoint := (c.EndpointId != nil && intOf(g["endpoint_id"]) == *c.EndpointId) ||
 			(c.EndpointName != nil && stringOf(g["endpoint_name"]) == *c.EndpointName)
@@ -235,31 +245,59 @@ func settleWorkergroup(ctx context.Context, vast *gen.Vast, c *createWorkergroup
 
 // claims are the ids this server's creates reported, per operation, kept
 // as long as a settlement could still mistake them for another call's.
+// With SharedClaims, replicas see each other's too.
 type claims struct {
 	mu       sync.Mutex
 	ids      map[string]map[int]time.Time
 	inFlight map[string]int // creates sent and not yet answered, per operation
 	pruned   time.Time
 	now      func() time.Time
+	shared   SharedClaims
+	log      *slog.Logger
 }
 
-// claimsKept outlasts any call's settlement window: its timeout, retries
-// and clockSkew.
-const claimsKept = 30 * time.Minute
+// SharedClaims tell replicas about each other's creates, so that settling
+// a lost create never takes another replica's resource for its own.
+type SharedClaims interface {
+	// Begin records a create of operation under way until done is called.
+	Begin(ctx context.Context, operation string) (done func(), err error)
+	// Claim records id as the resource a create of operation reported.
+	Claim(ctx context.Context, operation string, id int) error
+	// Others reads the ids claimed for operation in the last KeptClaims,
+	// and how many of its creates are under way, the caller's included.
+	Others(ctx context.Context, operation string) (claimed map[int]bool, underway int, err error)
+}
 
-func newClaims() *claims {
-	return &claims{ids: map[string]map[int]time.Time{}, inFlight: map[string]int{}, now: time.Now}
+// KeptClaims outlasts any call's settlement window: its timeout, retries
+// and clockSkew.
+const KeptClaims = 30 * time.Minute
+
+func newClaims(shared SharedClaims, log *slog.Logger) *claims {
+	return &claims{ids: map[string]map[int]time.Time{}, inFlight: map[string]int{}, now: time.Now, shared: shared, log: log}
 }
 
 // begin counts a create under way until done is called.
-func (c *claims) begin(operation string) (done func()) {
+func (c *claims) begin(ctx context.Context, operation string) (done func()) {
 	if c == nil {
 		return func() {}
 	}
 	c.mu.Lock()
 	c.inFlight[operation]++
 	c.mu.Unlock()
+	sharedDone := func() {}
+	if c.shared != nil {
+		var err error
+		if sharedDone, err = c.shared.Begin(ctx, operation); err != nil {
+			// Other replicas cannot see this create; its own settlement
+			// reads the shared record again and fails closed there.
+			c.logf(ctx, "the replicas' record of creates under way was not written", operation, err)
+			sharedDone = func() {}
+		} else {
+			factsOf(ctx).sharedBegun = true
+		}
+	}
 	return func() {
+		sharedDone()
 		c.mu.Lock()
 		c.inFlight[operation]--
 		c.mu.Unlock()
@@ -269,27 +307,40 @@ func (c *claims) begin(operation string) (done func()) {
 // matching starts a settlement's matches for a create of operation, itself
 // under way: what other calls claimed is left out, and other creates under
 // way make a single match uncertain.
-func (c *claims) matching(operation string) matches {
+func (c *claims) matching(ctx context.Context, operation string) (matches, error) {
 	if c == nil {
-		return matches{}
+		return matches{}, nil
+	}
+	var claimed map[int]bool
+	othersElsewhere := false
+	if c.shared != nil {
+		var underway int
+		var err error
+		if claimed, underway, err = c.shared.Others(ctx, operation); err != nil {
+			return matches{}, fmt.Errorf("the replicas' record of other calls' creates could not be read (%s)", cleanString(err.Error()))
+		}
+		own := 0
+		if factsOf(ctx).sharedBegun {
+			own = 1
+		}
+		othersElsewhere = underway > own
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return matches{theirs: c.takenBy(operation), othersInFlight: c.inFlight[operation] > 1}
+	return matches{theirs: c.takenBy(operation, claimed), othersInFlight: c.inFlight[operation] > 1 || othersElsewhere}, nil
 }
 
-func (c *claims) claim(operation string, id int) {
+func (c *claims) claim(ctx context.Context, operation string, id int) {
 	if c == nil || id <= 0 {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	now := c.now()
 	if now.Sub(c.pruned) > time.Minute { // now and then, so a claim costs the same however many there are
 		c.pruned = now
 		for op, ids := range c.ids {
 			for old, at := range ids {
-				if now.Sub(at) > claimsKept {
+				if now.Sub(at) > KeptClaims {
 					delete(ids, old)
 				}
 			}
@@ -302,13 +353,30 @@ func (c *claims) claim(operation string, id int) {
 		c.ids[operation] = map[int]time.Time{}
 	}
 	c.ids[operation][id] = now
+	c.mu.Unlock()
+	if c.shared != nil {
+		if err := c.shared.Claim(context.WithoutCancel(ctx), operation, id); err != nil {
+			c.logf(ctx, "the replicas' record of created resources was not written: another replica settling a lost create may take this one for its own", operation, err)
+		}
+	}
 }
 
-func (c *claims) takenBy(operation string) func(int) bool {
+func (c *claims) logf(ctx context.Context, msg, operation string, err error) {
+	if c.log != nil {
+		c.log.WarnContext(ctx, msg, "operation", operation, "err", err)
+	}
+}
+
+// takenBy reports the ids claimed by this server's calls or, from
+// claimed, by other replicas'.
+func (c *claims) takenBy(operation string, claimed map[int]bool) func(int) bool {
 	if c == nil {
 		return nil
 	}
 	return func(id int) bool {
+		if claimed[id] {
+			return true
+		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		_, taken := c.ids[operation][id]

@@ -1,7 +1,9 @@
 package mcp_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,12 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/client"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vast-mcp/vast-mcp/gen"
 	"github.com/vast-mcp/vast-mcp/internal/fakeapi"
+	"github.com/vast-mcp/vast-mcp/internal/redisstore"
+	"github.com/vast-mcp/vast-mcp/internal/redistest"
 	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
@@ -331,46 +336,122 @@ func TestSettlingNeverClaimsWhatItCannotDate(t *testing.T) {
 	}
 }
 
-// A create still under way on this server may own the one fresh match, so
-// a lost create alongside it stays unknown instead of claiming it.
-// (Found in review: B, answered 502 and never made, was reported "done"
-// with A's instance while A was still waiting for its answer.)
+// A create still under way, on this server or another replica sharing
+// Redis, may own the one fresh match, so a lost create alongside it stays
+// unknown instead of claiming it. (Found in review: B, answered 502 and
+// never made, was reported "done" with A's instance while A was still
+// waiting for its answer.)
 func TestSettlingWhileAnotherCreateIsUnderwayStaysUnknown(t *testing.T) {
-	var mu sync.Mutex
-	var instances []map[string]any
-	var puts int
-	answerA := make(chan struct{})
-	handler := fakeapi.Func(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch {
-		case r.Method == http.MethodPut:
-			mu.Lock()
-			puts++
-			mine := puts
-			if mine == 1 {
-				instances = append(instances, map[string]any{"id": 555, "label": "job", "start_date": float64(time.Now().Unix())})
-			}
-			mu.Unlock()
-			if mine == 1 {
-				<-answerA
-				_, _ = io.WriteString(w, `{"success": true, "new_contract": 555}`)
-				return
-			}
-			w.WriteHeader(http.StatusBadGateway)
-		default:
-			mu.Lock()
-			defer mu.Unlock()
-			_ = json.NewEncoder(w).Encode(map[string]any{"instances": instances})
-		}
-	})
-	c, _ := connectFake(t, mcp.Options{}, handler)
-	a := make(chan *mcpgo.CallToolResult, 1)
-	go func() { a <- call(t, c, "create_instance", `{"offer_id": 1, "image": "img", "label": "job"}`) }()
-	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return puts == 1 }, 5*time.Second, time.Millisecond)
+	for _, replicas := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d replicas", replicas), func(t *testing.T) {
+			var mu sync.Mutex
+			var instances []map[string]any
+			var puts int
+			answerA := make(chan struct{})
+			api := fakeapi.New(t, fakeapi.Func(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				switch {
+				case r.Method == http.MethodPut:
+					mu.Lock()
+					puts++
+					mine := puts
+					if mine == 1 {
+						instances = append(instances, map[string]any{"id": 555, "label": "job", "start_date": float64(time.Now().Unix())})
+					}
+					mu.Unlock()
+					if mine == 1 {
+						<-answerA
+						_, _ = io.WriteString(w, `{"success": true, "new_contract": 555}`)
+						return
+					}
+					w.WriteHeader(http.StatusBadGateway)
+				default:
+					mu.Lock()
+					defer mu.Unlock()
+					_ = json.NewEncoder(w).Encode(map[string]any{"instances": instances})
+				}
+			}))
+			servers := replicasOf(t, replicas, api.URL)
+			a := make(chan *mcpgo.CallToolResult, 1)
+			go func() { a <- call(t, servers[0], "create_instance", `{"offer_id": 1, "image": "img", "label": "job"}`) }()
+			require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return puts == 1 }, 5*time.Second, time.Millisecond)
 
-	b := call(t, c, "create_instance", `{"offer_id": 1, "image": "img", "label": "job"}`)
-	close(answerA)
-	assert.Equal(t, mcp.OutcomeUnknown, outcomeOf(b), text(t, b))
-	assert.Contains(t, text(t, b), "another create like it is under way")
-	assert.Equal(t, mcp.OutcomeDone, outcomeOf(<-a))
+			b := call(t, servers[len(servers)-1], "create_instance", `{"offer_id": 1, "image": "img", "label": "job"}`)
+			close(answerA)
+			assert.Equal(t, mcp.OutcomeUnknown, outcomeOf(b), text(t, b))
+			assert.Contains(t, text(t, b), "another create like it is under way")
+			assert.Equal(t, mcp.OutcomeDone, outcomeOf(<-a))
+		})
+	}
+}
+
+// replicasOf connects n servers to the API at url; more than one share
+// their record of creates through a throwaway Redis.
+func replicasOf(t *testing.T, n int, url string) []*client.Client {
+	t.Helper()
+	var opts mcp.Options
+	if n > 1 {
+		opts.SharedClaims = redisstore.NewClaims(redistest.Start(t).Client(t))
+	}
+	servers := make([]*client.Client, n)
+	for i := range servers {
+		servers[i] = connect(t, gen.Config{APIKey: testKey, BaseURL: url, Timeout: faultTimeout, Retry: gen.RetryPolicy{MaxAttempts: 1}}, opts)
+	}
+	return servers
+}
+
+// Another replica's create, reported and recorded in Redis, is never taken
+// for this replica's lost one. (Found in review: both agents believed they
+// owned the one instance.)
+func TestSettlingNeverClaimsAnotherReplicasResource(t *testing.T) {
+	account := newVastAccount(t)
+	api := httptest.NewServer(account)
+	t.Cleanup(api.Close)
+	replicas := replicasOf(t, 2, api.URL)
+	account.make, account.fault = true, "502"
+	res := call(t, replicas[1], "create_endpoint", `{"endpoint_name": "twin"}`)
+	require.Equal(t, mcp.OutcomeDone, outcomeOf(res), text(t, res))
+
+	account.make = false // lost, and not made
+	res = call(t, replicas[0], "create_endpoint", `{"endpoint_name": "twin"}`)
+	assert.Equal(t, mcp.OutcomeUnknown, outcomeOf(res), text(t, res))
+	assert.Contains(t, text(t, res), "reads found no such resource yet")
+}
+
+// A record of creates that cannot be read or written leaves a lost create
+// unknown: the match may be another replica's.
+func TestSettlingWithoutTheReplicasRecordStaysUnknown(t *testing.T) {
+	tests := []struct {
+		name   string
+		shared mcp.SharedClaims
+		want   string
+	}{
+		{"unreadable", brokenClaims{others: errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")},
+			"the replicas' record of other calls' creates could not be read (dial tcp 127.0.0.1:6379: connect: connection refused)"},
+		{"another replica's create under way", brokenClaims{underway: 2}, "another create like it is under way"},
+		{"this create not recorded, another one is", brokenClaims{begin: errors.New("no answer"), underway: 1}, "another create like it is under way"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			account := newVastAccount(t)
+			api := httptest.NewServer(account)
+			t.Cleanup(api.Close)
+			c := connect(t, gen.Config{APIKey: testKey, BaseURL: api.URL, Timeout: faultTimeout, Retry: gen.RetryPolicy{MaxAttempts: 1}}, mcp.Options{SharedClaims: tt.shared})
+			account.make, account.fault = true, "502"
+			res := call(t, c, "create_endpoint", `{"endpoint_name": "solo"}`)
+			assert.Equal(t, mcp.OutcomeUnknown, outcomeOf(res), text(t, res))
+			assert.Contains(t, text(t, res), tt.want)
+		})
+	}
+}
+
+type brokenClaims struct {
+	begin, others error
+	underway      int
+}
+
+func (b brokenClaims) Begin(context.Context, string) (func(), error) { return func() {}, b.begin }
+func (b brokenClaims) Claim(context.Context, string, int) error      { return nil }
+func (b brokenClaims) Others(context.Context, string) (map[int]bool, int, error) {
+	return nil, b.underway, b.others
 }

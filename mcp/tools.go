@@ -99,7 +99,7 @@ func Tools(vast *gen.Vast, opts Options) []server.ServerTool {
 	}
 	confirmations.observe = opts.OnConfirmation
 	confirmations.policy = opts.Guardrails.confirmPolicy()
-	turns, taken := newSpendTurns(opts.SpendLocks), newClaims()
+	turns, taken := newSpendTurns(opts.SpendLocks), newClaims(opts.SharedClaims, opts.Logger)
 	for i := range toolSpecs {
 		spec := &toolSpecs[i]
 		if !opts.Guardrails.allows(spec) {
@@ -206,7 +206,7 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 // outcome is unknown is settled with reads, never sent again.
 func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, args callArguments, opts Options) *mcpgo.CallToolResult {
 	if spec.Kind == kindCreate {
-		done := factsOf(ctx).claims.begin(spec.OperationID)
+		done := factsOf(ctx).claims.begin(ctx, spec.OperationID)
 		defer done()
 	}
 	since := time.Now()
@@ -219,7 +219,7 @@ func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op oper
 			}
 			if spec.Kind == kindCreate && len(spec.IDFields) > 0 {
 				answer, _ := result.StructuredContent.(map[string]any)
-				factsOf(ctx).claims.claim(spec.OperationID, intOf(answer[spec.IDFields[0]]))
+				factsOf(ctx).claims.claim(ctx, spec.OperationID, intOf(answer[spec.IDFields[0]]))
 			}
 			return result
 		}

@@ -27,6 +27,7 @@ type callFacts struct {
 	// the spend check must run again before anything is sent.
 	waitedForHuman bool
 	claims         *claims
+	sharedBegun    bool // the create is in the replicas' record of creates under way
 }
 
 func (f *callFacts) holdsTurn() bool { return f.releaseTurn != nil }

@@ -485,7 +485,7 @@ func (c *config) serverOptions(logger *slog.Logger) mcp.Options {
 	if c.metrics != nil {
 		opts.OnToolCall, opts.OnConfirmation = c.metrics.ToolCall, c.metrics.Confirmation
 	}
-	opts.StateKeys, opts.SpentStates, opts.SpendLocks = c.scale.stateKeys, c.scale.spent, c.scale.spendLock
+	opts.StateKeys, opts.SpentStates, opts.SpendLocks, opts.SharedClaims = c.scale.stateKeys, c.scale.spent, c.scale.spendLock, c.scale.claims
 	return opts
 }
 

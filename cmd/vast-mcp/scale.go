@@ -35,6 +35,7 @@ type scaleSettings struct {
 	stateKeys [][]byte
 	spent     mcp.SpentStates
 	spendLock mcp.SpendLocks
+	claims    mcp.SharedClaims
 }
 
 // defaultSharedRate is Vast.ai's documented budget, paced when replicas
@@ -144,6 +145,7 @@ func (c *config) setupScale(logger *slog.Logger) error {
 		redis.SetLogger(quietRedis{})
 		s.spent = redisstore.NewSpent(s.rdb)
 		s.spendLock = redisstore.NewSpendLocks(s.rdb, logger)
+		s.claims = redisstore.NewClaims(s.rdb)
 		s.limiter = ratelimit.NewRedis(rc, s.rdb, logger)
 		if len(keys) == 0 {
 			logger.Warn("--redis without VAST_MCP_STATE_KEY: each replica seals confirmations with its own key, so a confirmation must come back to the replica that asked")

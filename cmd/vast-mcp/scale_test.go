@@ -257,3 +257,18 @@ func accounts(keyB string) http.Handler {
 		}
 	})
 }
+
+// What replicas must share goes through Redis once --redis is set, and
+// stays in the process without it.
+func TestRedisCarriesWhatReplicasShare(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	for _, redisURL := range []string{"", "redis://127.0.0.1:1/0"} {
+		cfg := &config{transport: "http", env: func(string) string { return "" }, scale: scaleSettings{redisURL: redisURL}}
+		require.NoError(t, cfg.setupScale(quiet))
+		opts := cfg.serverOptions(quiet)
+		shared := redisURL != ""
+		assert.Equal(t, shared, opts.SpentStates != nil, "spent confirmations, --redis %q", redisURL)
+		assert.Equal(t, shared, opts.SpendLocks != nil, "spend locks, --redis %q", redisURL)
+		assert.Equal(t, shared, opts.SharedClaims != nil, "the record of creates, --redis %q", redisURL)
+	}
+}

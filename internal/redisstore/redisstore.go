@@ -1,13 +1,16 @@
 // Package redisstore is what replicas share through Redis besides the rate
-// budgets: the spent confirmation ids, the spend locks, and the client
-// itself.
+// budgets: the spent confirmation ids, the spend locks, the record of
+// creates for settling lost ones, and the client itself.
 package redisstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/vast-mcp/vast-mcp/gen"
+	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
 // Open parses a redis:// or rediss:// URL and returns its client. Nothing
@@ -138,4 +142,81 @@ func (s *SpendLocks) renew(lock *redislock.Lock, stop <-chan struct{}, stopped c
 			// Otherwise Redis failed to answer once: the lease still holds.
 		}
 	}
+}
+
+// Claims implements mcp.SharedClaims with two sorted sets per operation:
+// the ids creates reported (scored by when), and the creates under way
+// (scored by when their record lapses, should a replica die mid-call).
+type Claims struct {
+	rdb redis.UniversalClient
+	// callBound outlasts any create call, settlement included.
+	callBound time.Duration
+}
+
+// NewClaims returns the replicas' shared record of creates.
+func NewClaims(rdb redis.UniversalClient) *Claims {
+	return &Claims{rdb: rdb, callBound: 10 * time.Minute}
+}
+
+const (
+	claimedKey  = "vast-mcp:claimed:"
+	underwayKey = "vast-mcp:underway:"
+)
+
+// Begin records a create of operation under way.
+func (c *Claims) Begin(ctx context.Context, operation string) (func(), error) {
+	token := make([]byte, 16)
+	_, _ = rand.Read(token)
+	member := hex.EncodeToString(token)
+	key := underwayKey + operation
+	lapses := time.Now().Add(c.callBound)
+	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, key, redis.Z{Score: float64(lapses.UnixMilli()), Member: member})
+		p.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(time.Now().UnixMilli(), 10))
+		p.Expire(ctx, key, c.callBound)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sync.OnceFunc(func() {
+		done, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = c.rdb.ZRem(done, key, member).Err() // else it lapses by itself
+	}), nil
+}
+
+// Claim records id as reported by a create of operation.
+func (c *Claims) Claim(ctx context.Context, operation string, id int) error {
+	key, now := claimedKey+operation, time.Now()
+	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, key, redis.Z{Score: float64(now.UnixMilli()), Member: id})
+		p.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(now.Add(-mcp.KeptClaims).UnixMilli(), 10))
+		p.Expire(ctx, key, mcp.KeptClaims)
+		return nil
+	})
+	return err
+}
+
+// Others reads what other calls of operation claimed, and how many of its
+// creates are under way.
+func (c *Claims) Others(ctx context.Context, operation string) (map[int]bool, int, error) {
+	now := time.Now()
+	var ids *redis.StringSliceCmd
+	var underway *redis.IntCmd
+	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		ids = p.ZRangeByScore(ctx, claimedKey+operation, &redis.ZRangeBy{Min: strconv.FormatInt(now.Add(-mcp.KeptClaims).UnixMilli(), 10), Max: "+inf"})
+		underway = p.ZCount(ctx, underwayKey+operation, strconv.FormatInt(now.UnixMilli(), 10), "+inf")
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	claimed := make(map[int]bool, len(ids.Val()))
+	for _, s := range ids.Val() {
+		if id, err := strconv.Atoi(s); err == nil {
+			claimed[id] = true
+		}
+	}
+	return claimed, int(underway.Val()), nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vast-mcp/vast-mcp/internal/redistest"
+	"github.com/vast-mcp/vast-mcp/mcp"
 )
 
 func TestSpentOnceAcrossClients(t *testing.T) {
@@ -204,4 +205,59 @@ func TestSpendLockFailuresAreToldApart(t *testing.T) {
 			assert.Equal(t, tt.logged, log.Len() > 0, log.String())
 		})
 	}
+}
+
+func TestClaimsAcrossReplicas(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	replica1, replica2 := NewClaims(srv.Client(t)), NewClaims(srv.Client(t))
+
+	done1, err := replica1.Begin(ctx, "createInstance")
+	require.NoError(t, err)
+	done2, err := replica2.Begin(ctx, "createInstance")
+	require.NoError(t, err)
+	_, underway, err := replica1.Others(ctx, "createInstance")
+	require.NoError(t, err)
+	assert.Equal(t, 2, underway)
+	done2()
+	done2() // twice is once
+	_, underway, err = replica1.Others(ctx, "createInstance")
+	require.NoError(t, err)
+	assert.Equal(t, 1, underway)
+	done1()
+
+	require.NoError(t, replica2.Claim(ctx, "createInstance", 1000))
+	require.NoError(t, replica2.Claim(ctx, "createEndpoint", 7))
+	claimed, underway, err := replica1.Others(ctx, "createInstance")
+	require.NoError(t, err)
+	assert.Equal(t, map[int]bool{1000: true}, claimed, "per operation")
+	assert.Zero(t, underway)
+
+	old := time.Now().Add(-mcp.KeptClaims - time.Minute).UnixMilli()
+	require.NoError(t, srv.Client(t).ZAdd(ctx, claimedKey+"createInstance", redis.Z{Score: float64(old), Member: 999}).Err())
+	claimed, _, err = replica1.Others(ctx, "createInstance")
+	require.NoError(t, err)
+	assert.False(t, claimed[999], "a claim older than any settlement window is left out")
+}
+
+// A replica that died mid-create stops counting once its record lapses.
+func TestClaimsUnderwayLapse(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	dying := NewClaims(srv.Client(t))
+	dying.callBound = 100 * time.Millisecond
+	_, err := dying.Begin(ctx, "createInstance") // never done
+	require.NoError(t, err)
+	live := NewClaims(srv.Client(t))
+	_, underway, err := live.Others(ctx, "createInstance")
+	require.NoError(t, err)
+	assert.Equal(t, 1, underway)
+	time.Sleep(150 * time.Millisecond)
+	_, underway, err = live.Others(ctx, "createInstance")
+	require.NoError(t, err)
+	assert.Zero(t, underway)
+
+	srv.Stop()
+	_, _, err = live.Others(ctx, "createInstance")
+	assert.Error(t, err, "Redis gone: an error, never an empty record")
 }
