@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -257,15 +258,19 @@ type claims struct {
 }
 
 // SharedClaims tell replicas about each other's creates, so that settling
-// a lost create never takes another replica's resource for its own.
+// a lost create never takes another replica's resource for its own. Its
+// errors are worded for the agent.
 type SharedClaims interface {
-	// Begin records a create of operation under way until done is called.
-	Begin(ctx context.Context, operation string) (done func(), err error)
+	// Begin records a create of operation under way. The token comes back
+	// even when the write failed, since it may have landed.
+	Begin(ctx context.Context, operation string) (token string, err error)
+	// End removes Begin's record; one never ended lapses by itself.
+	End(ctx context.Context, operation, token string)
 	// Claim records id as the resource a create of operation reported.
 	Claim(ctx context.Context, operation string, id int) error
 	// Others reads the ids claimed for operation in the last KeptClaims,
-	// and how many of its creates are under way, the caller's included.
-	Others(ctx context.Context, operation string) (claimed map[int]bool, underway int, err error)
+	// and how many of its creates other than token's are under way.
+	Others(ctx context.Context, operation, token string) (claimed map[int]bool, underway int, err error)
 }
 
 // KeptClaims outlasts any call's settlement window: its timeout, retries
@@ -276,32 +281,41 @@ func newClaims(shared SharedClaims, log *slog.Logger) *claims {
 	return &claims{ids: map[string]map[int]time.Time{}, inFlight: map[string]int{}, now: time.Now, shared: shared, log: log}
 }
 
-// begin counts a create under way until done is called.
-func (c *claims) begin(ctx context.Context, operation string) (done func()) {
+// begin counts a create under way until end is called with its result.
+// With SharedClaims, a create other replicas cannot see is not sent: their
+// settlements would take its resource for theirs.
+func (c *claims) begin(ctx context.Context, operation string) (end func(*mcpgo.CallToolResult), err error) {
 	if c == nil {
-		return func() {}
+		return func(*mcpgo.CallToolResult) {}, nil
 	}
 	c.mu.Lock()
 	c.inFlight[operation]++
 	c.mu.Unlock()
-	sharedDone := func() {}
-	if c.shared != nil {
-		var err error
-		if sharedDone, err = c.shared.Begin(ctx, operation); err != nil {
-			// Other replicas cannot see this create; its own settlement
-			// reads the shared record again and fails closed there.
-			c.logf(ctx, "the replicas' record of creates under way was not written", operation, err)
-			sharedDone = func() {}
-		} else {
-			factsOf(ctx).sharedBegun = true
-		}
-	}
-	return func() {
-		sharedDone()
+	endLocal := func() {
 		c.mu.Lock()
 		c.inFlight[operation]--
 		c.mu.Unlock()
 	}
+	if c.shared == nil {
+		return func(*mcpgo.CallToolResult) { endLocal() }, nil
+	}
+	facts := factsOf(ctx)
+	token, err := c.shared.Begin(ctx, operation)
+	if err != nil {
+		c.shared.End(ctx, operation, token)
+		endLocal()
+		return nil, fmt.Errorf("the replicas' record of creates under way could not be written: %w", err)
+	}
+	facts.underway = token
+	return func(result *mcpgo.CallToolResult) {
+		endLocal()
+		// A create whose resource may still appear, or is not on record as
+		// this call's, stays under way until its record lapses: until then
+		// no replica's settlement takes a single match for its own.
+		if outcomeOf(result) != OutcomeUnknown && !facts.claimUnrecorded {
+			c.shared.End(ctx, operation, token)
+		}
+	}, nil
 }
 
 // matching starts a settlement's matches for a create of operation, itself
@@ -316,14 +330,10 @@ func (c *claims) matching(ctx context.Context, operation string) (matches, error
 	if c.shared != nil {
 		var underway int
 		var err error
-		if claimed, underway, err = c.shared.Others(ctx, operation); err != nil {
-			return matches{}, fmt.Errorf("the replicas' record of other calls' creates could not be read (%s)", cleanString(err.Error()))
+		if claimed, underway, err = c.shared.Others(ctx, operation, factsOf(ctx).underway); err != nil {
+			return matches{}, fmt.Errorf("the replicas' record of other calls' creates could not be read (%w)", err)
 		}
-		own := 0
-		if factsOf(ctx).sharedBegun {
-			own = 1
-		}
-		othersElsewhere = underway > own
+		othersElsewhere = underway > 0
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -354,11 +364,17 @@ func (c *claims) claim(ctx context.Context, operation string, id int) {
 	}
 	c.ids[operation][id] = now
 	c.mu.Unlock()
-	if c.shared != nil {
-		if err := c.shared.Claim(context.WithoutCancel(ctx), operation, id); err != nil {
-			c.logf(ctx, "the replicas' record of created resources was not written: another replica settling a lost create may take this one for its own", operation, err)
+	if c.shared == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	for range 2 {
+		if c.shared.Claim(ctx, operation, id) == nil {
+			return
 		}
 	}
+	factsOf(ctx).claimUnrecorded = true
+	c.logf(ctx, "a created resource is not on the replicas' record: its create stays under way there until it lapses", operation, errors.New("claim not written"))
 }
 
 func (c *claims) logf(ctx context.Context, msg, operation string, err error) {

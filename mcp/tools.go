@@ -204,15 +204,17 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 
 // sendAndPresent makes the call and shapes its answer; a create whose
 // outcome is unknown is settled with reads, never sent again.
-func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, args callArguments, opts Options) *mcpgo.CallToolResult {
-	if spec.Kind == kindCreate {
-		done := factsOf(ctx).claims.begin(ctx, spec.OperationID)
-		defer done()
+func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, args callArguments, opts Options) (result *mcpgo.CallToolResult) {
+	if spec.Kind == kindCreate && !vast.IsDryRun() {
+		end, err := factsOf(ctx).claims.begin(ctx, spec.OperationID)
+		if err != nil {
+			return failure(spec, op, &gen.RequestError{Err: err}, opts)
+		}
+		defer func() { end(result) }()
 	}
 	since := time.Now()
 	body, err := spec.send(ctx, vast, op, args.raw)
 	if err == nil {
-		var result *mcpgo.CallToolResult
 		if result, err = present(spec, body, args.values, opts); err == nil {
 			if note := billingNote(spec, factsOf(ctx)); note != "" {
 				appendText(result, note)
@@ -224,7 +226,7 @@ func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op oper
 			return result
 		}
 	}
-	result := failure(spec, op, err, opts)
+	result = failure(spec, op, err, opts)
 	if spec.settle != nil && outcomeOf(result) == OutcomeUnknown {
 		return settled(ctx, spec, vast, op, since, result, opts)
 	}

@@ -27,7 +27,10 @@ type callFacts struct {
 	// the spend check must run again before anything is sent.
 	waitedForHuman bool
 	claims         *claims
-	sharedBegun    bool // the create is in the replicas' record of creates under way
+	// underway is the create's token in the replicas' record; its claim
+	// unrecorded keeps that record until it lapses.
+	underway        string
+	claimUnrecorded bool
 }
 
 func (f *callFacts) holdsTurn() bool { return f.releaseTurn != nil }

@@ -145,7 +145,7 @@ func (c *config) setupScale(logger *slog.Logger) error {
 		redis.SetLogger(quietRedis{})
 		s.spent = redisstore.NewSpent(s.rdb)
 		s.spendLock = redisstore.NewSpendLocks(s.rdb, logger)
-		s.claims = redisstore.NewClaims(s.rdb)
+		s.claims = redisstore.NewClaims(s.rdb, logger)
 		s.limiter = ratelimit.NewRedis(rc, s.rdb, logger)
 		if len(keys) == 0 {
 			logger.Warn("--redis without VAST_MCP_STATE_KEY: each replica seals confirmations with its own key, so a confirmation must come back to the replica that asked")

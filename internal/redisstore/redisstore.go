@@ -145,17 +145,19 @@ func (s *SpendLocks) renew(lock *redislock.Lock, stop <-chan struct{}, stopped c
 }
 
 // Claims implements mcp.SharedClaims with two sorted sets per operation:
-// the ids creates reported (scored by when), and the creates under way
-// (scored by when their record lapses, should a replica die mid-call).
+// the ids creates reported, scored by when, and the creates under way,
+// scored by when their record lapses, should a replica die mid-call. Every
+// time is Redis's own (TIME), so replicas' clocks need not agree.
 type Claims struct {
 	rdb redis.UniversalClient
 	// callBound outlasts any create call, settlement included.
 	callBound time.Duration
+	log       *slog.Logger
 }
 
 // NewClaims returns the replicas' shared record of creates.
-func NewClaims(rdb redis.UniversalClient) *Claims {
-	return &Claims{rdb: rdb, callBound: 10 * time.Minute}
+func NewClaims(rdb redis.UniversalClient, log *slog.Logger) *Claims {
+	return &Claims{rdb: rdb, callBound: 10 * time.Minute, log: log}
 }
 
 const (
@@ -163,60 +165,93 @@ const (
 	underwayKey = "vast-mcp:underway:"
 )
 
-// Begin records a create of operation under way.
-func (c *Claims) Begin(ctx context.Context, operation string) (func(), error) {
-	token := make([]byte, 16)
-	_, _ = rand.Read(token)
-	member := hex.EncodeToString(token)
-	key := underwayKey + operation
-	lapses := time.Now().Add(c.callBound)
-	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, key, redis.Z{Score: float64(lapses.UnixMilli()), Member: member})
-		p.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(time.Now().UnixMilli(), 10))
-		p.Expire(ctx, key, c.callBound)
-		return nil
-	})
-	if err != nil {
-		return nil, err
+// redisNow is Redis's clock in milliseconds, for the scripts below.
+const redisNow = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`
+
+var (
+	// KEYS: underway. ARGV: token, callBound (ms).
+	beginScript = redis.NewScript(redisNow + `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`)
+	// KEYS: claimed. ARGV: id, kept (ms).
+	claimScript = redis.NewScript(redisNow + `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`)
+	// KEYS: claimed, underway. ARGV: kept (ms), the caller's token.
+	othersScript = redis.NewScript(redisNow + `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], now - tonumber(ARGV[1]), '+inf')
+local n = redis.call('ZCOUNT', KEYS[2], now, '+inf')
+local own = redis.call('ZSCORE', KEYS[2], ARGV[2])
+if own and tonumber(own) >= now then n = n - 1 end
+return {ids, n}`)
+)
+
+// errNoRedis is every Redis failure, in the agent's words; the log has
+// the details.
+var errNoRedis = errors.New("no answer from Redis")
+
+func (c *Claims) failed(msg string, err error) error {
+	c.log.Warn(msg, "err", err)
+	return errNoRedis
+}
+
+// Begin records a create of operation under way. The token comes back
+// even when the write failed: it may have landed.
+func (c *Claims) Begin(ctx context.Context, operation string) (string, error) {
+	raw := make([]byte, 16)
+	_, _ = rand.Read(raw)
+	token := hex.EncodeToString(raw)
+	if err := beginScript.Run(ctx, c.rdb, []string{underwayKey + operation}, token, c.callBound.Milliseconds()).Err(); err != nil {
+		return token, c.failed("the replicas' record of creates under way was not written", err)
 	}
-	return sync.OnceFunc(func() {
-		done, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		_ = c.rdb.ZRem(done, key, member).Err() // else it lapses by itself
-	}), nil
+	return token, nil
+}
+
+// End removes what Begin recorded; what it cannot remove lapses by itself.
+func (c *Claims) End(ctx context.Context, operation, token string) {
+	end, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if err := c.rdb.ZRem(end, underwayKey+operation, token).Err(); err != nil {
+		c.log.Warn("a create's record stays under way until it lapses", "err", err, "within", c.callBound)
+	}
 }
 
 // Claim records id as reported by a create of operation.
 func (c *Claims) Claim(ctx context.Context, operation string, id int) error {
-	key, now := claimedKey+operation, time.Now()
-	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, key, redis.Z{Score: float64(now.UnixMilli()), Member: id})
-		p.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(now.Add(-mcp.KeptClaims).UnixMilli(), 10))
-		p.Expire(ctx, key, mcp.KeptClaims)
-		return nil
-	})
-	return err
+	if err := claimScript.Run(ctx, c.rdb, []string{claimedKey + operation}, id, mcp.KeptClaims.Milliseconds()).Err(); err != nil {
+		return c.failed("the replicas' record of created resources was not written", err)
+	}
+	return nil
 }
 
-// Others reads what other calls of operation claimed, and how many of its
-// creates are under way.
-func (c *Claims) Others(ctx context.Context, operation string) (map[int]bool, int, error) {
-	now := time.Now()
-	var ids *redis.StringSliceCmd
-	var underway *redis.IntCmd
-	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		ids = p.ZRangeByScore(ctx, claimedKey+operation, &redis.ZRangeBy{Min: strconv.FormatInt(now.Add(-mcp.KeptClaims).UnixMilli(), 10), Max: "+inf"})
-		underway = p.ZCount(ctx, underwayKey+operation, strconv.FormatInt(now.UnixMilli(), 10), "+inf")
-		return nil
-	})
+// Others reads what calls of operation claimed, and how many of its
+// creates other than token's are under way.
+func (c *Claims) Others(ctx context.Context, operation, token string) (map[int]bool, int, error) {
+	answer, err := othersScript.Run(ctx, c.rdb, []string{claimedKey + operation, underwayKey + operation}, mcp.KeptClaims.Milliseconds(), token).Slice()
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, c.failed("the replicas' record of creates was not read", err)
 	}
-	claimed := make(map[int]bool, len(ids.Val()))
-	for _, s := range ids.Val() {
-		if id, err := strconv.Atoi(s); err == nil {
-			claimed[id] = true
+	if len(answer) != 2 {
+		return nil, 0, c.failed("the replicas' record of creates was not read", fmt.Errorf("an answer of %d parts", len(answer)))
+	}
+	ids, _ := answer[0].([]any)
+	underway, ok := answer[1].(int64)
+	if !ok {
+		return nil, 0, c.failed("the replicas' record of creates was not read", fmt.Errorf("a count of %T", answer[1]))
+	}
+	claimed := make(map[int]bool, len(ids))
+	for _, v := range ids {
+		if s, ok := v.(string); ok {
+			if id, err := strconv.Atoi(s); err == nil {
+				claimed[id] = true
+			}
 		}
 	}
-	return claimed, int(underway.Val()), nil
+	return claimed, int(underway), nil
 }

@@ -210,54 +210,70 @@ func TestSpendLockFailuresAreToldApart(t *testing.T) {
 func TestClaimsAcrossReplicas(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
-	replica1, replica2 := NewClaims(srv.Client(t)), NewClaims(srv.Client(t))
+	quiet := slog.New(slog.DiscardHandler)
+	replica1, replica2 := NewClaims(srv.Client(t), quiet), NewClaims(srv.Client(t), quiet)
 
-	done1, err := replica1.Begin(ctx, "createInstance")
+	token1, err := replica1.Begin(ctx, "createInstance")
 	require.NoError(t, err)
-	done2, err := replica2.Begin(ctx, "createInstance")
+	token2, err := replica2.Begin(ctx, "createInstance")
 	require.NoError(t, err)
-	_, underway, err := replica1.Others(ctx, "createInstance")
+	_, underway, err := replica1.Others(ctx, "createInstance", token1)
 	require.NoError(t, err)
-	assert.Equal(t, 2, underway)
-	done2()
-	done2() // twice is once
-	_, underway, err = replica1.Others(ctx, "createInstance")
+	assert.Equal(t, 1, underway, "the other replica's, not its own")
+	replica2.End(ctx, "createInstance", token2)
+	_, underway, err = replica1.Others(ctx, "createInstance", token1)
 	require.NoError(t, err)
-	assert.Equal(t, 1, underway)
-	done1()
+	assert.Zero(t, underway)
+	_, underway, err = replica2.Others(ctx, "createInstance", "")
+	require.NoError(t, err)
+	assert.Equal(t, 1, underway, "replica 1's")
+	replica1.End(ctx, "createInstance", token1)
 
 	require.NoError(t, replica2.Claim(ctx, "createInstance", 1000))
 	require.NoError(t, replica2.Claim(ctx, "createEndpoint", 7))
-	claimed, underway, err := replica1.Others(ctx, "createInstance")
+	claimed, underway, err := replica1.Others(ctx, "createInstance", "")
 	require.NoError(t, err)
 	assert.Equal(t, map[int]bool{1000: true}, claimed, "per operation")
 	assert.Zero(t, underway)
 
-	old := time.Now().Add(-mcp.KeptClaims - time.Minute).UnixMilli()
+	now, err := srv.Client(t).Time(ctx).Result()
+	require.NoError(t, err)
+	old := now.Add(-mcp.KeptClaims - time.Minute).UnixMilli()
 	require.NoError(t, srv.Client(t).ZAdd(ctx, claimedKey+"createInstance", redis.Z{Score: float64(old), Member: 999}).Err())
-	claimed, _, err = replica1.Others(ctx, "createInstance")
+	claimed, _, err = replica1.Others(ctx, "createInstance", "")
 	require.NoError(t, err)
 	assert.False(t, claimed[999], "a claim older than any settlement window is left out")
+	assert.True(t, claimed[1000])
 }
 
-// A replica that died mid-create stops counting once its record lapses.
+// A replica that died mid-create stops counting once its record lapses;
+// a call whose own record lapsed still counts only the others.
 func TestClaimsUnderwayLapse(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
-	dying := NewClaims(srv.Client(t))
-	dying.callBound = 100 * time.Millisecond
-	_, err := dying.Begin(ctx, "createInstance") // never done
+	quiet := slog.New(slog.DiscardHandler)
+	dying := NewClaims(srv.Client(t), quiet)
+	dying.callBound = 300 * time.Millisecond
+	own, err := dying.Begin(ctx, "createInstance") // never ended
 	require.NoError(t, err)
-	live := NewClaims(srv.Client(t))
-	_, underway, err := live.Others(ctx, "createInstance")
+	live := NewClaims(srv.Client(t), quiet)
+	_, underway, err := live.Others(ctx, "createInstance", "")
 	require.NoError(t, err)
 	assert.Equal(t, 1, underway)
-	time.Sleep(150 * time.Millisecond)
-	_, underway, err = live.Others(ctx, "createInstance")
+	time.Sleep(400 * time.Millisecond)
+	_, underway, err = live.Others(ctx, "createInstance", "")
 	require.NoError(t, err)
 	assert.Zero(t, underway)
+	_, err = live.Begin(ctx, "createInstance")
+	require.NoError(t, err)
+	_, underway, err = dying.Others(ctx, "createInstance", own)
+	require.NoError(t, err)
+	assert.Equal(t, 1, underway, "another's create, though its own record lapsed")
 
 	srv.Stop()
-	_, _, err = live.Others(ctx, "createInstance")
-	assert.Error(t, err, "Redis gone: an error, never an empty record")
+	_, _, err = live.Others(ctx, "createInstance", "")
+	require.EqualError(t, err, "no answer from Redis", "Redis gone: an error, never an empty record")
+	_, err = live.Begin(ctx, "createInstance")
+	require.EqualError(t, err, "no answer from Redis")
+	require.EqualError(t, live.Claim(ctx, "createInstance", 1), "no answer from Redis")
 }
