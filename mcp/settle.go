@@ -304,7 +304,7 @@ func (c *claims) begin(ctx context.Context, operation string) (end func(*mcpgo.C
 	if err != nil {
 		c.shared.End(ctx, operation, token)
 		endLocal()
-		return nil, fmt.Errorf("the replicas' record of creates under way could not be written: %w", err)
+		return nil, fmt.Errorf("the replicas' record of creates under way could not be written: %s", cleanString(err.Error()))
 	}
 	facts.underway = token
 	return func(result *mcpgo.CallToolResult) {
@@ -312,7 +312,7 @@ func (c *claims) begin(ctx context.Context, operation string) (end func(*mcpgo.C
 		// A create whose resource may still appear, or is not on record as
 		// this call's, stays under way until its record lapses: until then
 		// no replica's settlement takes a single match for its own.
-		if outcomeOf(result) != OutcomeUnknown && !facts.claimUnrecorded {
+		if result != nil && outcomeOf(result) != OutcomeUnknown && !facts.claimUnrecorded {
 			c.shared.End(ctx, operation, token)
 		}
 	}, nil
@@ -331,7 +331,7 @@ func (c *claims) matching(ctx context.Context, operation string) (matches, error
 		var underway int
 		var err error
 		if claimed, underway, err = c.shared.Others(ctx, operation, factsOf(ctx).underway); err != nil {
-			return matches{}, fmt.Errorf("the replicas' record of other calls' creates could not be read (%w)", err)
+			return matches{}, fmt.Errorf("the replicas' record of other calls' creates could not be read (%s)", cleanString(err.Error()))
 		}
 		othersElsewhere = underway > 0
 	}

@@ -90,6 +90,10 @@ func (a *vastAccount) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		fault := a.fault
 		a.mu.Unlock()
+		if fault == "none" && made != nil && r.URL.Path == "/api/v0/endptjobs/" {
+			_, _ = fmt.Fprintf(w, `{"success": true, "result": %d}`, made["id"])
+			return
+		}
 		loseAnswer(w, r, fault)
 		return
 	}
@@ -462,17 +466,27 @@ func (b brokenClaims) Others(context.Context, string, string) (map[int]bool, int
 
 // A create this replica cannot put on the replicas' record, or whose outcome
 // stays unknown, keeps every other replica's settlement of a like create
-// unknown: its resource may be the one they find. (Found in review: a
-// claim lost on the way to Redis let another replica answer "done" with it.)
+// unknown: its resource may be the one they find. One on record and ended
+// leaves the others free to settle. (Found in review: a claim lost on the
+// way to Redis, or a panic after the create, let another replica answer
+// "done" with its resource.)
 func TestACreateOffTheRecordKeepsOtherReplicasUnknown(t *testing.T) {
 	tests := []struct {
-		name      string
-		failClaim bool
-		made      bool // replica 0's create: made, or lost and not made yet
-		firstWant string
+		name       string
+		claims     claimsFailing // replica 0's record
+		made       bool          // replica 0's create: made, or lost and not made yet
+		fault      string        // how its answer is lost ("none": answered)
+		firstWant  string
+		secondMade bool   // replica 1's lost create of a like resource: made, or not
+		secondWant string // its outcome
 	}{
-		{"its claim not written", true, true, mcp.OutcomeDone},
-		{"its outcome unknown", false, false, mcp.OutcomeUnknown},
+		{"on record and ended", claimsFailing{}, true, "none", mcp.OutcomeDone, true, mcp.OutcomeDone},
+		{"settled, on record and ended", claimsFailing{}, true, "502", mcp.OutcomeDone, true, mcp.OutcomeDone},
+		{"its claim written on the second try", claimsFailing{claims: 1}, true, "none", mcp.OutcomeDone, true, mcp.OutcomeDone},
+		{"its claim not written", claimsFailing{claims: 2}, true, "none", mcp.OutcomeDone, false, mcp.OutcomeUnknown},
+		{"settled, its claim not written", claimsFailing{claims: 2}, true, "502", mcp.OutcomeDone, false, mcp.OutcomeUnknown},
+		{"a panic after the create", claimsFailing{panics: true}, true, "none", mcp.OutcomeUnknown, false, mcp.OutcomeUnknown},
+		{"its outcome unknown", claimsFailing{}, false, "502", mcp.OutcomeUnknown, false, mcp.OutcomeUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -482,10 +496,12 @@ func TestACreateOffTheRecordKeepsOtherReplicasUnknown(t *testing.T) {
 			api := httptest.NewServer(account)
 			t.Cleanup(api.Close)
 			cfg := gen.Config{APIKey: testKey, BaseURL: api.URL, Timeout: faultTimeout, Retry: gen.RetryPolicy{MaxAttempts: 1}}
-			first := connect(t, cfg, mcp.Options{SharedClaims: claimsFailing{Claims: redisstore.NewClaims(rdb, quiet), claim: tt.failClaim}})
+			record := tt.claims
+			record.Claims = redisstore.NewClaims(rdb, quiet)
+			first := connect(t, cfg, mcp.Options{SharedClaims: &record})
 			second := connect(t, cfg, mcp.Options{SharedClaims: redisstore.NewClaims(rdb, quiet)})
 
-			account.make, account.fault = tt.made, "502"
+			account.make, account.fault = tt.made, tt.fault
 			res := call(t, first, "create_endpoint", `{"endpoint_name": "twin"}`)
 			require.Equal(t, tt.firstWant, outcomeOf(res), text(t, res))
 			if !tt.made {
@@ -495,23 +511,41 @@ func TestACreateOffTheRecordKeepsOtherReplicasUnknown(t *testing.T) {
 				account.mu.Unlock()
 			}
 
-			account.make = false // lost, and not made
+			account.make, account.fault = tt.secondMade, "502" // when not made, replica 0's is the only match
 			res = call(t, second, "create_endpoint", `{"endpoint_name": "twin"}`)
-			assert.Equal(t, mcp.OutcomeUnknown, outcomeOf(res), text(t, res))
-			assert.Contains(t, text(t, res), "another create like it is under way")
+			assert.Equal(t, tt.secondWant, outcomeOf(res), text(t, res))
+			if tt.secondWant == mcp.OutcomeUnknown {
+				assert.Contains(t, text(t, res), "another create like it is under way")
+			} else {
+				assert.Contains(t, text(t, res), "id 5002", "its own, not replica 0's")
+			}
 		})
 	}
 }
 
-// claimsFailing is the real record whose claims are lost on the way.
+// claimsFailing is the real record whose first claims are lost on the
+// way, or whose claim panics.
 type claimsFailing struct {
 	*redisstore.Claims
-	claim bool
+	claims int // claims to fail
+	panics bool
+	tried  int
 }
 
-func (c claimsFailing) Claim(ctx context.Context, operation string, id int) error {
-	if c.claim {
+func (c *claimsFailing) Claim(ctx context.Context, operation string, id int) error {
+	if c.panics {
+		panic("claim")
+	}
+	if c.tried++; c.tried <= c.claims {
 		return errors.New("no answer from Redis")
 	}
 	return c.Claims.Claim(ctx, operation, id)
+}
+
+// A dry run sends nothing, so it needs no record of creates.
+func TestADryRunLeavesTheRecordAlone(t *testing.T) {
+	c := connect(t, gen.Config{APIKey: testKey, BaseURL: "http://127.0.0.1:1", DryRun: true},
+		mcp.Options{SharedClaims: brokenClaims{begin: errors.New("no answer from Redis"), others: errors.New("no answer from Redis")}})
+	res := call(t, c, "create_endpoint", `{"endpoint_name": "ep"}`)
+	assert.Equal(t, mcp.OutcomeDryRun, outcomeOf(res), text(t, res))
 }

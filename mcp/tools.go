@@ -204,17 +204,25 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 
 // sendAndPresent makes the call and shapes its answer; a create whose
 // outcome is unknown is settled with reads, never sent again.
-func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, args callArguments, opts Options) (result *mcpgo.CallToolResult) {
-	if spec.Kind == kindCreate && !vast.IsDryRun() {
-		end, err := factsOf(ctx).claims.begin(ctx, spec.OperationID)
-		if err != nil {
-			return failure(spec, op, &gen.RequestError{Err: err}, opts)
-		}
-		defer func() { end(result) }()
+func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, args callArguments, opts Options) *mcpgo.CallToolResult {
+	if spec.Kind != kindCreate || vast.IsDryRun() {
+		return sendAndSettle(ctx, spec, vast, op, args, opts)
 	}
+	end, err := factsOf(ctx).claims.begin(ctx, spec.OperationID)
+	if err != nil {
+		return failure(spec, op, &gen.RequestError{Err: err}, opts)
+	}
+	var result *mcpgo.CallToolResult
+	defer func() { end(result) }() // nil on a panic: the outcome is unknown
+	result = sendAndSettle(ctx, spec, vast, op, args, opts)
+	return result
+}
+
+func sendAndSettle(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, args callArguments, opts Options) *mcpgo.CallToolResult {
 	since := time.Now()
 	body, err := spec.send(ctx, vast, op, args.raw)
 	if err == nil {
+		var result *mcpgo.CallToolResult
 		if result, err = present(spec, body, args.values, opts); err == nil {
 			if note := billingNote(spec, factsOf(ctx)); note != "" {
 				appendText(result, note)
@@ -226,7 +234,7 @@ func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op oper
 			return result
 		}
 	}
-	result = failure(spec, op, err, opts)
+	result := failure(spec, op, err, opts)
 	if spec.settle != nil && outcomeOf(result) == OutcomeUnknown {
 		return settled(ctx, spec, vast, op, since, result, opts)
 	}

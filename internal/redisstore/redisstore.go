@@ -165,24 +165,31 @@ const (
 	underwayKey = "vast-mcp:underway:"
 )
 
-// redisNow is Redis's clock in milliseconds, for the scripts below.
-const redisNow = `local t = redis.call('TIME')
+// redisNow is Redis's clock in milliseconds, for the scripts below. Redis
+// before 5 refuses writes after TIME unless the script replicates its
+// effects; from 7 the call is a no-op.
+const redisNow = `redis.replicate_commands()
+local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
+
+// keepToLast makes a sorted set expire with its latest score plus ARGV's
+// margin: a fixed TTL from now could end it before a member Redis's clock,
+// stepped back, still counts.
+const keepToLast = `
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(last[2]) + %s)) end
+return 1`
 
 var (
 	// KEYS: underway. ARGV: token, callBound (ms).
 	beginScript = redis.NewScript(redisNow + `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1`)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])` + fmt.Sprintf(keepToLast, "0"))
 	// KEYS: claimed. ARGV: id, kept (ms).
 	claimScript = redis.NewScript(redisNow + `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
-redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1`)
+redis.call('ZADD', KEYS[1], now, ARGV[1])` + fmt.Sprintf(keepToLast, "tonumber(ARGV[2])"))
 	// KEYS: claimed, underway. ARGV: kept (ms), the caller's token.
 	othersScript = redis.NewScript(redisNow + `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], now - tonumber(ARGV[1]), '+inf')
@@ -240,18 +247,19 @@ func (c *Claims) Others(ctx context.Context, operation, token string) (map[int]b
 	if len(answer) != 2 {
 		return nil, 0, c.failed("the replicas' record of creates was not read", fmt.Errorf("an answer of %d parts", len(answer)))
 	}
-	ids, _ := answer[0].([]any)
-	underway, ok := answer[1].(int64)
-	if !ok {
-		return nil, 0, c.failed("the replicas' record of creates was not read", fmt.Errorf("a count of %T", answer[1]))
+	ids, listed := answer[0].([]any)
+	underway, counted := answer[1].(int64)
+	if !listed || !counted {
+		return nil, 0, c.failed("the replicas' record of creates was not read", fmt.Errorf("an answer of %T and %T", answer[0], answer[1]))
 	}
 	claimed := make(map[int]bool, len(ids))
 	for _, v := range ids {
-		if s, ok := v.(string); ok {
-			if id, err := strconv.Atoi(s); err == nil {
-				claimed[id] = true
-			}
+		s, _ := v.(string)
+		id, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, 0, c.failed("the replicas' record of creates was not read", fmt.Errorf("a claimed id %q", s))
 		}
+		claimed[id] = true
 	}
 	return claimed, int(underway), nil
 }

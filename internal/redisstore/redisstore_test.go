@@ -244,6 +244,31 @@ func TestClaimsAcrossReplicas(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, claimed[999], "a claim older than any settlement window is left out")
 	assert.True(t, claimed[1000])
+
+	require.NoError(t, srv.Client(t).ZAdd(ctx, claimedKey+"createInstance", redis.Z{Score: float64(now.UnixMilli()), Member: "not an id"}).Err())
+	_, _, err = replica1.Others(ctx, "createInstance", "")
+	require.EqualError(t, err, "no answer from Redis", "a record it cannot read is no record")
+}
+
+// The record lives as long as its longest-lived member, whatever a later
+// Begin's bound (or a clock stepped back) would make of it.
+func TestClaimsUnderwayLastAsLongAsTheirLatestMember(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	quiet := slog.New(slog.DiscardHandler)
+	long, short := NewClaims(srv.Client(t), quiet), NewClaims(srv.Client(t), quiet)
+	short.callBound = time.Second
+	_, err := long.Begin(ctx, "createInstance")
+	require.NoError(t, err)
+	_, err = short.Begin(ctx, "createInstance")
+	require.NoError(t, err)
+	ttl, err := srv.Client(t).PTTL(ctx, underwayKey+"createInstance").Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl, long.callBound-time.Minute)
+	require.NoError(t, long.Claim(ctx, "createInstance", 1))
+	ttl, err = srv.Client(t).PTTL(ctx, claimedKey+"createInstance").Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl, mcp.KeptClaims-time.Minute)
 }
 
 // A replica that died mid-create stops counting once its record lapses;
