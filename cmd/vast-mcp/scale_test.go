@@ -229,6 +229,11 @@ func TestSpendLocksAreHeldPerAccount(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("account B waited for account A's lock")
 	}
+	select {
+	case res := <-waitingA:
+		t.Fatalf("account A did not wait for its lock: %s", callText(res))
+	default:
+	}
 	require.NoError(t, held.Release(context.Background()))
 	res := <-waitingA
 	assert.False(t, res.IsError, callText(res))
