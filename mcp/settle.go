@@ -2,7 +2,6 @@ package mcp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -368,18 +367,15 @@ func (c *claims) claim(ctx context.Context, operation string, id int) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	var err error
 	for range 2 {
-		if c.shared.Claim(ctx, operation, id) == nil {
+		if err = c.shared.Claim(ctx, operation, id); err == nil {
 			return
 		}
 	}
 	factsOf(ctx).claimUnrecorded = true
-	c.logf(ctx, "a created resource is not on the replicas' record: its create stays under way there until it lapses", operation, errors.New("claim not written"))
-}
-
-func (c *claims) logf(ctx context.Context, msg, operation string, err error) {
 	if c.log != nil {
-		c.log.WarnContext(ctx, msg, "operation", operation, "err", err)
+		c.log.WarnContext(ctx, "a created resource is not on the replicas' record: its create stays under way there until it lapses", "operation", operation, "id", id, "err", err)
 	}
 }
 
