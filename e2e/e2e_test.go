@@ -216,4 +216,27 @@ func TestTeamDeployment(t *testing.T) {
 		created, _, _ = api.snapshot()
 		assert.Zero(t, created["d-direct"])
 	})
+
+	t.Run("an instance cap holds across replicas: creates on all three at once take turns in Redis", func(t *testing.T) {
+		capAPI, capURL := startFakeVast(t, 0, 0)
+		capAPI.listDelay = 50 * time.Millisecond // checks in flight together overlap
+		capped := startCluster(t, capURL, clusterOptions{replicas: 3, redis: true, args: []string{"--rate", "1000/1s", "--max-instances", "2"}})
+		answers := make([]reply, 9)
+		var wg sync.WaitGroup
+		for i := range answers {
+			// Straight to each replica: the balancer may not have them all up yet.
+			direct := newClient("http://" + capped.replicas[i%3].addr + "/mcp")
+			wg.Go(func() { answers[i] = direct.call(ctx, "create_instance", createArgs(fmt.Sprintf("cap-%d", i)), "", nil) })
+		}
+		wg.Wait()
+		created, _, _ := capAPI.snapshot()
+		assert.Len(t, created, 2, "two instances, whichever replicas sent them")
+		var refused int
+		for _, a := range answers {
+			if strings.Contains(a.text(), "operator setting --max-instances 2") {
+				refused++
+			}
+		}
+		assert.Equal(t, len(answers)-2, refused, "%v", answers)
+	})
 }

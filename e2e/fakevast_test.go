@@ -14,23 +14,29 @@ import (
 	"time"
 )
 
-// fakeVast answers creates and enforces Vast.ai's limit, scaled: at most
-// limit requests per key in any window (a sliding log of the requests it
-// accepted); more get a 429 shaped like the live API's.
+// fakeVast answers creates, the instance list and the user, and enforces
+// Vast.ai's limit, scaled: at most limit requests per key in any window (a
+// sliding log of the requests it accepted); more get a 429 shaped like the
+// live API's.
 type fakeVast struct {
 	limit  int // 0: unlimited
 	window time.Duration
 
+	// listDelay holds each instance list back, so that calls in flight
+	// together overlap (set before the first request).
+	listDelay time.Duration
+
 	mu        sync.Mutex
 	accepted  map[string][]time.Time
 	created   map[string]int // label -> instances created with it
+	instances []map[string]any
 	next      int
 	throttled int
 	served    int
 }
 
 func startFakeVast(t *testing.T, limit int, window time.Duration) (*fakeVast, string) {
-	f := &fakeVast{limit: limit, window: window, accepted: map[string][]time.Time{}, created: map[string]int{}, next: 1000}
+	f := &fakeVast{limit: limit, window: window, accepted: map[string][]time.Time{}, created: map[string]int{}, instances: []map[string]any{}, next: 1000}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv.URL
@@ -42,6 +48,9 @@ func (f *fakeVast) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = json.NewDecoder(r.Body).Decode(&body)
 	w.Header().Set("Content-Type", "application/json")
+	if r.Method == http.MethodGet && r.URL.Path == "/api/v1/instances/" {
+		time.Sleep(f.listDelay)
+	}
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -66,10 +75,18 @@ func (f *fakeVast) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.accepted[key] = append(recent, now)
 	}
 	f.served++
-	if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/api/v0/asks/") {
+	switch {
+	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/api/v0/asks/"):
 		f.next++
 		f.created[body.Label]++
+		f.instances = append(f.instances, map[string]any{"id": f.next, "label": body.Label, "actual_status": "running", "dph_total": 0.5})
 		_, _ = fmt.Fprintf(w, `{"success":true,"new_contract":%d}`, f.next)
+		return
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/instances/":
+		_ = json.NewEncoder(w).Encode(map[string]any{"instances": f.instances})
+		return
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v0/users/current":
+		_, _ = w.Write([]byte(`{"id":1}`))
 		return
 	}
 	_, _ = w.Write([]byte(`{"success":true}`))
