@@ -226,7 +226,9 @@ func TestTeamDeployment(t *testing.T) {
 		for i := range answers {
 			// Straight to each replica: the balancer may not have them all up yet.
 			direct := newClient("http://" + capped.replicas[i%3].addr + "/mcp")
-			wg.Go(func() { answers[i] = direct.call(ctx, "create_instance", createArgs(fmt.Sprintf("cap-%d", i)), "", nil) })
+			wg.Go(func() {
+				answers[i] = direct.call(ctx, "create_instance", createArgs(fmt.Sprintf("cap-%d", i)), "", nil)
+			})
 		}
 		wg.Wait()
 		created, _, _ := capAPI.snapshot()
