@@ -124,7 +124,7 @@ func guardSpend(ctx context.Context, vast *gen.Vast, g *Guardrails, c *createIns
 		return &capError{flag, fmt.Sprintf("offer %d has no $/hour (dph_total) to check against the ceiling", c.OfferID)}
 	}
 	noteHourly(ctx, dph)
-	return g.withinCeiling(instances, fmt.Sprintf("offer %d", c.OfferID), dph)
+	return g.withinCeiling(flag, instances, fmt.Sprintf("offer %d", c.OfferID), dph)
 }
 
 // guardStartInstance keeps start_instance to this server's instances
@@ -156,7 +156,7 @@ func guardStartInstance(ctx context.Context, vast *gen.Vast, g *Guardrails, c *m
 	if !ok || dph == 0 {
 		return &capError{flag, fmt.Sprintf("instance %d has no readable $/hour (dph_total) to check against the ceiling", c.InstanceID)}
 	}
-	return g.withinCeiling(instances, fmt.Sprintf("instance %d", c.InstanceID), dph)
+	return g.withinCeiling(flag, instances, fmt.Sprintf("instance %d", c.InstanceID), dph)
 }
 
 // instancesToCheck reads the account's instances for a bound: nil and no
@@ -175,10 +175,9 @@ func instancesToCheck(ctx context.Context, vast *gen.Vast, flag string) ([]map[s
 	return instances, nil
 }
 
-// withinCeiling refuses when the account's billed $/hour plus what adds
-// would pass --max-hourly-spend.
-func (g *Guardrails) withinCeiling(instances []map[string]any, what string, adds float64) error {
-	flag := g.spendFlags()
+// withinCeiling refuses, naming flag, when the account's billed $/hour
+// plus what adds would pass --max-hourly-spend.
+func (g *Guardrails) withinCeiling(flag string, instances []map[string]any, what string, adds float64) error {
 	var running float64
 	var count int
 	for _, inst := range instances {
@@ -250,7 +249,7 @@ func (t *spendTurns) take(ctx context.Context, vast *gen.Vast, flag string) (fun
 	}
 	unlock, err := t.shared.Lock(ctx, account)
 	if err != nil {
-		return nil, &capError{flag, "the spend lock the replicas share was not taken (" + err.Error() + ")"}
+		return nil, &capError{flag, "the spend lock the replicas share was not taken (" + cleanString(err.Error()) + ")"}
 	}
 	return unlock, nil
 }

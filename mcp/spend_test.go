@@ -269,6 +269,14 @@ func TestStartInstanceIsHeldToTheSpendCeiling(t *testing.T) {
 			}
 		})
 	}
+	t.Run("its refusal names the ceiling, not the instance cap that does not bound starts", func(t *testing.T) {
+		a := &liveAccount{}
+		a.add(1, "running", 1.0)
+		a.add(7, "stopped", 1.0)
+		c, _ := connectFake(t, mcp.Options{Guardrails: &mcp.Guardrails{MaxHourlySpend: 1.5, MaxInstances: 5, Confirm: mcp.ConfirmNone}}, a)
+		res := call(t, c, "start_instance", `{"instance_id": 7}`)
+		assert.Contains(t, text(t, res), "(operator setting --max-hourly-spend 1.5)")
+	})
 	t.Run("described to agents", func(t *testing.T) {
 		for _, tool := range mcp.Tools(nil, mcp.Options{Guardrails: &mcp.Guardrails{MaxHourlySpend: 3}}) {
 			says := strings.Contains(tool.Tool.Description, "plus this instance's would exceed $3/hour")

@@ -76,7 +76,7 @@ type SpendLocks struct {
 
 // NewSpendLocks returns the replicas' shared spend locks.
 func NewSpendLocks(rdb redis.UniversalClient, log *slog.Logger) *SpendLocks {
-	return &SpendLocks{locks: redislock.New(rdb), log: log, lease: 30 * time.Second, wait: 2 * time.Minute}
+	return &SpendLocks{locks: redislock.New(rdb), log: orDiscard(log), lease: 30 * time.Second, wait: 2 * time.Minute}
 }
 
 // Lock takes account's lock, waiting for the replica that holds it.
@@ -157,7 +157,15 @@ type Claims struct {
 
 // NewClaims returns the replicas' shared record of creates.
 func NewClaims(rdb redis.UniversalClient, log *slog.Logger) *Claims {
-	return &Claims{rdb: rdb, callBound: 10 * time.Minute, log: log}
+	return &Claims{rdb: rdb, callBound: 10 * time.Minute, log: orDiscard(log)}
+}
+
+// orDiscard lets a nil logger mean no log.
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
 }
 
 const (

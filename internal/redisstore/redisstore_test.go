@@ -302,3 +302,14 @@ func TestClaimsUnderwayLapse(t *testing.T) {
 	require.EqualError(t, err, "no answer from Redis")
 	require.EqualError(t, live.Claim(ctx, "createInstance", 1), "no answer from Redis")
 }
+
+// A nil logger means no log, not a crash on the first Redis failure.
+func TestNilLoggerDiscards(t *testing.T) {
+	rdb, err := Open(fmt.Sprintf("redis://127.0.0.1:%d/0", redistest.FreePort(t)))
+	require.NoError(t, err)
+	defer rdb.Close()
+	_, _, err = NewClaims(rdb, nil).Others(context.Background(), "createInstance", "")
+	assert.EqualError(t, err, "no answer from Redis")
+	_, err = NewSpendLocks(rdb, nil).Lock(context.Background(), "user:1")
+	assert.EqualError(t, err, "no answer from Redis")
+}
