@@ -233,12 +233,12 @@ func newSpendTurns(shared SpendLocks) *spendTurns {
 	return &spendTurns{local: make(chan struct{}, 1), shared: shared}
 }
 
-// take waits for the call's turn and returns what gives it back.
-func (t *spendTurns) take(ctx context.Context, vast *gen.Vast, flag string) (func(), error) {
+// take waits for the call's turn.
+func (t *spendTurns) take(ctx context.Context, vast *gen.Vast, flag string) (SpendLease, error) {
 	if t.shared == nil {
 		select {
 		case t.local <- struct{}{}:
-			return func() { <-t.local }, nil
+			return localTurn(t.local), nil
 		case <-ctx.Done():
 			return nil, &capError{flag, "the call ended while waiting for another call that adds spend to finish"}
 		}
@@ -247,12 +247,18 @@ func (t *spendTurns) take(ctx context.Context, vast *gen.Vast, flag string) (fun
 	if err != nil {
 		return nil, &capError{flag, "the account could not be read to take the spend lock the replicas share (" + readFailure(err) + ")"}
 	}
-	unlock, err := t.shared.Lock(ctx, account)
+	lease, err := t.shared.Lock(ctx, account)
 	if err != nil {
 		return nil, &capError{flag, "the spend lock the replicas share was not taken (" + cleanString(err.Error()) + ")"}
 	}
-	return unlock, nil
+	return lease, nil
 }
+
+// localTurn is this process's one turn: held until released.
+type localTurn chan struct{}
+
+func (localTurn) Held() bool  { return true }
+func (t localTurn) Release() { <-t }
 
 // account names the account a call acts on by its user id, so that two
 // keys of one account (a rotation under way) share one lock.
@@ -287,11 +293,11 @@ func takeSpendTurn(ctx context.Context, vast *gen.Vast, flag string) error {
 	if f.turns == nil || f.holdsTurn() || vast.IsDryRun() {
 		return nil
 	}
-	release, err := f.turns.take(ctx, vast, flag)
+	lease, err := f.turns.take(ctx, vast, flag)
 	if err != nil {
 		return err
 	}
-	f.releaseTurn = release
+	f.turn = lease
 	return nil
 }
 
@@ -300,8 +306,17 @@ func takeSpendTurn(ctx context.Context, vast *gen.Vast, flag string) error {
 // They fail closed: a lock not taken refuses the call.
 type SpendLocks interface {
 	// Lock waits for account's lock ("user:<id>"). The error says why it
-	// was not taken, in words fit for the agent; unlock gives it back.
-	Lock(ctx context.Context, account string) (unlock func(), err error)
+	// was not taken, in words fit for the agent.
+	Lock(ctx context.Context, account string) (SpendLease, error)
+}
+
+// SpendLease is a spend turn held.
+type SpendLease interface {
+	// Held reports whether the turn is still surely this call's. A lock
+	// lost while the call ran (a stalled process, Redis gone) is not: the
+	// call then sends nothing.
+	Held() bool
+	Release()
 }
 
 func (g *Guardrails) spendFlags() string {

@@ -213,9 +213,29 @@ func TestASpendLockNotTakenRefuses(t *testing.T) {
 	}
 }
 
+// A spend lock lost while the call ran (the server stalled past its
+// lease, and another replica may have checked and spent since) sends
+// nothing. (Found in review: a replica resumed after a stall sent its
+// create over the ceiling.)
+func TestALostSpendLockSendsNothing(t *testing.T) {
+	a := &liveAccount{}
+	g := mcp.Guardrails{MaxInstances: 3, Confirm: mcp.ConfirmNone}
+	c, api := connectFake(t, mcp.Options{Guardrails: &g, SpendLocks: lostLocks{}}, a)
+	res := call(t, c, "create_instance", `{"offer_id": 42, "image": "img"}`)
+	assert.Equal(t, mcp.OutcomeNotSent, outcomeOf(res), text(t, res))
+	assert.Contains(t, text(t, res), "the spend lock the replicas share lapsed before the request went out")
+	assert.Zero(t, creates(api))
+	assert.Zero(t, a.billed())
+}
+
+// lostLocks hand out a lock that is lost by the time the call would send.
+type lostLocks struct{}
+
+func (lostLocks) Lock(context.Context, string) (mcp.SpendLease, error) { return lease{held: false}, nil }
+
 type failingLocks struct{}
 
-func (failingLocks) Lock(context.Context, string) (func(), error) {
+func (failingLocks) Lock(context.Context, string) (mcp.SpendLease, error) {
 	return nil, errors.New("no answer from Redis")
 }
 
@@ -223,7 +243,13 @@ func (failingLocks) Lock(context.Context, string) (func(), error) {
 // that far.
 type heldLocks struct{}
 
-func (heldLocks) Lock(context.Context, string) (func(), error) { return func() {}, nil }
+func (heldLocks) Lock(context.Context, string) (mcp.SpendLease, error) { return lease{held: true}, nil }
+
+// lease is a spend lock as its holder sees it.
+type lease struct{ held bool }
+
+func (l lease) Held() bool { return l.held }
+func (lease) Release()     {}
 
 // Starting a stopped instance bills its $/hour again, so the ceiling
 // counts it as it counts a create's offer, and fails closed the same way.

@@ -193,6 +193,12 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 				}
 			}
 		}
+		if facts.turnLost() {
+			result := notSent(spec.Name + ": not sent: the spend lock the replicas share lapsed before the request went out " +
+				"(this server stalled, or Redis stopped answering), so another call may have added spend since the check. Nothing was sent; call again to check anew.")
+			audit(opts.Logger, spec, op, result, facts)
+			return result, nil
+		}
 		result := sendAndPresent(ctx, spec, vast, op, args, opts)
 		if what != "" && !result.IsError {
 			appendText(result, "Before the call: "+what)

@@ -21,8 +21,7 @@ import (
 type callFacts struct {
 	hourly float64 // $/hour; 0 when unknown
 	turns  *spendTurns
-	// releaseTurn gives back the spend turn while the call holds it.
-	releaseTurn func()
+	turn   SpendLease // while the call holds it
 	// waitedForHuman: the turn was given back while a human decided, so
 	// the spend check must run again before anything is sent.
 	waitedForHuman bool
@@ -33,15 +32,19 @@ type callFacts struct {
 	claimUnrecorded bool
 }
 
-func (f *callFacts) holdsTurn() bool { return f.releaseTurn != nil }
+func (f *callFacts) holdsTurn() bool { return f.turn != nil }
 
 // giveTurnBack gives back the spend turn, if the call holds it.
 func (f *callFacts) giveTurnBack() {
-	if release := f.releaseTurn; release != nil {
-		f.releaseTurn = nil
-		release()
+	if turn := f.turn; turn != nil {
+		f.turn = nil
+		turn.Release()
 	}
 }
+
+// turnLost reports a spend turn taken and since lost: what the check read
+// may no longer hold, so nothing may be sent.
+func (f *callFacts) turnLost() bool { return f.turn != nil && !f.turn.Held() }
 
 type factsKey struct{}
 

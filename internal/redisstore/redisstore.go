@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bsm/redislock"
@@ -80,7 +81,7 @@ func NewSpendLocks(rdb redis.UniversalClient, log *slog.Logger) *SpendLocks {
 }
 
 // Lock takes account's lock, waiting for the replica that holds it.
-func (s *SpendLocks) Lock(ctx context.Context, account string) (func(), error) {
+func (s *SpendLocks) Lock(ctx context.Context, account string) (mcp.SpendLease, error) {
 	wait, cancel := context.WithTimeout(ctx, s.wait)
 	defer cancel()
 	retry := &redislock.Options{RetryStrategy: redislock.ExponentialBackoff(10*time.Millisecond, 250*time.Millisecond)}
@@ -88,17 +89,19 @@ func (s *SpendLocks) Lock(ctx context.Context, account string) (func(), error) {
 	if err != nil {
 		return nil, s.notTaken(ctx, wait, err)
 	}
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	go s.renew(lock, stop, stopped)
-	return sync.OnceFunc(func() {
-		close(stop)
-		<-stopped
+	l := &lease{SpendLocks: s, lock: lock, stop: make(chan struct{}), stopped: make(chan struct{})}
+	l.renewed.Store(time.Now().UnixNano())
+	go l.renew()
+	l.release = sync.OnceFunc(func() {
+		close(l.stop)
+		<-l.stopped
 		release, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
 		if err := lock.Release(release); err != nil && !errors.Is(err, redislock.ErrLockNotHeld) {
 			s.log.Warn("the spend lock was not released; it lapses by itself", "err", err, "within", s.lease)
 		}
-	}), nil
+	})
+	return l, nil
 }
 
 // notTaken words why Obtain failed. A timeout of Redis's own (a dial that
@@ -112,31 +115,50 @@ func (s *SpendLocks) notTaken(ctx, wait context.Context, err error) error {
 		return fmt.Errorf("another replica's call that adds spend has held it for over %s", s.wait)
 	default:
 		s.log.Warn("the spend lock could not be taken: Redis failed", "err", err)
-		return errors.New("no answer from Redis")
+		return errNoRedis
 	}
 }
 
-// renew keeps lock while its call runs, however long the API takes.
-func (s *SpendLocks) renew(lock *redislock.Lock, stop <-chan struct{}, stopped chan<- struct{}) {
-	defer close(stopped)
-	tick := time.NewTicker(s.lease / 3)
+// lease is a taken spend lock, renewed every lease/3 until released.
+type lease struct {
+	*SpendLocks
+	lock          *redislock.Lock
+	stop, stopped chan struct{}
+	release       func()
+	renewed       atomic.Int64 // unix nanoseconds of the last renewal Redis confirmed
+	lost          atomic.Bool
+}
+
+func (l *lease) Release() { l.release() }
+
+// Held reports whether the lock is still surely this call's: renewed
+// lately (a process stalled past two thirds of the lease may have lost it
+// without its renewer noticing yet) and never found taken over.
+func (l *lease) Held() bool {
+	return !l.lost.Load() && time.Since(time.Unix(0, l.renewed.Load())) < l.SpendLocks.lease*2/3
+}
+
+// renew keeps the lock while its call runs, however long the API takes.
+func (l *lease) renew() {
+	defer close(l.stopped)
+	tick := time.NewTicker(l.SpendLocks.lease / 3)
 	defer tick.Stop()
-	renewed := time.Now()
 	for {
 		select {
-		case <-stop:
+		case <-l.stop:
 			return
 		case <-tick.C:
-			ctx, cancel := context.WithTimeout(context.Background(), s.lease/3)
-			err := lock.Refresh(ctx, s.lease, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), l.SpendLocks.lease/3)
+			err := l.lock.Refresh(ctx, l.SpendLocks.lease, nil)
 			cancel()
 			switch {
 			case err == nil:
-				renewed = time.Now()
-			case errors.Is(err, redislock.ErrNotObtained) || time.Since(renewed) >= s.lease:
-				// The call is under way and cannot be recalled; another
-				// replica may now check a spend this one is adding to.
-				s.log.Warn("the spend lock lapsed while its call ran: replicas' spend bounds may be exceeded", "err", err)
+				l.renewed.Store(time.Now().UnixNano())
+			case errors.Is(err, redislock.ErrNotObtained) || !l.Held():
+				// Another replica may now check a spend this call adds to;
+				// the call sends nothing more once it sees this.
+				l.lost.Store(true)
+				l.log.Warn("the spend lock lapsed while its call ran", "err", err)
 				return
 			}
 			// Otherwise Redis failed to answer once: the lease still holds.

@@ -77,7 +77,7 @@ func TestSpendLocks(t *testing.T) {
 		run  func(t *testing.T, a, b *SpendLocks)
 	}{
 		{"one holder at a time; the next takes it once given back", func(t *testing.T, a, b *SpendLocks) {
-			unlock, err := a.Lock(context.Background(), "acct")
+			held, err := a.Lock(context.Background(), "acct")
 			require.NoError(t, err)
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			defer cancel()
@@ -85,17 +85,17 @@ func TestSpendLocks(t *testing.T) {
 			require.EqualError(t, err, "the call ended while another replica's call that adds spend held the lock")
 			other, err := b.Lock(context.Background(), "another account")
 			require.NoError(t, err, "accounts do not wait for each other")
-			other()
-			unlock()
-			unlock() // twice is once
+			other.Release()
+			held.Release()
+			held.Release() // twice is once
 			again, err := b.Lock(context.Background(), "acct")
 			require.NoError(t, err)
-			again()
+			again.Release()
 		}},
 		{"a holder renews its lease while its call runs", func(t *testing.T, a, b *SpendLocks) {
-			unlock, err := a.Lock(context.Background(), "acct")
+			held, err := a.Lock(context.Background(), "acct")
 			require.NoError(t, err)
-			defer unlock()
+			defer held.Release()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second) // three leases
 			defer cancel()
 			_, err = b.Lock(ctx, "acct")
@@ -105,16 +105,32 @@ func TestSpendLocks(t *testing.T) {
 			_, err := redislock.Obtain(context.Background(), srv.Client(t), "vast-mcp:spend:acct", a.lease, nil)
 			require.NoError(t, err) // never renewed, never released
 			start := time.Now()
-			unlock, err := b.Lock(context.Background(), "acct")
+			held, err := b.Lock(context.Background(), "acct")
 			require.NoError(t, err)
-			unlock()
+			held.Release()
 			assert.Less(t, time.Since(start), a.wait)
+		}},
+		{"a lease taken over, or not renewed lately, is no longer held", func(t *testing.T, a, b *SpendLocks) {
+			held, err := a.Lock(context.Background(), "acct")
+			require.NoError(t, err)
+			defer held.Release()
+			assert.True(t, held.Held())
+			stalled := held.(*lease)
+			stalled.renewed.Store(time.Now().Add(-a.lease * 2 / 3).UnixNano()) // as after a stall
+			assert.False(t, held.Held(), "not renewed for two thirds of the lease")
+			stalled.renewed.Store(time.Now().UnixNano())
+			require.NoError(t, srv.Client(t).Del(context.Background(), "vast-mcp:spend:acct").Err()) // it lapsed
+			other, err := b.Lock(context.Background(), "acct")
+			require.NoError(t, err)
+			defer other.Release()
+			assert.Eventually(t, func() bool { return !held.Held() }, time.Second, 10*time.Millisecond, "its next renewal finds it taken over")
+			assert.True(t, other.Held())
 		}},
 		{"the wait is bounded", func(t *testing.T, a, b *SpendLocks) {
 			b.wait = 200 * time.Millisecond
-			unlock, err := a.Lock(context.Background(), "acct")
+			held, err := a.Lock(context.Background(), "acct")
 			require.NoError(t, err)
-			defer unlock()
+			defer held.Release()
 			_, err = b.Lock(context.Background(), "acct")
 			require.EqualError(t, err, "another replica's call that adds spend has held it for over 200ms")
 		}},
@@ -148,9 +164,9 @@ func TestSpendLockRidesOutAMissedRenewal(t *testing.T) {
 	flaky := &failingOnce{Scripter: srv.Client(t), call: 2} // call 1 obtains, call 2 renews
 	quiet := slog.New(slog.DiscardHandler)
 	holder := &SpendLocks{locks: redislock.New(flaky), log: quiet, lease: 300 * time.Millisecond, wait: 2 * time.Second}
-	unlock, err := holder.Lock(context.Background(), "acct")
+	held, err := holder.Lock(context.Background(), "acct")
 	require.NoError(t, err)
-	defer unlock()
+	defer held.Release()
 	other := NewSpendLocks(srv.Client(t), quiet)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second) // three leases
 	defer cancel()
