@@ -257,7 +257,7 @@ func (t *spendTurns) take(ctx context.Context, vast *gen.Vast, flag string) (Spe
 // localTurn is this process's one turn: held until released.
 type localTurn chan struct{}
 
-func (localTurn) Held() bool  { return true }
+func (localTurn) Held() bool { return true }
 func (t localTurn) Release() { <-t }
 
 // account names the account a call acts on by its user id, so that two

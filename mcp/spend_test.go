@@ -231,7 +231,9 @@ func TestALostSpendLockSendsNothing(t *testing.T) {
 // lostLocks hand out a lock that is lost by the time the call would send.
 type lostLocks struct{}
 
-func (lostLocks) Lock(context.Context, string) (mcp.SpendLease, error) { return lease{held: false}, nil }
+func (lostLocks) Lock(context.Context, string) (mcp.SpendLease, error) {
+	return lease{held: false}, nil
+}
 
 type failingLocks struct{}
 
