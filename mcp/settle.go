@@ -263,8 +263,9 @@ type SharedClaims interface {
 	// Begin records a create of operation under way. The token comes back
 	// even when the write failed, since it may have landed.
 	Begin(ctx context.Context, operation string) (token string, err error)
-	// End removes Begin's record; one never ended lapses by itself.
-	End(ctx context.Context, operation, token string)
+	// End ends Begin's record: removed, or with keep left to lapse (its
+	// resource may still appear). Until End, the record stands.
+	End(ctx context.Context, operation, token string, keep bool)
 	// Claim records id as the resource a create of operation reported.
 	Claim(ctx context.Context, operation string, id int) error
 	// Others reads the ids claimed for operation in the last KeptClaims,
@@ -301,7 +302,7 @@ func (c *claims) begin(ctx context.Context, operation string) (end func(*mcpgo.C
 	facts := factsOf(ctx)
 	token, err := c.shared.Begin(ctx, operation)
 	if err != nil {
-		c.shared.End(ctx, operation, token)
+		c.shared.End(ctx, operation, token, false)
 		endLocal()
 		return nil, fmt.Errorf("the replicas' record of creates under way could not be written: %s", cleanString(err.Error()))
 	}
@@ -311,9 +312,8 @@ func (c *claims) begin(ctx context.Context, operation string) (end func(*mcpgo.C
 		// A create whose resource may still appear, or is not on record as
 		// this call's, stays under way until its record lapses: until then
 		// no replica's settlement takes a single match for its own.
-		if result != nil && outcomeOf(result) != OutcomeUnknown && !facts.claimUnrecorded {
-			c.shared.End(ctx, operation, token)
-		}
+		keep := result == nil || outcomeOf(result) == OutcomeUnknown || facts.claimUnrecorded
+		c.shared.End(ctx, operation, token, keep)
 	}, nil
 }
 

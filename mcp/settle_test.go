@@ -458,7 +458,7 @@ type brokenClaims struct {
 }
 
 func (b brokenClaims) Begin(context.Context, string) (string, error) { return "t", b.begin }
-func (b brokenClaims) End(context.Context, string, string)           {}
+func (b brokenClaims) End(context.Context, string, string, bool)     {}
 func (b brokenClaims) Claim(context.Context, string, int) error      { return nil }
 func (b brokenClaims) Others(context.Context, string, string) (map[int]bool, int, error) {
 	return nil, b.underway, b.others

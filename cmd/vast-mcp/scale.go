@@ -48,7 +48,7 @@ const callerKeyHeader = "X-Vast-Api-Key"
 func scaleFlags(cfg *config, str func(p *string, name, envName, def, text string), boolean func(p *bool, name, envName, text string),
 	listing func(p *list, name, envName, text string)) {
 	s := &cfg.scale
-	str(&s.redisURL, "redis", "VAST_MCP_REDIS_URL", "", "redis://host:port/db shared by replicas: single-use confirmations, one API rate budget per key and the spend lock per account (prefer the env var when the URL holds a password)")
+	str(&s.redisURL, "redis", "VAST_MCP_REDIS_URL", "", "redis://host:port/db shared by replicas: single-use confirmations, one API rate budget per key, the spend lock per account and the record of creates (prefer the env var when the URL holds a password)")
 	str(&s.rate, "rate", "VAST_MCP_RATE", "", "pace API calls to N per duration per key, e.g. 5/10s (default with --redis: "+defaultSharedRate+"; without: no pacing, 429s honoured)")
 	listing(&s.operationRate, "operation-rate", "VAST_MCP_OPERATION_RATES", "comma-separated operationId=N/duration for operations whose limit differs, each paced on its own budget per key")
 	boolean(&s.callerKeys, "caller-keys", "VAST_MCP_CALLER_KEYS", "with --transport http, let a caller send its own Vast.ai key in the "+callerKeyHeader+" header, used for that request only")

@@ -172,9 +172,11 @@ func (l *lease) renew() {
 // time is Redis's own (TIME), so replicas' clocks need not agree.
 type Claims struct {
 	rdb redis.UniversalClient
-	// callBound outlasts any create call, settlement included.
+	// callBound is how long a create's record outlives its replica: Begin
+	// renews it every callBound/3 until End.
 	callBound time.Duration
 	log       *slog.Logger
+	renewing  sync.Map // token -> func() that stops its renewal
 }
 
 // NewClaims returns the replicas' shared record of creates.
@@ -212,7 +214,7 @@ if last[2] then redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(last[2]) + 
 return 1`
 
 var (
-	// KEYS: underway. ARGV: token, callBound (ms).
+	// KEYS: underway. ARGV: token, callBound (ms). It renews a record too.
 	beginScript = redis.NewScript(redisNow + `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])` + fmt.Sprintf(keepToLast, "0"))
@@ -247,11 +249,41 @@ func (c *Claims) Begin(ctx context.Context, operation string) (string, error) {
 	if err := beginScript.Run(ctx, c.rdb, []string{underwayKey + operation}, token, c.callBound.Milliseconds()).Err(); err != nil {
 		return token, c.failed("the replicas' record of creates under way was not written", err)
 	}
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go c.renew(operation, token, stop, stopped)
+	c.renewing.Store(token, sync.OnceFunc(func() { close(stop); <-stopped }))
 	return token, nil
 }
 
-// End removes what Begin recorded; what it cannot remove lapses by itself.
-func (c *Claims) End(ctx context.Context, operation, token string) {
+// renew keeps a create's record under way while its call runs, however
+// long the API and the settlement take.
+func (c *Claims) renew(operation, token string, stop <-chan struct{}, stopped chan<- struct{}) {
+	defer close(stopped)
+	tick := time.NewTicker(c.callBound / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), c.callBound/3)
+			if err := beginScript.Run(ctx, c.rdb, []string{underwayKey + operation}, token, c.callBound.Milliseconds()).Err(); err != nil {
+				c.log.Warn("a create's record under way was not renewed", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// End stops renewing what Begin recorded and, unless keep, removes it; a
+// record kept, or not removed, lapses by itself after callBound.
+func (c *Claims) End(ctx context.Context, operation, token string, keep bool) {
+	if stopRenewing, ok := c.renewing.LoadAndDelete(token); ok {
+		stopRenewing.(func())()
+	}
+	if keep {
+		return
+	}
 	end, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	if err := c.rdb.ZRem(end, underwayKey+operation, token).Err(); err != nil {

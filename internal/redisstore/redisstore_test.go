@@ -236,14 +236,14 @@ func TestClaimsAcrossReplicas(t *testing.T) {
 	_, underway, err := replica1.Others(ctx, "createInstance", token1)
 	require.NoError(t, err)
 	assert.Equal(t, 1, underway, "the other replica's, not its own")
-	replica2.End(ctx, "createInstance", token2)
+	replica2.End(ctx, "createInstance", token2, false)
 	_, underway, err = replica1.Others(ctx, "createInstance", token1)
 	require.NoError(t, err)
 	assert.Zero(t, underway)
 	_, underway, err = replica2.Others(ctx, "createInstance", "")
 	require.NoError(t, err)
 	assert.Equal(t, 1, underway, "replica 1's")
-	replica1.End(ctx, "createInstance", token1)
+	replica1.End(ctx, "createInstance", token1, false)
 
 	require.NoError(t, replica2.Claim(ctx, "createInstance", 1000))
 	require.NoError(t, replica2.Claim(ctx, "createEndpoint", 7))
@@ -274,10 +274,12 @@ func TestClaimsUnderwayLastAsLongAsTheirLatestMember(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
 	long, short := NewClaims(srv.Client(t), quiet), NewClaims(srv.Client(t), quiet)
 	short.callBound = time.Second
-	_, err := long.Begin(ctx, "createInstance")
+	longToken, err := long.Begin(ctx, "createInstance")
 	require.NoError(t, err)
-	_, err = short.Begin(ctx, "createInstance")
+	defer long.End(ctx, "createInstance", longToken, false)
+	shortToken, err := short.Begin(ctx, "createInstance")
 	require.NoError(t, err)
+	defer short.End(ctx, "createInstance", shortToken, false)
 	ttl, err := srv.Client(t).PTTL(ctx, underwayKey+"createInstance").Result()
 	require.NoError(t, err)
 	assert.Greater(t, ttl, long.callBound-time.Minute)
@@ -287,29 +289,38 @@ func TestClaimsUnderwayLastAsLongAsTheirLatestMember(t *testing.T) {
 	assert.Greater(t, ttl, mcp.KeptClaims-time.Minute)
 }
 
-// A replica that died mid-create stops counting once its record lapses;
-// a call whose own record lapsed still counts only the others.
+// A record is renewed while its call runs, however long; left to lapse (a
+// replica that died, or a create whose resource may still appear) it stops
+// counting after its bound; ended, at once. A call whose own record lapsed
+// still counts only the others.
 func TestClaimsUnderwayLapse(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
-	dying := NewClaims(srv.Client(t), quiet)
-	dying.callBound = 300 * time.Millisecond
-	own, err := dying.Begin(ctx, "createInstance") // never ended
+	slow := NewClaims(srv.Client(t), quiet)
+	slow.callBound = 300 * time.Millisecond
+	own, err := slow.Begin(ctx, "createInstance")
 	require.NoError(t, err)
 	live := NewClaims(srv.Client(t), quiet)
+	time.Sleep(800 * time.Millisecond) // past two of its bounds
 	_, underway, err := live.Others(ctx, "createInstance", "")
 	require.NoError(t, err)
-	assert.Equal(t, 1, underway)
+	assert.Equal(t, 1, underway, "renewed while its call runs")
+	slow.End(ctx, "createInstance", own, true)
 	time.Sleep(400 * time.Millisecond)
 	_, underway, err = live.Others(ctx, "createInstance", "")
 	require.NoError(t, err)
-	assert.Zero(t, underway)
-	_, err = live.Begin(ctx, "createInstance")
+	assert.Zero(t, underway, "left to lapse, it lapsed")
+
+	token, err := live.Begin(ctx, "createInstance")
 	require.NoError(t, err)
-	_, underway, err = dying.Others(ctx, "createInstance", own)
+	_, underway, err = slow.Others(ctx, "createInstance", own)
 	require.NoError(t, err)
 	assert.Equal(t, 1, underway, "another's create, though its own record lapsed")
+	live.End(ctx, "createInstance", token, false)
+	_, underway, err = slow.Others(ctx, "createInstance", own)
+	require.NoError(t, err)
+	assert.Zero(t, underway, "ended, at once")
 
 	srv.Stop()
 	_, _, err = live.Others(ctx, "createInstance", "")
