@@ -69,7 +69,7 @@ type SpendLocks struct {
 	locks *redislock.Client
 	log   *slog.Logger
 	// lease is how long a lock outlives a holder that stopped renewing it
-	// (a replica that died); the holder renews it every lease/3.
+	// (a replica that died); the holder renews it every lease/6.
 	lease time.Duration
 	// wait bounds how long a call waits for another replica's.
 	wait time.Duration
@@ -119,49 +119,54 @@ func (s *SpendLocks) notTaken(ctx, wait context.Context, err error) error {
 	}
 }
 
-// lease is a taken spend lock, renewed every lease/3 until released.
+// lease is a taken spend lock, renewed every lease/6 until released.
 type lease struct {
 	*SpendLocks
 	lock          *redislock.Lock
 	stop, stopped chan struct{}
 	release       func()
-	renewed       atomic.Int64 // unix nanoseconds of the last renewal Redis confirmed
+	renewed       atomic.Int64 // unix nanoseconds when the last renewal Redis confirmed was sent
 	lost          atomic.Bool
 }
 
 func (l *lease) Release() { l.release() }
 
 // Held reports whether the lock is still surely this call's: renewed
-// lately (a process stalled past two thirds of the lease may have lost it
+// within two thirds of the lease (a process stalled longer may have lost it
 // without its renewer noticing yet) and never found taken over.
 func (l *lease) Held() bool {
-	return !l.lost.Load() && time.Since(time.Unix(0, l.renewed.Load())) < l.SpendLocks.lease*2/3
+	return !l.lost.Load() && l.sinceRenewed() < l.SpendLocks.lease*2/3
 }
 
+func (l *lease) sinceRenewed() time.Duration { return time.Since(time.Unix(0, l.renewed.Load())) }
+
 // renew keeps the lock while its call runs, however long the API takes.
+// Renewals come often enough that one Redis does not answer leaves the
+// lease held; it is lost only when taken over or truly lapsed.
 func (l *lease) renew() {
 	defer close(l.stopped)
-	tick := time.NewTicker(l.SpendLocks.lease / 3)
+	every := l.SpendLocks.lease / 6
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {
 		case <-l.stop:
 			return
 		case <-tick.C:
-			ctx, cancel := context.WithTimeout(context.Background(), l.SpendLocks.lease/3)
+			sent := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), every)
 			err := l.lock.Refresh(ctx, l.SpendLocks.lease, nil)
 			cancel()
 			switch {
 			case err == nil:
-				l.renewed.Store(time.Now().UnixNano())
-			case errors.Is(err, redislock.ErrNotObtained) || !l.Held():
+				l.renewed.Store(sent.UnixNano())
+			case errors.Is(err, redislock.ErrNotObtained) || l.sinceRenewed() >= l.SpendLocks.lease:
 				// Another replica may now check a spend this call adds to;
 				// the call sends nothing more once it sees this.
 				l.lost.Store(true)
 				l.log.Warn("the spend lock lapsed while its call ran", "err", err)
 				return
 			}
-			// Otherwise Redis failed to answer once: the lease still holds.
 		}
 	}
 }

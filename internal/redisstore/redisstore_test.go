@@ -111,6 +111,7 @@ func TestSpendLocks(t *testing.T) {
 			assert.Less(t, time.Since(start), a.wait)
 		}},
 		{"a lease taken over, or not renewed lately, is no longer held", func(t *testing.T, a, b *SpendLocks) {
+			a.lease = 3 * time.Second // so that only the takeover, not time, can end it below
 			held, err := a.Lock(context.Background(), "acct")
 			require.NoError(t, err)
 			defer held.Release()
@@ -124,6 +125,7 @@ func TestSpendLocks(t *testing.T) {
 			require.NoError(t, err)
 			defer other.Release()
 			assert.Eventually(t, func() bool { return !held.Held() }, time.Second, 10*time.Millisecond, "its next renewal finds it taken over")
+			assert.True(t, stalled.lost.Load())
 			assert.True(t, other.Held())
 		}},
 		{"the wait is bounded", func(t *testing.T, a, b *SpendLocks) {
@@ -157,34 +159,47 @@ func TestSpendLocksFailClosedWithoutRedis(t *testing.T) {
 	assert.NotContains(t, log.String(), "s3kretpw")
 }
 
-// A renewal that fails once, while the lease still holds, is tried again at
-// the next tick instead of giving the lock up.
+// A renewal that fails, fast or by timing out, while the lease still
+// holds is tried again at the next tick: the lease stays held throughout.
 func TestSpendLockRidesOutAMissedRenewal(t *testing.T) {
 	srv := redistest.Start(t)
-	flaky := &failingOnce{Scripter: srv.Client(t), call: 2} // call 1 obtains, call 2 renews
-	quiet := slog.New(slog.DiscardHandler)
-	holder := &SpendLocks{locks: redislock.New(flaky), log: quiet, lease: 300 * time.Millisecond, wait: 2 * time.Second}
-	held, err := holder.Lock(context.Background(), "acct")
-	require.NoError(t, err)
-	defer held.Release()
-	other := NewSpendLocks(srv.Client(t), quiet)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second) // three leases
-	defer cancel()
-	_, err = other.Lock(ctx, "acct")
-	require.Error(t, err, "still held")
-	assert.GreaterOrEqual(t, flaky.calls.Load(), int32(4), "renewed after the failure")
+	for _, hang := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hang %v", hang), func(t *testing.T) {
+			require.NoError(t, srv.Client(t).FlushAll(context.Background()).Err())
+			flaky := &failingOnce{Scripter: srv.Client(t), call: 2, hang: hang} // call 1 obtains, call 2 renews
+			quiet := slog.New(slog.DiscardHandler)
+			holder := &SpendLocks{locks: redislock.New(flaky), log: quiet, lease: 600 * time.Millisecond, wait: 2 * time.Second}
+			held, err := holder.Lock(context.Background(), "acct")
+			require.NoError(t, err)
+			defer held.Release()
+			for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+				require.True(t, held.Held(), "held throughout")
+			}
+			other := NewSpendLocks(srv.Client(t), quiet)
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			_, err = other.Lock(ctx, "acct")
+			require.Error(t, err, "still held")
+			assert.GreaterOrEqual(t, flaky.calls.Load(), int32(4), "renewed after the failure")
+		})
+	}
 }
 
-// failingOnce fails its nth script call as a Redis that did not answer.
+// failingOnce fails its nth script call as a Redis that did not answer:
+// at once, or, hanging, once the call's time is up.
 type failingOnce struct {
 	redis.Scripter
 	call  int32
+	hang  bool
 	calls atomic.Int32
 }
 
 func (f *failingOnce) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
 	if f.calls.Add(1) == f.call {
 		cmd := redis.NewCmd(ctx)
+		if f.hang {
+			<-ctx.Done()
+		}
 		cmd.SetErr(errors.New("i/o timeout"))
 		return cmd
 	}
