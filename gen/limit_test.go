@@ -62,6 +62,23 @@ func TestLimiterRefusalSendsNothing(t *testing.T) {
 	assert.Empty(t, api.Requests())
 }
 
+// A send check that fails ends the call before its attempt goes out, after
+// the rate budget's wait: nothing reaches the API, and the error says so.
+func TestSendCheckRefusalSendsNothing(t *testing.T) {
+	api := fakeapi.New(t, fakeapi.Fixture(t, "instance/200"))
+	limiter := &recordingLimiter{}
+	v := newClient(t, api.URL, gen.Config{Limiter: limiter})
+	ctx := gen.WithSendCheck(context.Background(), func() error { return errors.New("bound lost") })
+
+	_, err := v.CreateInstance(ctx, 4242, gen.CreateInstanceRequest{Image: ptr("img")})
+	var reqErr *gen.RequestError
+	require.ErrorAs(t, err, &reqErr)
+	assert.False(t, reqErr.Sent)
+	assert.ErrorContains(t, err, "bound lost")
+	assert.Empty(t, api.Requests())
+	assert.NotEmpty(t, limiter.waits, "checked after the budget's wait")
+}
+
 func TestCallersKeyIsUsedForItsRequestOnly(t *testing.T) {
 	const callersKey = "vk-CALLER-0a1b2c3d4e5f-DO-NOT-LEAK"
 	api := fakeapi.New(t, fakeapi.Fixture(t, "instance/200"))

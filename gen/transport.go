@@ -65,6 +65,11 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 				return nil, &RequestError{Err: err}
 			}
 		}
+		if check, ok := ctx.Value(sendCheckKey{}).(func() error); ok {
+			if err := check(); err != nil {
+				return nil, &RequestError{Err: err}
+			}
+		}
 		start := time.Now()
 		resp, body, sent, err := d.attempt(ctx, req)
 		d.logAttempt(ctx, req, attempt, statusOf(resp), err)
@@ -108,6 +113,16 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		}
 		return resp, nil
 	}
+}
+
+type sendCheckKey struct{}
+
+// WithSendCheck makes every attempt of the calls made under ctx ask check
+// first, after any wait for the rate budget or before a retry: an error
+// ends the call unsent (a *RequestError, Sent false). A bound checked
+// before the call may no longer hold by the time an attempt goes out.
+func WithSendCheck(ctx context.Context, check func() error) context.Context {
+	return context.WithValue(ctx, sendCheckKey{}, check)
 }
 
 // idempotentKey marks a context whose call may be repeated after an

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,6 +228,42 @@ func TestALostSpendLockSendsNothing(t *testing.T) {
 	assert.Zero(t, creates(api))
 	assert.Zero(t, a.billed())
 }
+
+// A lock lost while the call waits to send again (a 429, then a stall)
+// stops the retry: every attempt checks it, not only the first. (Found in
+// review: the retry was sent.)
+func TestALostSpendLockStopsARetry(t *testing.T) {
+	a := &liveAccount{}
+	var puts atomic.Int32
+	api := fakeapi.New(t, fakeapi.Func(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && puts.Add(1) == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `{"error": "HTTPTooManyRequests", "msg": "API requests too frequent"}`)
+			return
+		}
+		a.ServeHTTP(w, r)
+	}))
+	held := &leaseLostAfter{checks: 1}
+	cfg := gen.Config{APIKey: testKey, BaseURL: api.URL, Retry: gen.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxWait: time.Second}}
+	g := mcp.Guardrails{MaxInstances: 3, Confirm: mcp.ConfirmNone}
+	c := connect(t, cfg, mcp.Options{Guardrails: &g, SpendLocks: held})
+	res := call(t, c, "create_instance", `{"offer_id": 42, "image": "img"}`)
+	assert.Equal(t, mcp.OutcomeNotSent, outcomeOf(res), text(t, res))
+	assert.Contains(t, text(t, res), "the spend lock the replicas share lapsed before the request went out")
+	assert.Equal(t, int32(1), puts.Load(), "the 429'd attempt only")
+	assert.Zero(t, a.billed())
+}
+
+// leaseLostAfter hands out a lock held for its first checks, lost after.
+type leaseLostAfter struct {
+	checks int32
+	done   atomic.Int32
+}
+
+func (l *leaseLostAfter) Lock(context.Context, string) (mcp.SpendLease, error) { return l, nil }
+func (l *leaseLostAfter) Held() bool                                           { return l.done.Add(1) <= l.checks }
+func (l *leaseLostAfter) Release()                                             {}
 
 // lostLocks hand out a lock that is lost by the time the call would send.
 type lostLocks struct{}

@@ -193,12 +193,6 @@ func handler(spec *toolSpec, vast *gen.Vast, opts Options, confirmations *confir
 				}
 			}
 		}
-		if facts.turnLost() {
-			result := notSent(spec.Name + ": not sent: the spend lock the replicas share lapsed before the request went out " +
-				"(this server stalled, or Redis stopped answering), so another call may have added spend since the check. Nothing was sent; call again to check anew.")
-			audit(opts.Logger, spec, op, result, facts)
-			return result, nil
-		}
 		result := sendAndPresent(ctx, spec, vast, op, args, opts)
 		if what != "" && !result.IsError {
 			appendText(result, "Before the call: "+what)
@@ -226,7 +220,11 @@ func sendAndPresent(ctx context.Context, spec *toolSpec, vast *gen.Vast, op oper
 
 func sendAndSettle(ctx context.Context, spec *toolSpec, vast *gen.Vast, op operation, args callArguments, opts Options) *mcpgo.CallToolResult {
 	since := time.Now()
-	body, err := spec.send(ctx, vast, op, args.raw)
+	sendCtx := ctx
+	if facts := factsOf(ctx); facts.holdsTurn() {
+		sendCtx = gen.WithSendCheck(ctx, facts.turnHeld)
+	}
+	body, err := spec.send(sendCtx, vast, op, args.raw)
 	if err == nil {
 		var result *mcpgo.CallToolResult
 		if result, err = present(spec, body, args.values, opts); err == nil {

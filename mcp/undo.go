@@ -42,9 +42,17 @@ func (f *callFacts) giveTurnBack() {
 	}
 }
 
-// turnLost reports a spend turn taken and since lost: what the check read
-// may no longer hold, so nothing may be sent.
-func (f *callFacts) turnLost() bool { return f.turn != nil && !f.turn.Held() }
+// turnHeld refuses to send once the spend turn is lost: what the check
+// read may no longer hold.
+func (f *callFacts) turnHeld() error {
+	if f.turn != nil && !f.turn.Held() {
+		return errTurnLost
+	}
+	return nil
+}
+
+var errTurnLost = errors.New("the spend lock the replicas share lapsed before the request went out " +
+	"(this server stalled, or Redis stopped answering), so another call may have added spend since the check; call again to check anew")
 
 type factsKey struct{}
 
